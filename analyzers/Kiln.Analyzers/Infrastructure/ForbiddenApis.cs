@@ -1,0 +1,96 @@
+using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Kiln.Analyzers.Infrastructure;
+
+/// <summary>
+/// A set of APIs that spec code must not touch: whole types (every member and constructor) and single members,
+/// resolved once per compilation. Reports the first use in each operation.
+/// </summary>
+internal sealed class ForbiddenApis
+{
+    private readonly HashSet<INamedTypeSymbol> _types = new(SymbolEqualityComparer.Default);
+    private readonly Dictionary<INamedTypeSymbol, HashSet<string>> _members = new(SymbolEqualityComparer.Default);
+
+    public ForbiddenApis(Compilation compilation, IEnumerable<string> wholeTypes, IEnumerable<(string Type, string Member)> members)
+    {
+        foreach (var name in wholeTypes)
+        {
+            if (compilation.GetTypeByMetadataName(name) is { } type)
+            {
+                _types.Add(type);
+            }
+        }
+
+        foreach (var (typeName, member) in members)
+        {
+            if (compilation.GetTypeByMetadataName(typeName) is { } type)
+            {
+                if (!_members.TryGetValue(type, out var names))
+                {
+                    _members[type] = names = [];
+                }
+
+                names.Add(member);
+            }
+        }
+    }
+
+    public bool IsEmpty => _types.Count == 0 && _members.Count == 0;
+
+    /// <summary>The member an operation uses, when it is forbidden.</summary>
+    public ISymbol? Match(IOperation operation)
+    {
+        ISymbol? member = operation switch
+        {
+            IInvocationOperation invocation => invocation.TargetMethod,
+            IPropertyReferenceOperation property => property.Property,
+            IFieldReferenceOperation field => field.Field,
+            IObjectCreationOperation creation => creation.Constructor,
+            IEventReferenceOperation @event => @event.Event,
+            _ => null,
+        };
+
+        if (member?.ContainingType is not { } type)
+        {
+            return null;
+        }
+
+        for (var t = type.OriginalDefinition; t is not null; t = t.BaseType?.OriginalDefinition)
+        {
+            if (_types.Contains(t))
+            {
+                return member;
+            }
+        }
+
+        var name = member is IMethodSymbol { MethodKind: MethodKind.Constructor } ? ".ctor" : member.Name;
+        return _members.TryGetValue(type.OriginalDefinition, out var names) && names.Contains(name) ? member : null;
+    }
+
+    public void Register(CompilationStartAnalysisContext context, SpecTypes types, DiagnosticDescriptor rule, System.Func<ISymbol, string> describe)
+    {
+        if (IsEmpty)
+        {
+            return;
+        }
+
+        SpecActions.RegisterOperationAction(
+            context,
+            types,
+            operationContext =>
+            {
+                if (Match(operationContext.Operation) is { } member)
+                {
+                    operationContext.ReportDiagnostic(Diagnostic.Create(rule, operationContext.Operation.Syntax.GetLocation(), describe(member)));
+                }
+            },
+            OperationKind.Invocation,
+            OperationKind.PropertyReference,
+            OperationKind.FieldReference,
+            OperationKind.ObjectCreation,
+            OperationKind.EventReference);
+    }
+}

@@ -1,0 +1,53 @@
+using Microsoft.Build.Framework;
+
+namespace Kiln.Build.Tasks;
+
+public abstract partial class KilnEngineTask
+{
+    /// <summary>The engine's kiln.dll.</summary>
+    [Required]
+    public string EnginePath { get; set; } = "";
+
+    /// <summary>The dotnet host to run the engine with (MSBuild's DOTNET_HOST_PATH by default).</summary>
+    public string? DotnetHostPath { get; set; }
+
+    /// <summary>The compiled spec assembly.</summary>
+    [Required]
+    public string Assembly { get; set; } = "";
+
+    /// <summary>The spec project's directory.</summary>
+    [Required]
+    public string ProjectDirectory { get; set; } = "";
+
+    /// <summary>KilnOutputPath.</summary>
+    [Required]
+    public string OutputDirectory { get; set; } = "";
+
+    /// <summary>KilnIntermediatePath.</summary>
+    [Required]
+    public string IntermediateDirectory { get; set; } = "";
+
+    /// <summary>KilnSourceDateEpoch.</summary>
+    public string? SourceDateEpoch { get; set; }
+
+    /// <summary>$(Configuration).</summary>
+    public string? Configuration { get; set; }
+
+    /// <summary>$(PathMap), to map PDB paths back to files.</summary>
+    public string? PathMap { get; set; }
+
+    /// <summary>The package version, for the manifests' build section.</summary>
+    public string? KilnVersion { get; set; }
+
+    /// <summary>$(NETCoreSdkVersion).</summary>
+    public string? SdkVersion { get; set; }
+
+    /// <summary>$(SourceRevisionId).</summary>
+    public string? SourceRevision { get; set; }
+
+    /// <summary>An identifier of the CI run, if any.</summary>
+    public string? ContinuousIntegrationRun { get; set; }
+
+    /// <summary>The published projects (KilnPublishKey, KilnPublishDir metadata).</summary>
+    public ITaskItem[]? PublishedProjects { get; set; }
+}

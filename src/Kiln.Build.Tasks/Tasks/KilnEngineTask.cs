@@ -1,0 +1,95 @@
+using System;
+using System.IO;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace Kiln.Build.Tasks;
+
+/// <summary>
+/// Runs the Kiln engine in its own process (<c>dotnet kiln.dll engine …</c>). The user's spec assembly is therefore
+/// loaded outside the MSBuild node: every build sees the current spec, no file stays locked, and the task loads in any
+/// MSBuild (dotnet build, Visual Studio). The engine prints coded errors in the canonical form, which this task logs as
+/// MSBuild errors with their file and line.
+/// </summary>
+public abstract partial class KilnEngineTask : ToolTask
+{
+    /// <summary>The engine verb: evaluate or build.</summary>
+    protected abstract string Verb { get; }
+
+    /// <inheritdoc />
+    protected override string ToolName => "dotnet";
+
+    /// <inheritdoc />
+    protected override MessageImportance StandardOutputLoggingImportance => MessageImportance.Normal;
+
+    /// <inheritdoc />
+    protected override string GenerateFullPathToTool()
+    {
+        if (!string.IsNullOrEmpty(DotnetHostPath) && File.Exists(DotnetHostPath))
+        {
+            return DotnetHostPath!;
+        }
+
+        var fromEnvironment = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        return !string.IsNullOrEmpty(fromEnvironment) && File.Exists(fromEnvironment) ? fromEnvironment! : ToolName;
+    }
+
+    /// <inheritdoc />
+    protected override bool ValidateParameters()
+    {
+        if (!File.Exists(EnginePath))
+        {
+            Log.LogError(null, "KILN4003", null, null, 0, 0, 0, 0,
+                "The Kiln engine was not found at '{0}'. Restore the Kiln.Build package again, or set KilnEnginePath to the engine's kiln.dll.", EnginePath);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <inheritdoc />
+    protected override string GenerateCommandLineCommands()
+    {
+        var builder = new CommandLineBuilder();
+        builder.AppendSwitch("exec");
+        builder.AppendFileNameIfNotNull(EnginePath);
+        builder.AppendSwitch("engine");
+        builder.AppendSwitch(Verb);
+        builder.AppendSwitchIfNotNull("--assembly ", Assembly);
+        builder.AppendSwitchIfNotNull("--project-dir ", ProjectDirectory);
+        builder.AppendSwitchIfNotNull("--output ", OutputDirectory);
+        builder.AppendSwitchIfNotNull("--intermediate ", IntermediateDirectory);
+        builder.AppendSwitchIfNotNull("--source-date-epoch ", string.IsNullOrWhiteSpace(SourceDateEpoch) ? "0" : SourceDateEpoch!.Trim());
+        builder.AppendSwitchIfNotNull("--configuration ", Configuration);
+        builder.AppendSwitchIfNotNull("--path-map ", string.IsNullOrEmpty(PathMap) ? null : PathMap);
+        builder.AppendSwitchIfNotNull("--kiln-version ", KilnVersion);
+        builder.AppendSwitchIfNotNull("--sdk-version ", SdkVersion);
+        builder.AppendSwitchIfNotNull("--source-revision ", string.IsNullOrEmpty(SourceRevision) ? null : SourceRevision);
+        builder.AppendSwitchIfNotNull("--ci-run ", string.IsNullOrEmpty(ContinuousIntegrationRun) ? null : ContinuousIntegrationRun);
+        foreach (var project in PublishedProjects ?? Array.Empty<ITaskItem>())
+        {
+            builder.AppendSwitchIfNotNull("--published ", project.GetMetadata("KilnPublishKey") + "=" + project.GetMetadata("KilnPublishDir"));
+        }
+
+        AppendVerbSwitches(builder);
+        return builder.ToString();
+    }
+
+    /// <summary>Switches only one verb takes.</summary>
+    protected virtual void AppendVerbSwitches(CommandLineBuilder builder)
+    {
+    }
+
+    /// <inheritdoc />
+    protected override bool HandleTaskExecutionErrors()
+    {
+        if (Log.HasLoggedErrors)
+        {
+            return false; // the engine already said what is wrong, with its KILN code
+        }
+
+        Log.LogError(null, "KILN3001", null, null, 0, 0, 0, 0,
+            "The Kiln engine exited with code {0} without reporting an error. Run the build with -v:detailed to see its output.", ExitCode);
+        return false;
+    }
+}

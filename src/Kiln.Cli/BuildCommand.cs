@@ -1,0 +1,84 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using Spectre.Console;
+
+namespace Kiln.Cli;
+
+/// <summary>
+/// <c>kiln build [project]</c>: builds a spec project's images. It runs <c>dotnet build</c>, whose Kiln targets start
+/// the engine: the build sequence exists once, in MSBuild, and the CLI shows the result.
+/// </summary>
+internal static class BuildCommand
+{
+    public static Command Create()
+    {
+        var project = new Argument<string>("project") { Description = "The spec project (file or directory). Defaults to the current directory.", DefaultValueFactory = _ => "." };
+        var configuration = new Option<string>("--configuration", "-c") { Description = "The build configuration.", DefaultValueFactory = _ => "Debug" };
+        var output = new Option<string?>("--output", "-o") { Description = "The artifact directory (default: bin/<Configuration>/kiln/ beside the project)." };
+        var epoch = new Option<string?>("--source-date-epoch") { Description = "Timestamp for every file and config in the images (default: $SOURCE_DATE_EPOCH, else 0)." };
+        var command = new Command("build", "Build the images of a spec project (runs dotnet build).") { project, configuration, output, epoch };
+        command.SetAction(result => Edge.Run(() =>
+        {
+            var path = Path.GetFullPath(result.GetValue(project)!);
+            var config = result.GetValue(configuration)!;
+            var arguments = new List<string> { "build", path, "-c", config, "-nologo", "-p:KilnEnabled=true" };
+            if (result.GetValue(output) is { } o)
+            {
+                arguments.Add($"-p:KilnOutputPath={Path.GetFullPath(o).TrimEnd('/', '\\')}/");
+            }
+
+            if (result.GetValue(epoch) is { } e)
+            {
+                arguments.Add($"-p:KilnSourceDateEpoch={e}");
+            }
+
+            var exit = Dotnet(arguments);
+            if (exit != 0)
+            {
+                return exit;
+            }
+
+            var directory = Directory.Exists(path) ? path : Path.GetDirectoryName(path)!;
+            var release = result.GetValue(output) is { } explicitOutput
+                ? Path.Combine(Path.GetFullPath(explicitOutput), "release.json")
+                : Path.Combine(directory, "bin", config, "kiln", "release.json");
+            if (File.Exists(release))
+            {
+                PrintRelease(release);
+            }
+
+            return Edge.Ok;
+        }));
+        return command;
+    }
+
+    private static int Dotnet(IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+
+    private static void PrintRelease(string path)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("image", "digest", "manifest");
+        foreach (var image in document.RootElement.GetProperty("images").EnumerateArray())
+        {
+            table.AddRow(
+                Markup.Escape(image.GetProperty("reference").GetString()!),
+                Markup.Escape(image.GetProperty("digest").GetString()!),
+                Markup.Escape(image.GetProperty("manifest").GetString()!));
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"Layout: [bold]{Markup.Escape(Path.Combine(Path.GetDirectoryName(path)!, "oci"))}[/]  (kiln inspect, skopeo inspect oci:<layout>:<name:version>)");
+    }
+}

@@ -1,0 +1,11 @@
+using System.CommandLine;
+using Kiln.Cli;
+
+var root = new RootCommand("kiln: immutable servers from typed C# specs. Build images, inspect them, and more.")
+{
+    BuildCommand.Create(),
+    InspectCommand.Create(),
+    EngineCommand.Create(),
+};
+
+return root.Parse(args).Invoke();

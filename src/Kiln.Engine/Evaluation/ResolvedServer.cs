@@ -1,0 +1,42 @@
+using System.Collections.Immutable;
+using Kiln.Engine.Diagnostics;
+using Kiln.Spec;
+
+namespace Kiln.Engine.Evaluation;
+
+/// <summary>
+/// A server spec after evaluation: every property read exactly once, so that spec code runs once per build and
+/// everything after this point works on plain immutable values.
+/// </summary>
+public sealed record ResolvedServer
+{
+    public required string SpecType { get; init; }
+
+    /// <summary>Where the spec type is declared (absolute path), when the PDB tells.</summary>
+    public SourceLocation? Location { get; init; }
+
+    /// <summary>Source locations of individual properties, for errors.</summary>
+    public ImmutableDictionary<string, SourceLocation> PropertyLocations { get; init; } = ImmutableDictionary<string, SourceLocation>.Empty;
+
+    public required string Name { get; init; }
+    public required string Version { get; init; }
+    public required BaseImage Base { get; init; }
+    public required ImmutableArray<Layer> Layers { get; init; }
+    public required Account Account { get; init; }
+    public required string WorkingDirectory { get; init; }
+    public Entrypoint? Entrypoint { get; init; }
+    public required ImmutableArray<string> Arguments { get; init; }
+    public required ImmutableArray<EnvironmentVariable> Environment { get; init; }
+    public required ImmutableArray<Port> Ports { get; init; }
+    public HealthCheck? Health { get; init; }
+    public required Limits Limits { get; init; }
+    public required ImmutableArray<Label> Labels { get; init; }
+    public required ImmutableArray<string> Volumes { get; init; }
+    public required ImmutableArray<SecretReference> Secrets { get; init; }
+
+    /// <summary>The image reference inside the layout: <c>name:version</c>.</summary>
+    public string Reference => $"{Name}:{Version}";
+
+    /// <summary>The best location for a problem with <paramref name="property"/>.</summary>
+    public SourceLocation? LocationOf(string property) => PropertyLocations.TryGetValue(property, out var location) ? location : Location;
+}

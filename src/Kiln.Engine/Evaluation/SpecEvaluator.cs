@@ -1,0 +1,169 @@
+using System.Collections.Immutable;
+using System.Reflection;
+using Kiln.Engine.Diagnostics;
+using Kiln.Spec;
+
+namespace Kiln.Engine.Evaluation;
+
+/// <summary>The specs of one assembly, resolved and validated.</summary>
+public sealed record Evaluation(ImmutableArray<ResolvedServer> Servers, ImmutableArray<KilnDiagnostic> Warnings);
+
+/// <summary>
+/// Loads a compiled spec assembly in a collectible context, instantiates every <see cref="ServerSpec"/>, reads each
+/// property once and validates the values. Spec code that throws becomes a coded error naming the type and line.
+/// </summary>
+public static class SpecEvaluator
+{
+    /// <summary>Evaluates every spec in <paramref name="assemblyPath"/>.</summary>
+    /// <exception cref="KilnException">The assembly cannot be loaded, a spec throws, or a value is invalid.</exception>
+    public static Evaluation Evaluate(string assemblyPath, string? pathMap)
+    {
+        if (!File.Exists(assemblyPath))
+        {
+            throw new KilnException(DiagnosticCodes.AssemblyNotFound, $"The spec assembly '{assemblyPath}' does not exist. Build the project first.");
+        }
+
+        var context = new SpecLoadContext(assemblyPath);
+        try
+        {
+            var assembly = context.LoadFromBytes(assemblyPath);
+            using var locator = SourceLocator.Create(assemblyPath, assembly, pathMap);
+            var diagnostics = new DiagnosticBag();
+            var servers = new List<ResolvedServer>();
+            foreach (var type in SpecTypes(assembly, diagnostics))
+            {
+                if (Resolve(type, locator, diagnostics) is { } server)
+                {
+                    servers.Add(server);
+                }
+            }
+
+            diagnostics.ThrowIfErrors();
+            SpecValidator.Validate(servers, diagnostics);
+            diagnostics.ThrowIfErrors();
+            if (servers.Count == 0)
+            {
+                diagnostics.Warning(DiagnosticCodes.NoSpecs, $"'{Path.GetFileName(assemblyPath)}' references Kiln but declares no ServerSpec: no image is built. Add a class deriving from Kiln.Spec.ServerSpec, or set KilnEnabled=false.");
+            }
+
+            return new Evaluation([.. servers], [.. diagnostics.Items.Where(d => d.IsWarning)]);
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
+    private static IEnumerable<Type> SpecTypes(Assembly assembly, DiagnosticBag diagnostics)
+    {
+        Type[] types;
+        try
+        {
+            types = assembly.GetTypes();
+        }
+        catch (ReflectionTypeLoadException e)
+        {
+            var reason = e.LoaderExceptions.FirstOrDefault(x => x is not null)?.Message ?? e.Message;
+            throw new KilnException(DiagnosticCodes.SpecNotConstructible, $"The spec assembly '{assembly.GetName().Name}' could not be loaded: {reason}");
+        }
+
+        return types
+            .Where(t => t is { IsClass: true, IsAbstract: false, IsGenericTypeDefinition: false } && typeof(ServerSpec).IsAssignableFrom(t))
+            .OrderBy(t => t.FullName, StringComparer.Ordinal);
+    }
+
+    private static ResolvedServer? Resolve(Type type, SourceLocator locator, DiagnosticBag diagnostics)
+    {
+        var typeLocation = locator.Locate(type);
+        if (type.GetConstructor(Type.EmptyTypes) is null)
+        {
+            diagnostics.Error(DiagnosticCodes.SpecNotConstructible, $"Spec '{type.FullName}' has no public parameterless constructor. Kiln creates specs itself; give it one.", typeLocation);
+            return null;
+        }
+
+        ServerSpec spec;
+        try
+        {
+            spec = (ServerSpec)Activator.CreateInstance(type)!;
+        }
+        catch (TargetInvocationException e)
+        {
+            diagnostics.Error(DiagnosticCodes.SpecThrew, $"Spec '{type.FullName}' threw {Describe(e.InnerException ?? e)} in its constructor. Spec code must not fail; fix the constructor.", typeLocation);
+            return null;
+        }
+
+        var reader = new PropertyReader(spec, type, locator, diagnostics);
+        var server = new ResolvedServer
+        {
+            SpecType = type.FullName!,
+            Location = typeLocation,
+            Name = reader.Read(nameof(ServerSpec.Name), s => s.Name) ?? "",
+            Version = reader.Read(nameof(ServerSpec.Version), s => s.Version) ?? "",
+            Base = reader.Read(nameof(ServerSpec.Base), s => s.Base) ?? BaseImage.Scratch,
+            Layers = reader.ReadArray(nameof(ServerSpec.Layers), s => s.Layers),
+            Account = reader.Read(nameof(ServerSpec.Account), s => s.Account) ?? Account.Default,
+            WorkingDirectory = reader.Read(nameof(ServerSpec.WorkingDirectory), s => s.WorkingDirectory) ?? "/",
+            Entrypoint = reader.Read(nameof(ServerSpec.Entrypoint), s => s.Entrypoint),
+            Arguments = reader.ReadArray(nameof(ServerSpec.Arguments), s => s.Arguments),
+            Environment = reader.ReadArray(nameof(ServerSpec.Environment), s => s.Environment),
+            Ports = reader.ReadArray(nameof(ServerSpec.Ports), s => s.Ports),
+            Health = reader.Read(nameof(ServerSpec.Health), s => s.Health),
+            Limits = reader.Read(nameof(ServerSpec.Limits), s => s.Limits) ?? Limits.None,
+            Labels = reader.ReadArray(nameof(ServerSpec.Labels), s => s.Labels),
+            Volumes = reader.ReadArray(nameof(ServerSpec.Volumes), s => s.Volumes),
+            Secrets = reader.ReadArray(nameof(ServerSpec.Secrets), s => s.Secrets),
+            PropertyLocations = reader.Locations,
+        };
+        return reader.Failed ? null : server;
+    }
+
+    internal static string Describe(Exception e) => $"{e.GetType().Name} ('{e.Message}')";
+
+    /// <summary>Reads spec properties one by one, turning an exception into a coded error at the getter's line.</summary>
+    private sealed class PropertyReader(ServerSpec spec, Type type, SourceLocator locator, DiagnosticBag diagnostics)
+    {
+        private readonly ImmutableDictionary<string, SourceLocation>.Builder _locations = ImmutableDictionary.CreateBuilder<string, SourceLocation>();
+
+        public bool Failed { get; private set; }
+
+        public ImmutableDictionary<string, SourceLocation> Locations => _locations.ToImmutable();
+
+        public T? Read<T>(string property, Func<ServerSpec, T?> read)
+        {
+            var location = locator.Locate(type, property);
+            if (location is not null)
+            {
+                _locations[property] = location;
+            }
+
+            try
+            {
+                return read(spec);
+            }
+            catch (Exception e)
+            {
+                // Spec code is user code: any exception it throws is a finding about the spec, not a crash of Kiln.
+                Failed = true;
+                diagnostics.Error(DiagnosticCodes.SpecThrew, $"Spec '{type.FullName}' threw {Describe(e)} while reading {property}. Spec code must compute its values without failing; fix {property}.", location ?? locator.Locate(type));
+                return default;
+            }
+        }
+
+        public ImmutableArray<T> ReadArray<T>(string property, Func<ServerSpec, ImmutableArray<T>> read)
+        {
+            var value = Read(property, s => (ImmutableArray<T>?)read(s));
+            if (value is not { IsDefault: false } array)
+            {
+                return [];
+            }
+
+            if (array.Any(item => item is null))
+            {
+                Failed = true;
+                diagnostics.Error(DiagnosticCodes.SpecThrew, $"Spec '{type.FullName}' has a null entry in {property}. Remove it.", _locations.GetValueOrDefault(property));
+            }
+
+            return array;
+        }
+    }
+}

@@ -1,0 +1,203 @@
+using System.Text.RegularExpressions;
+using Kiln.Engine.Diagnostics;
+using Kiln.Spec;
+
+namespace Kiln.Engine.Evaluation;
+
+/// <summary>
+/// Checks resolved values: what the analyzers cannot see in source (values computed by helper methods) is caught here,
+/// at the spec's line. Every problem is reported, not only the first.
+/// </summary>
+internal static partial class SpecValidator
+{
+    // The OCI distribution spec's path component; Kiln names are one component.
+    [GeneratedRegex("^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")]
+    private static partial Regex NamePattern();
+
+    // SemVer 2.0.0 without build metadata ('+' is not allowed in an image tag).
+    [GeneratedRegex(@"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?$")]
+    private static partial Regex SemVerPattern();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex EnvironmentNamePattern();
+
+    [GeneratedRegex("^[a-z_][a-z0-9_-]*\\$?$")]
+    private static partial Regex AccountNamePattern();
+
+    public static void Validate(IReadOnlyList<ResolvedServer> servers, DiagnosticBag diagnostics)
+    {
+        foreach (var server in servers)
+        {
+            Validate(server, diagnostics);
+        }
+
+        foreach (var group in servers.GroupBy(s => s.Reference, StringComparer.Ordinal).Where(g => g.Count() > 1))
+        {
+            var types = string.Join(", ", group.Select(s => s.SpecType));
+            foreach (var server in group.Skip(1))
+            {
+                diagnostics.Error(DiagnosticCodes.DuplicateImage, $"Specs {types} all declare image '{group.Key}'. A name and version identify exactly one image; rename one or give it another version.", server.LocationOf(nameof(ServerSpec.Name)));
+            }
+        }
+    }
+
+    private static void Validate(ResolvedServer s, DiagnosticBag d)
+    {
+        void Error(string code, string property, string message) => d.Error(code, $"Spec '{s.SpecType}': {message}", s.LocationOf(property));
+
+        if (s.Name.Length is 0 or > 128 || !NamePattern().IsMatch(s.Name))
+        {
+            Error(DiagnosticCodes.InvalidName, nameof(ServerSpec.Name), $"name '{s.Name}' is not a valid image name. Use 1–128 lower-case letters and digits, separated by single '.', '_' or '-' (for example 'shop-api').");
+        }
+
+        if (s.Version.Contains('+', StringComparison.Ordinal))
+        {
+            Error(DiagnosticCodes.InvalidVersion, nameof(ServerSpec.Version), $"version '{s.Version}' carries SemVer build metadata ('+…'), which an image tag cannot hold. Drop the '+…' part or move it into a pre-release ('-…').");
+        }
+        else if (s.Version.Length > 128 || !SemVerPattern().IsMatch(s.Version))
+        {
+            Error(DiagnosticCodes.InvalidVersion, nameof(ServerSpec.Version), $"version '{s.Version}' is not a SemVer 2.0 version. Use MAJOR.MINOR.PATCH with an optional pre-release, for example '1.4.0' or '2.0.0-rc.1'.");
+        }
+
+        ValidateBase(s, Error);
+        for (var i = 0; i < s.Layers.Length; i++)
+        {
+            CheckImagePath(s.Layers[i].To, $"Layers[{i}] destination", nameof(ServerSpec.Layers), Error);
+            if (s.Layers[i].Owner.Uid < 0 || s.Layers[i].Owner.Gid < 0)
+            {
+                Error(DiagnosticCodes.InvalidAccount, nameof(ServerSpec.Layers), $"Layers[{i}] has a negative owner id ({s.Layers[i].Owner.Uid}:{s.Layers[i].Owner.Gid}).");
+            }
+        }
+
+        CheckImagePath(s.WorkingDirectory, "WorkingDirectory", nameof(ServerSpec.WorkingDirectory), Error);
+
+        if (s.Account.Uid < 0 || s.Account.Gid < 0 || !AccountNamePattern().IsMatch(s.Account.Name ?? ""))
+        {
+            Error(DiagnosticCodes.InvalidAccount, nameof(ServerSpec.Account), $"account '{s.Account.Name}' ({s.Account.Uid}:{s.Account.Gid}) is invalid. Use a lower-case name and non-negative ids, for example Account.NonRoot(\"app\", 10001).");
+        }
+
+        if (s.Entrypoint is { } entrypoint && string.IsNullOrWhiteSpace(entrypoint.Program))
+        {
+            Error(DiagnosticCodes.MissingEntrypoint, nameof(ServerSpec.Entrypoint), "the entrypoint's program is empty. Name the program to start, for example new(\"/app/Shop.Api\").");
+        }
+
+        var seenPorts = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var port in s.Ports)
+        {
+            if (port.Number is < 1 or > 65535)
+            {
+                Error(DiagnosticCodes.InvalidPort, nameof(ServerSpec.Ports), $"port {port.Number} is outside 1–65535.");
+            }
+            else if (!seenPorts.Add(port.ToString()))
+            {
+                Error(DiagnosticCodes.InvalidPort, nameof(ServerSpec.Ports), $"port {port} is declared twice. Declare each port once.");
+            }
+        }
+
+        ValidateHealth(s, Error);
+
+        if (s.Limits.OpenFiles is <= 0 || s.Limits.Processes is <= 0)
+        {
+            Error(DiagnosticCodes.InvalidLimits, nameof(ServerSpec.Limits), $"limits must be positive (OpenFiles = {s.Limits.OpenFiles}, Processes = {s.Limits.Processes}).");
+        }
+
+        var seenNames = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var variable in s.Environment)
+        {
+            if (!EnvironmentNamePattern().IsMatch(variable.Name ?? "") || (variable.Value ?? "\0").Contains('\0', StringComparison.Ordinal))
+            {
+                Error(DiagnosticCodes.InvalidEnvironment, nameof(ServerSpec.Environment), $"environment variable '{variable.Name}' is invalid. Names are letters, digits and '_', not starting with a digit; values are non-null text.");
+            }
+            else if (!seenNames.Add(variable.Name!))
+            {
+                Error(DiagnosticCodes.InvalidEnvironment, nameof(ServerSpec.Environment), $"environment variable '{variable.Name}' is set twice. Set it once.");
+            }
+        }
+
+        var seenLabels = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var label in s.Labels)
+        {
+            if (string.IsNullOrWhiteSpace(label.Key) || label.Value is null)
+            {
+                Error(DiagnosticCodes.InvalidLabel, nameof(ServerSpec.Labels), "a label has an empty key or a null value.");
+            }
+            else if (!seenLabels.Add(label.Key))
+            {
+                Error(DiagnosticCodes.InvalidLabel, nameof(ServerSpec.Labels), $"label '{label.Key}' is set twice. Set it once.");
+            }
+        }
+
+        foreach (var volume in s.Volumes)
+        {
+            CheckImagePath(volume, $"volume '{volume}'", nameof(ServerSpec.Volumes), Error);
+        }
+
+        foreach (var secret in s.Secrets)
+        {
+            if (string.IsNullOrWhiteSpace(secret.Name) || (secret.EnvironmentVariable is null && secret.Path is null))
+            {
+                Error(DiagnosticCodes.InvalidEnvironment, nameof(ServerSpec.Secrets), $"secret reference '{secret.Name}' needs a name and either an environment variable or a path to expose it at.");
+            }
+        }
+    }
+
+    private static void ValidateBase(ResolvedServer s, Action<string, string, string> error)
+    {
+        const string property = nameof(ServerSpec.Base);
+        switch (s.Base)
+        {
+            case OciLayoutBase { Path: var path } when string.IsNullOrWhiteSpace(path):
+            case ArchiveBase { Path: var archive } when string.IsNullOrWhiteSpace(archive):
+                error(DiagnosticCodes.InvalidBaseImage, property, "the base image path is empty.");
+                break;
+            case DebianBase debian when debian.Packages.IsDefaultOrEmpty:
+                error(DiagnosticCodes.InvalidBaseImage, property, $"the Debian base for suite '{debian.Suite}' lists no packages.");
+                break;
+        }
+    }
+
+    private static void ValidateHealth(ResolvedServer s, Action<string, string, string> error)
+    {
+        const string property = nameof(ServerSpec.Health);
+        switch (s.Health)
+        {
+            case null:
+                return;
+            case HttpHealthCheck http when http.Port is < 1 or > 65535 || !(http.Path ?? "").StartsWith('/'):
+                error(DiagnosticCodes.InvalidHealthCheck, property, $"the HTTP health check needs a port in 1–65535 and a path starting with '/' (got {http.Port} '{http.Path}').");
+                break;
+            case CommandHealthCheck command when command.Argv.IsDefaultOrEmpty || string.IsNullOrWhiteSpace(command.Argv[0]):
+                error(DiagnosticCodes.InvalidHealthCheck, property, "the command health check has no program.");
+                break;
+        }
+
+        if (s.Health.Interval <= TimeSpan.Zero || s.Health.Timeout <= TimeSpan.Zero || s.Health.StartPeriod < TimeSpan.Zero || s.Health.Retries < 1)
+        {
+            error(DiagnosticCodes.InvalidHealthCheck, property, "the health check's interval and timeout must be positive, its start period not negative and its retries at least 1.");
+        }
+    }
+
+    /// <summary>An absolute path inside the image that cannot leave the root.</summary>
+    private static void CheckImagePath(string? path, string what, string property, Action<string, string, string> error)
+    {
+        if (string.IsNullOrEmpty(path) || !path.StartsWith('/'))
+        {
+            error(DiagnosticCodes.PathNotAbsolute, property, $"{what} '{path}' is not an absolute path in the image. Start it with '/', for example '/app'.");
+        }
+        else if (path.Split('/').Any(segment => segment == ".."))
+        {
+            error(DiagnosticCodes.PathEscapesRoot, property, $"{what} '{path}' contains '..' and could escape the image's root. Write the absolute path it should have.");
+        }
+        else if (path.Contains('\0', StringComparison.Ordinal) || path.Contains('\\', StringComparison.Ordinal))
+        {
+            error(DiagnosticCodes.PathNotAbsolute, property, $"{what} '{path}' contains a NUL or a backslash; image paths use '/'.");
+        }
+    }
+
+    /// <summary>Normalises an absolute image path ('/app//x/' → '/app/x').</summary>
+    internal static string NormalizeImagePath(string path)
+    {
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(s => s != ".");
+        return "/" + string.Join('/', segments);
+    }
+}

@@ -1,0 +1,84 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Kiln.Engine.Diagnostics;
+
+namespace Kiln.Engine.Requests;
+
+/// <summary>
+/// Everything one build needs, passed in explicitly: the engine never reads the clock, the environment or the current
+/// directory itself. MSBuild writes it as JSON and hands its path to the engine process.
+/// </summary>
+public sealed record BuildRequest
+{
+    /// <summary>The compiled spec assembly.</summary>
+    public required string Assembly { get; init; }
+
+    /// <summary>The spec project's directory; relative paths in specs are resolved against it.</summary>
+    public required string ProjectDirectory { get; init; }
+
+    /// <summary>Where the artifacts go (bin/&lt;Configuration&gt;/kiln/).</summary>
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>Where the engine keeps its own state between builds (obj/&lt;Configuration&gt;/kiln/).</summary>
+    public required string IntermediateDirectory { get; init; }
+
+    /// <summary>Every timestamp in the image (SOURCE_DATE_EPOCH semantics).</summary>
+    public long SourceDateEpoch { get; init; }
+
+    /// <summary>The build configuration, used as the default for publish-output layers.</summary>
+    public string Configuration { get; init; } = "Debug";
+
+    /// <summary>The compiler's PathMap (<c>from=to,…</c>), so that PDB paths can be mapped back to files on disk.</summary>
+    public string? PathMap { get; init; }
+
+    /// <summary>The publish directories MSBuild produced for the specs' publish-output layers.</summary>
+    public ImmutableArray<PublishedProject> PublishedProjects { get; init; } = [];
+
+    /// <summary>Facts about the build recorded in the manifests' build section, never in a digest.</summary>
+    public BuildProvenance Provenance { get; init; } = new();
+
+    private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        WriteIndented = true,
+    };
+
+    /// <summary>Reads a request file.</summary>
+    public static BuildRequest Load(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<BuildRequest>(File.ReadAllBytes(path), Options)
+                ?? throw new KilnException(DiagnosticCodes.InvalidRequest, $"The build request '{path}' is empty.");
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            throw new KilnException(DiagnosticCodes.InvalidRequest, $"The build request '{path}' could not be read: {e.Message}");
+        }
+    }
+
+    /// <summary>Writes a request file.</summary>
+    public void Save(string path) => File.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(this, Options));
+}
+
+/// <summary>A project MSBuild published for a publish-output layer.</summary>
+/// <param name="Key">The key the evaluation gave the layer (see <see cref="PublishRequirement.Key"/>).</param>
+/// <param name="Directory">The publish directory.</param>
+public sealed record PublishedProject(string Key, string Directory);
+
+/// <summary>Where and how a build ran. Recorded, never hashed.</summary>
+public sealed record BuildProvenance
+{
+    public string? KilnVersion { get; init; }
+    public string? SdkVersion { get; init; }
+    public string? SourceRevision { get; init; }
+    public bool? SourceTreeDirty { get; init; }
+    public string? ContinuousIntegrationRun { get; init; }
+}
+
+/// <summary>A project the specs want published before their images can be built.</summary>
+/// <param name="Key">A stable key for the (project, runtime, self-contained, configuration) combination.</param>
+/// <param name="Project">The absolute project path.</param>
+/// <param name="Properties">The MSBuild global properties to publish it with (<c>A=B;C=D</c>).</param>
+public sealed record PublishRequirement(string Key, string Project, string Properties);

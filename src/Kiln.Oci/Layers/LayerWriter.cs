@@ -1,0 +1,431 @@
+using System.Buffers.Binary;
+using System.Collections.Immutable;
+using System.IO.Compression;
+using System.IO.Hashing;
+using System.Security.Cryptography;
+
+namespace Kiln.Oci;
+
+/// <summary>
+/// Writes a deterministic <c>tar+gzip</c> layer (https://github.com/opencontainers/image-spec/blob/v1.1.1/layer.md)
+/// in one streaming pass: tar → SHA-256 (diff_id) → gzip → SHA-256 (digest) → destination. Each regular file's
+/// SHA-256 is computed while it is copied, so no file is read twice.
+/// </summary>
+/// <remarks>
+/// Determinism: entries sorted by ordinal path, parent directories emitted explicitly, every mtime =
+/// <see cref="LayerWriterOptions.Timestamp"/>, owner and mode as declared, uname/gname empty, GNU tar format
+/// without PAX headers. The gzip header is written here (MTIME 0, XFL 0, OS 255), so the bytes do not depend
+/// on the host OS; the deflate stream is .NET's bundled zlib-ng at the given level, so the compressed digest
+/// can change with the runtime's zlib-ng version while the diff_id cannot.
+/// </remarks>
+public static class LayerWriter
+{
+    private const int ChunkSize = 256 * 1024;
+
+    /// <exception cref="ArgumentException">An entry is invalid (path, mode, missing link target...).</exception>
+    /// <exception cref="LayerConflictException">Two entries disagree about one path.</exception>
+    /// <exception cref="IOException">A source file could not be read or changed while it was read.</exception>
+    public static LayerResult Write(IEnumerable<LayerEntry> entries, Stream destination, LayerWriterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.CompressionLevel is < 0 or > 9)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.CompressionLevel, "CompressionLevel must be 0–9.");
+        }
+
+        long mtime = options.Timestamp.ToUnixTimeSeconds();
+        if (mtime < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Timestamp, "Timestamp must not be before the Unix epoch.");
+        }
+
+        SortedDictionary<string, LayerEntry> plan = Plan(entries);
+        var files = ImmutableArray.CreateBuilder<LayerFileRecord>(plan.Count);
+        using var sink = new LayerSink(destination, options.CompressionLevel);
+        using var fileHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> fileHashBytes = stackalloc byte[SHA256.HashSizeInBytes];
+        foreach (var (path, entry) in plan)
+        {
+            string name = path[1..];
+            switch (entry.Kind)
+            {
+                case EntryKind.Directory:
+                    TarFormat.WriteHeader(sink.Write, name + "/", TarFormat.Directory, entry.Mode, entry.Uid, entry.Gid, 0, mtime, null);
+                    files.Add(new LayerFileRecord(path, EntryKind.Directory, entry.Mode, entry.Uid, entry.Gid, 0, null, null));
+                    break;
+                case EntryKind.Symlink:
+                    TarFormat.WriteHeader(sink.Write, name, TarFormat.SymbolicLink, entry.Mode, entry.Uid, entry.Gid, 0, mtime, entry.LinkTarget);
+                    files.Add(new LayerFileRecord(path, EntryKind.Symlink, entry.Mode, entry.Uid, entry.Gid, 0, null, entry.LinkTarget));
+                    break;
+                default:
+                    long size = WriteFile(sink, name, entry, mtime, fileHash);
+                    fileHash.GetHashAndReset(fileHashBytes);
+                    files.Add(new LayerFileRecord(
+                        path, EntryKind.File, entry.Mode, entry.Uid, entry.Gid, size, Convert.ToHexStringLower(fileHashBytes), null));
+                    break;
+            }
+        }
+
+        // End of archive: two zero blocks (no padding to GNU tar's 10 KiB record: readers do not need it).
+        sink.WriteZeros(2 * TarFormat.BlockSize);
+        var (diffId, digest, compressedSize, uncompressedSize) = sink.Complete();
+        return new LayerResult(diffId, digest, compressedSize, uncompressedSize, files.ToImmutable());
+    }
+
+    /// <summary>True when content starting with <paramref name="firstBytes"/> is meant to be executed: an ELF
+    /// binary or a script with a "#!" line. Used to choose 0755 over 0644 without looking at host permissions.</summary>
+    public static bool LooksExecutable(ReadOnlySpan<byte> firstBytes) =>
+        firstBytes.StartsWith("\x7F"u8 + "ELF"u8) || firstBytes.StartsWith("#!"u8);
+
+    private static long WriteFile(LayerSink sink, string name, LayerEntry entry, long mtime, IncrementalHash fileHash)
+    {
+        if (entry.SourcePath is null)
+        {
+            ReadOnlySpan<byte> content = entry.Content is { } c ? c.Span : default;
+            TarFormat.WriteHeader(sink.Write, name, TarFormat.RegularFile, entry.Mode, entry.Uid, entry.Gid, content.Length, mtime, null);
+            fileHash.AppendData(content);
+            sink.Write(content);
+            sink.WriteZeros(TarFormat.PaddingFor(content.Length));
+            return content.Length;
+        }
+
+        using var source = new FileStream(entry.SourcePath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
+        long size = source.Length;
+        TarFormat.WriteHeader(sink.Write, name, TarFormat.RegularFile, entry.Mode, entry.Uid, entry.Gid, size, mtime, null);
+        long remaining = size;
+        while (remaining > 0)
+        {
+            Span<byte> target = sink.GetSpan();
+            if (target.Length > remaining)
+            {
+                target = target[..(int)remaining];
+            }
+
+            int read = source.Read(target);
+            if (read == 0)
+            {
+                throw new IOException($"'{entry.SourcePath}' shrank while it was being written into the layer (expected {size} bytes).");
+            }
+
+            fileHash.AppendData(target[..read]);
+            sink.Advance(read);
+            remaining -= read;
+        }
+
+        if (source.Read(stackalloc byte[1]) != 0)
+        {
+            throw new IOException($"'{entry.SourcePath}' grew while it was being written into the layer (expected {size} bytes).");
+        }
+
+        sink.WriteZeros(TarFormat.PaddingFor(size));
+        return size;
+    }
+
+    /// <summary>Normalises and validates the entries, collapses identical duplicates, adds missing parent
+    /// directories and sorts by ordinal path.</summary>
+    internal static SortedDictionary<string, LayerEntry> Plan(IEnumerable<LayerEntry> entries)
+    {
+        var plan = new SortedDictionary<string, LayerEntry>(StringComparer.Ordinal);
+        foreach (var raw in entries)
+        {
+            ArgumentNullException.ThrowIfNull(raw);
+            string path = LayerEntry.NormalizePath(raw.Path);
+            if (path == "/")
+            {
+                // The root directory is the container's, not the layer's: GNU tar and Docker do not emit it either.
+                continue;
+            }
+
+            var entry = Validate(raw with { Path = path });
+            if (plan.TryGetValue(path, out var existing))
+            {
+                string? difference = Difference(existing, entry);
+                if (difference is not null)
+                {
+                    throw new LayerConflictException(path, difference);
+                }
+
+                continue;
+            }
+
+            plan.Add(path, entry);
+        }
+
+        var parents = new List<string>();
+        foreach (var (path, _) in plan)
+        {
+            for (int slash = path.LastIndexOf('/'); slash > 0; slash = path.LastIndexOf('/', slash - 1))
+            {
+                string parent = path[..slash];
+                if (plan.TryGetValue(parent, out var existing))
+                {
+                    if (existing.Kind != EntryKind.Directory)
+                    {
+                        throw new LayerConflictException(parent, $"it is a {existing.Kind} but also the parent of '{path}'");
+                    }
+
+                    break; // its own parents are checked when it is visited
+                }
+
+                parents.Add(parent);
+            }
+        }
+
+        foreach (string parent in parents)
+        {
+            plan.TryAdd(parent, new LayerEntry(parent, EntryKind.Directory));
+        }
+
+        return plan;
+    }
+
+    private static LayerEntry Validate(LayerEntry entry)
+    {
+        if (entry.Mode is < 0 or > 0xFFF)
+        {
+            throw new ArgumentException($"Layer entry '{entry.Path}': mode {Convert.ToString(entry.Mode, 8)} is outside 0–7777 (octal).");
+        }
+
+        if (entry.Uid < 0 || entry.Gid < 0)
+        {
+            throw new ArgumentException($"Layer entry '{entry.Path}': uid and gid must not be negative.");
+        }
+
+        switch (entry.Kind)
+        {
+            case EntryKind.File:
+                if (entry.SourcePath is not null && entry.Content is not null)
+                {
+                    throw new ArgumentException($"Layer entry '{entry.Path}': give SourcePath or Content, not both.");
+                }
+
+                if (entry.LinkTarget is not null)
+                {
+                    throw new ArgumentException($"Layer entry '{entry.Path}': a file has no LinkTarget.");
+                }
+
+                break;
+            case EntryKind.Directory:
+                if (entry.SourcePath is not null || entry.Content is not null || entry.LinkTarget is not null)
+                {
+                    throw new ArgumentException($"Layer entry '{entry.Path}': a directory has no content or link target.");
+                }
+
+                break;
+            case EntryKind.Symlink:
+                if (string.IsNullOrEmpty(entry.LinkTarget) || entry.LinkTarget.Contains('\0'))
+                {
+                    throw new ArgumentException($"Layer entry '{entry.Path}': a symlink needs a LinkTarget (without NUL).");
+                }
+
+                if (entry.SourcePath is not null || entry.Content is not null)
+                {
+                    throw new ArgumentException($"Layer entry '{entry.Path}': a symlink has no content.");
+                }
+
+                break;
+            default:
+                throw new ArgumentException($"Layer entry '{entry.Path}': kind {entry.Kind} cannot be written.");
+        }
+
+        return entry;
+    }
+
+    private static string? Difference(LayerEntry a, LayerEntry b)
+    {
+        if (a.Kind != b.Kind)
+        {
+            return $"{a.Kind} versus {b.Kind}";
+        }
+
+        if (a.Mode != b.Mode)
+        {
+            return $"mode {Convert.ToString(a.Mode, 8)} versus {Convert.ToString(b.Mode, 8)}";
+        }
+
+        if (a.Uid != b.Uid || a.Gid != b.Gid)
+        {
+            return $"owner {a.Uid}:{a.Gid} versus {b.Uid}:{b.Gid}";
+        }
+
+        if (a.LinkTarget != b.LinkTarget)
+        {
+            return $"link target '{a.LinkTarget}' versus '{b.LinkTarget}'";
+        }
+
+        return a.Kind == EntryKind.File && !SameContent(a, b) ? "different content" : null;
+    }
+
+    // Only duplicates get here, so reading their content an extra time is rare and cheap.
+    private static bool SameContent(LayerEntry a, LayerEntry b)
+    {
+        if (a.SourcePath is not null && b.SourcePath is not null
+            && string.Equals(Path.GetFullPath(a.SourcePath), Path.GetFullPath(b.SourcePath), StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        return HashContent(a).SequenceEqual(HashContent(b));
+    }
+
+    private static byte[] HashContent(LayerEntry entry)
+    {
+        if (entry.SourcePath is not null)
+        {
+            using var stream = File.OpenRead(entry.SourcePath);
+            return SHA256.HashData(stream);
+        }
+
+        return SHA256.HashData(entry.Content is { } c ? c.Span : default);
+    }
+
+    /// <summary>The uncompressed side of the pipeline: buffers tar bytes in chunks, hashes them (diff_id, CRC-32)
+    /// and feeds them to deflate, whose output is hashed on its way to the destination.</summary>
+    private sealed class LayerSink : IDisposable
+    {
+        private readonly byte[] _buffer = new byte[ChunkSize];
+        private readonly IncrementalHash _diffId = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly Crc32 _crc = new();
+        private readonly HashingWriteStream _compressed;
+        private readonly DeflateStream _deflate;
+        private int _used;
+        private long _uncompressedLength;
+
+        public LayerSink(Stream destination, int level)
+        {
+            _compressed = new HashingWriteStream(destination);
+            // RFC 1952 header: ID1 ID2, CM=8 (deflate), FLG=0, MTIME=0, XFL=0, OS=255 (unknown): the same on every host.
+            _compressed.Write([0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF]);
+            _deflate = new DeflateStream(_compressed, new ZLibCompressionOptions { CompressionLevel = level }, leaveOpen: true);
+        }
+
+        public void Write(ReadOnlySpan<byte> data)
+        {
+            while (!data.IsEmpty)
+            {
+                int n = Math.Min(data.Length, _buffer.Length - _used);
+                data[..n].CopyTo(_buffer.AsSpan(_used));
+                Advance(n);
+                data = data[n..];
+            }
+        }
+
+        public void WriteZeros(int count)
+        {
+            while (count > 0)
+            {
+                int n = Math.Min(count, _buffer.Length - _used);
+                _buffer.AsSpan(_used, n).Clear();
+                Advance(n);
+                count -= n;
+            }
+        }
+
+        /// <summary>The free part of the chunk buffer (never empty).</summary>
+        public Span<byte> GetSpan() => _buffer.AsSpan(_used);
+
+        public void Advance(int count)
+        {
+            _used += count;
+            if (_used == _buffer.Length)
+            {
+                FlushChunk();
+            }
+        }
+
+        public (Digest DiffId, Digest Digest, long Size, long UncompressedSize) Complete()
+        {
+            FlushChunk();
+            _deflate.Dispose();
+            Span<byte> trailer = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt32LittleEndian(trailer, _crc.GetCurrentHashAsUInt32());
+            BinaryPrimitives.WriteUInt32LittleEndian(trailer[4..], unchecked((uint)_uncompressedLength));
+            _compressed.Write(trailer);
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            _diffId.GetHashAndReset(hash);
+            var diffId = Digest.FromSha256Hash(hash);
+            return (diffId, _compressed.GetDigest(), _compressed.Length, _uncompressedLength);
+        }
+
+        private void FlushChunk()
+        {
+            if (_used == 0)
+            {
+                return;
+            }
+
+            var chunk = _buffer.AsSpan(0, _used);
+            _diffId.AppendData(chunk);
+            _crc.Append(chunk);
+            _deflate.Write(chunk);
+            _uncompressedLength += _used;
+            _used = 0;
+        }
+
+        public void Dispose()
+        {
+            _deflate.Dispose();
+            _diffId.Dispose();
+            _compressed.Dispose();
+        }
+    }
+}
+
+/// <summary>A write-only pass-through stream that computes the SHA-256 and length of what goes through it.
+/// Disposing it does not dispose the inner stream.</summary>
+internal sealed class HashingWriteStream : Stream
+{
+    private readonly Stream _inner;
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private long _length;
+
+    public HashingWriteStream(Stream inner) => _inner = inner;
+
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => _length;
+
+    public override long Position { get => _length; set => throw new NotSupportedException(); }
+
+    public Digest GetDigest()
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        _hash.GetCurrentHash(hash);
+        return Digest.FromSha256Hash(hash);
+    }
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        _hash.AppendData(buffer);
+        _inner.Write(buffer);
+        _length += buffer.Length;
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void WriteByte(byte value) => Write([value]);
+
+    public override void Flush() => _inner.Flush();
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _hash.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}
