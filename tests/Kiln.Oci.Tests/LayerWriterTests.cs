@@ -95,17 +95,17 @@ public class LayerWriterTests
         Assert.True(Tools.IsRoot, "needs root to chown the fixture tree to 10001");
         using var dir = new TempDir();
         string n = new('n', 120);
-        Tools.Sh($"""
-            mkdir -p t/app t/etc/{n} t/usr/bin t/var/lib/shop && cd t
+        Tools.Sh($$$"""
+            mkdir -p t/app t/etc/{{{n}}} t/usr/bin t/var/lib/shop && cd t
             printf '{"Logging":{"LogLevel":"Warning"}}\n' > app/appsettings.json
             printf '\177ELF fake binary' > app/Shop.Api
             printf '#!/bin/sh\nexec /app/Shop.Api "$@"\n' > app/run.sh
-            printf 'long path\n' > etc/{n}/deep.txt
+            printf 'long path\n' > etc/{{{n}}}/deep.txt
             : > etc/empty
             printf '\303\274\n' > etc/ünïcødé.txt
             ln -s /app/Shop.Api usr/bin/shop
-            chmod 755 app app/Shop.Api app/run.sh etc etc/{n} usr usr/bin var var/lib
-            chmod 644 app/appsettings.json etc/empty etc/{n}/deep.txt etc/ünïcødé.txt
+            chmod 755 app app/Shop.Api app/run.sh etc etc/{{{n}}} usr usr/bin var var/lib
+            chmod 644 app/appsettings.json etc/empty etc/{{{n}}}/deep.txt etc/ünïcødé.txt
             chmod 700 var/lib/shop
             chown 10001:10001 var/lib/shop app/run.sh
             """, dir.Path);

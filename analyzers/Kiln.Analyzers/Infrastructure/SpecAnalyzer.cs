@@ -1,15 +1,11 @@
-using System;
-using System.Collections.Generic;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
-using Microsoft.CodeAnalysis.Operations;
 
 namespace Kiln.Analyzers.Infrastructure;
 
 /// <summary>
 /// The shape every Kiln analyzer shares: concurrent, generated code skipped, and nothing registered unless the
-/// compilation references Kiln.Spec. Rules register their actions through the helpers below, which scope them to
-/// spec types so that the rest of a user's code costs nothing.
+/// compilation references Kiln.Spec. Rules register their actions through <see cref="SpecActions"/>, which scopes them to spec types.
 /// </summary>
 public abstract class SpecAnalyzer : DiagnosticAnalyzer
 {
@@ -26,4 +22,6 @@ public abstract class SpecAnalyzer : DiagnosticAnalyzer
         });
     }
 
-    private protected abstract void Register(CompilationStartAnalysisContext context, SpecTypes types);}
+    private protected abstract void Register(CompilationStartAnalysisContext context, SpecTypes types);
+}
+

@@ -41,7 +41,7 @@ public sealed class HostPathVolumeAnalyzer : SpecAnalyzer
             context,
             types,
             "Volumes",
-            (blockContext, _, value) =>
+            (blockContext, property, value) =>
             {
                 foreach (var element in value.CollectionElements())
                 {

@@ -61,7 +61,7 @@ public sealed class RootAccountAnalyzer : SpecAnalyzer
             context,
             types,
             "Account",
-            (blockContext, _, value) =>
+            (blockContext, property, value) =>
             {
                 if (value is { ConstantValue: { HasValue: true, Value: null } } or IDefaultValueOperation)
                 {

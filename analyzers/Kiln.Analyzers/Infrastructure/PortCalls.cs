@@ -1,0 +1,54 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Kiln.Analyzers.Infrastructure;
+
+/// <summary>Reads the port number (and protocol) out of <c>Port.Tcp(n)</c>, <c>Port.Udp(n)</c>, <c>new Port(n, …)</c> and <c>HealthCheck.Http(n)</c>.</summary>
+internal static class PortCalls
+{
+    /// <summary>The constant number of a port declaration, and its protocol (<c>tcp</c>/<c>udp</c>, null for a health check).</summary>
+    public static bool TryGetPort(IOperation operation, SpecTypes types, out int number, out string? protocol, out IOperation numberOperation)
+    {
+        number = 0;
+        protocol = null;
+        numberOperation = operation;
+        IOperation? argument;
+        switch (operation)
+        {
+            case IInvocationOperation { TargetMethod.Name: "Tcp" or "Udp" } factory when SpecTypes.Is(factory.TargetMethod.ContainingType, types.Port):
+                argument = factory.Arguments.Argument("number");
+                protocol = factory.TargetMethod.Name == "Tcp" ? "tcp" : "udp";
+                break;
+            case IObjectCreationOperation creation when SpecTypes.Is(creation.Type, types.Port):
+                argument = creation.Arguments.Argument("Number");
+                var protocolArgument = creation.Arguments.Argument("Protocol");
+                if (protocolArgument is null)
+                {
+                    protocol = "tcp";
+                }
+                else if (protocolArgument.ConstantValue is { HasValue: true, Value: int value })
+                {
+                    protocol = value == 0 ? "tcp" : "udp";
+                }
+                else
+                {
+                    return false;
+                }
+
+                break;
+            case IInvocationOperation { TargetMethod.Name: "Http" } http when SpecTypes.Is(http.TargetMethod.ContainingType, types.HealthCheck):
+                argument = http.Arguments.Argument("port");
+                break;
+            default:
+                return false;
+        }
+
+        if (argument is not null && argument.TryGetInt(out number))
+        {
+            numberOperation = argument;
+            return true;
+        }
+
+        return false;
+    }
+}

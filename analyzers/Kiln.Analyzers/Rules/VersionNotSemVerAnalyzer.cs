@@ -1,0 +1,50 @@
+using System;
+using System.Collections.Immutable;
+using System.Text.RegularExpressions;
+using Kiln.Analyzers.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace Kiln.Analyzers.Rules;
+
+/// <summary>KILN0023: a server version that is not SemVer 2.0 (and so not a valid image tag either).</summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class VersionNotSemVerAnalyzer : SpecAnalyzer
+{
+    public static readonly DiagnosticDescriptor Rule = Descriptors.Create(
+        DiagnosticIds.VersionNotSemVer,
+        "Version is not SemVer",
+        "Version '{0}' is not a SemVer 2.0 version such as '1.4.0' or '2.0.0-rc.1'",
+        Descriptors.Correctness,
+        DiagnosticSeverity.Error,
+        "The version is the image tag and the key of kiln.lock.json: a released version can never mean two things. SemVer keeps versions comparable and tags valid (the '+build' part is not allowed in a tag).");
+
+    // semver.org's regular expression, without build metadata: '+' is not allowed in an OCI tag.
+    private static readonly Regex SemVer = new(
+        @"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?$",
+        RegexOptions.CultureInvariant,
+        TimeSpan.FromMilliseconds(100));
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rule];
+
+    private protected override void Register(CompilationStartAnalysisContext context, SpecTypes types) =>
+        SpecActions.RegisterPropertyValueAction(context, types, "Version", (blockContext, property, value) =>
+        {
+            if (value.TryGetString(out var version) && !IsSemVer(version))
+            {
+                blockContext.ReportDiagnostic(Diagnostic.Create(Rule, value.Syntax.GetLocation(), version));
+            }
+        });
+
+    internal static bool IsSemVer(string version)
+    {
+        try
+        {
+            return version.Length <= 128 && SemVer.IsMatch(version);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return false;
+        }
+    }
+}

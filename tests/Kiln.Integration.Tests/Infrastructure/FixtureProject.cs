@@ -1,0 +1,112 @@
+using System.Text.Json;
+
+namespace Kiln.Integration.Tests.Infrastructure;
+
+/// <summary>A spec project in a temporary directory that references the packed Kiln.Build, built with a real dotnet build.</summary>
+internal sealed class FixtureProject
+{
+    private readonly KilnPackage _package;
+
+    public FixtureProject(KilnPackage package, string name = "Fixture", string? directory = null)
+    {
+        _package = package;
+        Name = name;
+        Directory = directory ?? Path.Combine(package.Root, "projects", $"{name}-{Guid.NewGuid():N}"[..(name.Length + 9)]);
+        System.IO.Directory.CreateDirectory(Directory);
+        Write($"{name}.csproj", $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Deterministic>true</Deterministic>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="Kiln.Build" Version="{KilnPackage.Version}" />
+              </ItemGroup>
+            </Project>
+            """);
+        Write("nuget.config", $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="kiln" value="{package.Feed}" />
+              </packageSources>
+            </configuration>
+            """);
+    }
+
+    public string Name { get; }
+
+    public string Directory { get; }
+
+    public string OutputDirectory => Path.Combine(Directory, "bin", "Debug", "kiln");
+
+    public string LayoutDirectory => Path.Combine(OutputDirectory, "oci");
+
+    public string ReleasePath => Path.Combine(OutputDirectory, "release.json");
+
+    public FixtureProject Write(string relativePath, string content)
+    {
+        var path = Path.Combine(Directory, relativePath);
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content.ReplaceLineEndings("\n"));
+        return this;
+    }
+
+    public FixtureProject WriteBytes(string relativePath, byte[] content)
+    {
+        var path = Path.Combine(Directory, relativePath);
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, content);
+        return this;
+    }
+
+    /// <summary>Writes Specs.cs with the given class bodies inside the Fixture namespace.</summary>
+    public FixtureProject Specs(string code) => Write("Specs.cs", "using System.Collections.Immutable;\nusing Kiln.Spec;\n\nnamespace Fixture;\n\n" + code);
+
+    public ProcessResult Build(params string[] extra) => Build(null, extra);
+
+    public ProcessResult Build(IDictionary<string, string?>? environment, params string[] extra)
+    {
+        var env = new Dictionary<string, string?>
+        {
+            ["NUGET_PACKAGES"] = _package.Packages,
+            ["MSBUILDDISABLENODEREUSE"] = "1",
+            ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0",
+            ["SOURCE_DATE_EPOCH"] = null,
+            ["DOTNET_NOLOGO"] = "1",
+        };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
+        {
+            env[key] = value;
+        }
+
+        string[] nodeReuse = extra.Any(e => e.StartsWith("-nodeReuse", StringComparison.Ordinal)) ? [] : ["-nodeReuse:false"];
+        return ProcessRunner.Run("dotnet", ["build", Directory, "-nologo", "-v:n", .. nodeReuse, .. extra], Directory, env, TimeSpan.FromMinutes(6));
+    }
+
+    /// <summary>Builds and fails the test with the whole output when the build fails.</summary>
+    public ProcessResult BuildOk(params string[] extra)
+    {
+        var result = Build(extra);
+        Xunit.Assert.True(result.ExitCode == 0, "dotnet build failed:\n" + result.Output);
+        return result;
+    }
+
+    public Release ReadRelease() => Release.Read(ReleasePath);
+}
+
+/// <summary>The parts of release.json the tests look at.</summary>
+internal sealed record Release(IReadOnlyDictionary<string, string> Digests, string Text)
+{
+    public static Release Read(string path)
+    {
+        var text = File.ReadAllText(path);
+        using var document = JsonDocument.Parse(text);
+        var digests = document.RootElement.GetProperty("images").EnumerateArray()
+            .ToDictionary(i => i.GetProperty("reference").GetString()!, i => i.GetProperty("digest").GetString()!);
+        return new Release(digests, text);
+    }
+}
