@@ -10,6 +10,7 @@ using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Editing;
+using Microsoft.CodeAnalysis.Formatting;
 using Microsoft.CodeAnalysis.Simplification;
 
 namespace Kiln.Analyzers.CodeFixes;
@@ -96,7 +97,7 @@ public sealed class MutableCollectionCodeFix : CodeFixProvider
 
         foreach (var value in Values(typeSyntax.Parent))
         {
-            editor.ReplaceNode(value, Convert(value, typeSyntax, shape).WithTriviaFrom(value));
+            editor.ReplaceNode(value, Convert(value, typeSyntax, shape).WithTriviaFrom(value).WithAdditionalAnnotations(Formatter.Annotation));
         }
 
         // The ToImmutable… extensions and the short type name need the namespace in scope.

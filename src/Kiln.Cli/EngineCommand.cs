@@ -28,7 +28,7 @@ internal static class EngineCommand
     private static readonly Option<string?> SdkVersion = new("--sdk-version");
     private static readonly Option<string?> SourceRevision = new("--source-revision");
     private static readonly Option<string?> CiRun = new("--ci-run");
-    private static readonly Option<string> PublishProps = new("--publish-props") { Required = true, Description = "Where to write the MSBuild items of the projects to publish." };
+    private static readonly Option<string> PublishList = new("--publish-list") { Required = true, Description = "Where to write the list of projects to publish." };
 
     public static Command Create()
     {
@@ -42,8 +42,8 @@ internal static class EngineCommand
             }
         }
 
-        evaluate.Options.Add(PublishProps);
-        evaluate.SetAction(result => Edge.Run(() => Evaluate(ToRequest(result), result.GetValue(PublishProps)!)));
+        evaluate.Options.Add(PublishList);
+        evaluate.SetAction(result => Edge.Run(() => Evaluate(ToRequest(result), result.GetValue(PublishList)!)));
         build.SetAction(result => Edge.Run(() => Build(ToRequest(result))));
         return new Command("engine", "Run the engine for Kiln's MSBuild tasks.") { Hidden = true, Subcommands = { evaluate, build } };
     }
@@ -88,7 +88,7 @@ internal static class EngineCommand
         };
     }
 
-    private static int Evaluate(BuildRequest request, string publishProps)
+    private static int Evaluate(BuildRequest request, string publishList)
     {
         var result = KilnEngine.Evaluate(request);
         foreach (var warning in result.Warnings)
@@ -96,19 +96,10 @@ internal static class EngineCommand
             Edge.Print(warning);
         }
 
-        var xml = new StringBuilder("<Project>\n  <!-- Written by Kiln: the projects the specs publish into layers. -->\n  <ItemGroup>\n");
-        foreach (var p in result.PublishRequirements)
-        {
-            xml.Append($"    <_KilnPublishProject Include=\"{Escape(p.Project)}\">\n")
-               .Append($"      <KilnPublishKey>{Escape(p.Key)}</KilnPublishKey>\n")
-               .Append($"      <AdditionalProperties>{Escape(p.Properties)}</AdditionalProperties>\n")
-               .Append($"      <KilnPublishDir>{Escape(PublishDirectory(p))}</KilnPublishDir>\n")
-               .Append("    </_KilnPublishProject>\n");
-        }
-
-        xml.Append("  </ItemGroup>\n</Project>\n");
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(publishProps))!);
-        File.WriteAllText(publishProps, xml.ToString());
+        // One line per project: KEY|PROJECT|PUBLISHDIR|PROPERTIES, read by Kiln.Build.targets with ReadLinesFromFile.
+        var lines = result.PublishRequirements.Select(p => $"{p.Key}|{p.Project}|{PublishDirectory(p)}|{p.Properties}");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(publishList))!);
+        File.WriteAllText(publishList, string.Concat(lines.Select(l => l + "\n")));
         Console.Out.WriteLine($"kiln: {result.Servers.Length} server spec(s), {result.PublishRequirements.Length} project(s) to publish");
         return Edge.Ok;
     }
@@ -119,23 +110,15 @@ internal static class EngineCommand
     private static string Escape(string value) => SecurityElement.Escape(value)!;
 
     /// <summary>
-    /// The inputs as MSBuild items, imported by Kiln.Build.targets at evaluation so that the next build's Inputs are
-    /// known before anything runs; trees stay wildcards so that an added file makes the build run.
+    /// The inputs as one MSBuild item list (<c>a;b/**</c>), which Kiln.Build.targets expands before the next build's
+    /// up-to-date check; trees stay wildcards so that an added file makes the build run. Not an imported file: an
+    /// import would count as a project file and make every compile target out of date.
     /// </summary>
     private static void WriteInputs(BuildRequest request, IEnumerable<string> inputs)
     {
-        var xml = new StringBuilder("<Project>\n  <!-- Written by Kiln: what the last image build read. -->\n  <ItemGroup>\n");
-        foreach (var input in inputs)
-        {
-            var tree = input.EndsWith("**", StringComparison.Ordinal);
-            var path = tree ? EscapeMSBuild(input[..^2]) + "**" : EscapeMSBuild(input);
-            xml.Append($"    <KilnInput Include=\"{Escape(path)}\" />\n");
-        }
-
-        xml.Append("  </ItemGroup>\n</Project>\n");
-        var file = Path.Combine(request.IntermediateDirectory, "inputs.props");
+        var items = inputs.Select(input => input.EndsWith("**", StringComparison.Ordinal) ? EscapeMSBuild(input[..^2]) + "**" : EscapeMSBuild(input));
         Directory.CreateDirectory(request.IntermediateDirectory);
-        File.WriteAllText(file, xml.ToString());
+        File.WriteAllText(Path.Combine(request.IntermediateDirectory, "inputs.txt"), string.Join(';', items));
     }
 
     /// <summary>MSBuild's escaping, so that a file named with '*', ';' or '$' is taken literally.</summary>

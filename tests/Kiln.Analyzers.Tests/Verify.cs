@@ -17,7 +17,7 @@ internal static class Verify<TAnalyzer>
     public static Task AnalyzerAsync(string source, params DiagnosticResult[] expected) =>
         AnalyzerAsync(source, editorConfig: null, expected);
 
-    /// <param name="editorConfig">Lines placed under <c>[*.cs]</c> in the project's .editorconfig.</param>
+    /// <param name="editorConfig">Lines placed under <c>[*.cs]</c> in the project's .editorconfig, or a whole global config when it starts with <c>is_global</c>.</param>
     public static Task AnalyzerAsync(string source, string? editorConfig, params DiagnosticResult[] expected)
     {
         var test = new CSharpAnalyzerTest<TAnalyzer, DefaultVerifier> { TestCode = source };
@@ -27,7 +27,7 @@ internal static class Verify<TAnalyzer>
     }
 
     /// <summary>Checks the diagnostics in <paramref name="source"/>'s markup and that <typeparamref name="TFix"/> turns it into <paramref name="fixedSource"/>.</summary>
-    public static Task CodeFixAsync<TFix>(string source, string fixedSource, string? equivalenceKey = null)
+    public static Task CodeFixAsync<TFix>(string source, string fixedSource, string? equivalenceKey = null, bool withGlobalUsings = true)
         where TFix : CodeFixProvider, new()
     {
         var test = new CSharpCodeFixTest<TAnalyzer, TFix, DefaultVerifier>
@@ -36,8 +36,12 @@ internal static class Verify<TAnalyzer>
             FixedCode = fixedSource,
             CodeActionEquivalenceKey = equivalenceKey,
         };
-        TestSetup.Configure(test, editorConfig: null);
-        test.FixedState.Sources.Add(TestSetup.GlobalUsings);
+        TestSetup.Configure(test, editorConfig: null, withGlobalUsings);
+        if (withGlobalUsings)
+        {
+            test.FixedState.Sources.Add(TestSetup.GlobalUsings);
+        }
+
         return test.RunAsync();
     }
 }
@@ -49,7 +53,7 @@ internal static class TestSetup
     /// PackageDownload puts in the NuGet cache (the testing library's PackageIdentity overload needs NuGet's API,
     /// which its package keeps private).
     /// </summary>
-    private static readonly Lazy<MetadataReference[]> NetCoreAppReferences = new(() =>
+    internal static readonly Lazy<MetadataReference[]> NetCoreAppReferences = new(() =>
     {
         var directory = typeof(TestSetup).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
             .Cast<System.Reflection.AssemblyMetadataAttribute>()
@@ -57,7 +61,7 @@ internal static class TestSetup
         return [.. Directory.GetFiles(directory, "*.dll").Order(StringComparer.Ordinal).Select(f => MetadataReference.CreateFromFile(f))];
     });
 
-    private static readonly MetadataReference KilnSpec = MetadataReference.CreateFromFile(typeof(ServerSpec).Assembly.Location);
+    internal static readonly MetadataReference KilnSpec = MetadataReference.CreateFromFile(typeof(ServerSpec).Assembly.Location);
 
     /// <summary>What every test file can use without saying so, as in a spec project with implicit usings.</summary>
     public static readonly (string, string) GlobalUsings = ("/0/GlobalUsings.cs", """
@@ -69,14 +73,23 @@ internal static class TestSetup
         global using Kiln.Spec;
         """);
 
-    public static void Configure<TVerifier>(AnalyzerTest<TVerifier> test, string? editorConfig)
+    public static void Configure<TVerifier>(AnalyzerTest<TVerifier> test, string? editorConfig, bool withGlobalUsings = true)
         where TVerifier : IVerifier, new()
     {
         test.ReferenceAssemblies = new ReferenceAssemblies("net10.0");
         test.TestState.AdditionalReferences.AddRange(NetCoreAppReferences.Value);
         test.TestState.AdditionalReferences.Add(KilnSpec);
-        test.TestState.Sources.Add(GlobalUsings);
-        if (editorConfig is not null)
+        if (withGlobalUsings)
+        {
+            test.TestState.Sources.Add(GlobalUsings);
+        }
+
+        if (editorConfig is not null && editorConfig.StartsWith("is_global", StringComparison.Ordinal))
+        {
+            // A global config, as MSBuild writes for CompilerVisibleProperty (build_property.*).
+            test.TestState.AnalyzerConfigFiles.Add(("/.globalconfig", editorConfig + "\n"));
+        }
+        else if (editorConfig is not null)
         {
             test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", "root = true\n\n[*.cs]\n" + editorConfig + "\n"));
         }

@@ -92,7 +92,7 @@ public sealed class BuildTests(KilnPackage package)
         var config = layout.ReadConfig(manifest.Config.Digest);
 
         Assert.Equal("10001:10001", config.Config.User);
-        Assert.Equal(["/app/app.sh", "--serve"], config.Config.Entrypoint);
+        Assert.Equal(["/app/app.sh", "--serve"], config.Config.Entrypoint.ToArray());
         Assert.Contains("8080/tcp", config.Config.ExposedPorts);
         Assert.Contains("MODE=production", config.Config.Env);
         Assert.Equal("1970-01-01T00:00:00Z", config.Created);

@@ -26,7 +26,7 @@ public sealed class CrashTests(KilnPackage package)
         var watch = Stopwatch.StartNew();
         while (!build.HasExited && watch.Elapsed < TimeSpan.FromMinutes(3) && !killed)
         {
-            var temp = Directory.Exists(fixture.LayoutDirectory) && Directory.EnumerateFiles(fixture.LayoutDirectory, "*", SearchOption.AllDirectories).Any(f => Path.GetFileName(f).Contains("tmp", StringComparison.Ordinal));
+            var temp = Directory.Exists(fixture.LayoutDirectory) && Directory.EnumerateFiles(fixture.LayoutDirectory, "*", SearchOption.AllDirectories).Any(f => f.Contains("tmp", StringComparison.Ordinal));
             if (temp && EngineProcess(fixture.Directory) is { } engine)
             {
                 engine.Kill();

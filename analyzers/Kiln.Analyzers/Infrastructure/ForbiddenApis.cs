@@ -70,6 +70,15 @@ internal sealed class ForbiddenApis
         return _members.TryGetValue(type.OriginalDefinition, out var names) && names.Contains(name) ? member : null;
     }
 
+    private static IOperation? Instance(IOperation operation) => operation switch
+    {
+        IInvocationOperation invocation => invocation.Instance?.WalkDownConversion(),
+        IPropertyReferenceOperation property => property.Instance?.WalkDownConversion(),
+        IFieldReferenceOperation field => field.Instance?.WalkDownConversion(),
+        IEventReferenceOperation @event => @event.Instance?.WalkDownConversion(),
+        _ => null,
+    };
+
     public void Register(CompilationStartAnalysisContext context, SpecTypes types, DiagnosticDescriptor rule, System.Func<ISymbol, string> describe)
     {
         if (IsEmpty)
@@ -82,7 +91,8 @@ internal sealed class ForbiddenApis
             types,
             operationContext =>
             {
-                if (Match(operationContext.Operation) is { } member)
+                // `Process.GetCurrentProcess().Id` is one use, reported on the call that produced the instance.
+                if (Match(operationContext.Operation) is { } member && (Instance(operationContext.Operation) is not { } receiver || Match(receiver) is null))
                 {
                     operationContext.ReportDiagnostic(Diagnostic.Create(rule, operationContext.Operation.Syntax.GetLocation(), describe(member)));
                 }

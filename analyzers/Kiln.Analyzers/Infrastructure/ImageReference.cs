@@ -1,5 +1,4 @@
 using System;
-using System.Text.RegularExpressions;
 
 namespace Kiln.Analyzers.Infrastructure;
 
@@ -9,9 +8,6 @@ namespace Kiln.Analyzers.Infrastructure;
 /// </summary>
 internal sealed class ImageReference
 {
-    private static readonly Regex DigestPattern = new(
-        "^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$", RegexOptions.CultureInvariant);
-
     private ImageReference(string registry, string repository, string? tag, string? digest)
     {
         Registry = registry;
@@ -31,7 +27,26 @@ internal sealed class ImageReference
     public string? Digest { get; }
 
     /// <summary>A digest is present and well formed (sha256 or sha512, lower-case hex of the right length).</summary>
-    public bool IsPinned => Digest is not null && DigestPattern.IsMatch(Digest);
+    public bool IsPinned => Digest is not null && (IsHex(Digest, "sha256:", 64) || IsHex(Digest, "sha512:", 128));
+
+    private static bool IsHex(string digest, string algorithm, int length)
+    {
+        if (digest.Length != algorithm.Length + length || !digest.StartsWith(algorithm, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        for (var i = algorithm.Length; i < digest.Length; i++)
+        {
+            var c = digest[i];
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     public static ImageReference Parse(string reference)
     {

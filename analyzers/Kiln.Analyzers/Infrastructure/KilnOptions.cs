@@ -42,7 +42,7 @@ internal static class KilnOptions
             }
         }
 
-        if (options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue(LockModeProperty, out var mode))
+        if (config.TryGetValue(LockModeProperty, out var mode) || options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue(LockModeProperty, out mode))
         {
             mode = mode.Trim();
             return mode.Equals("Off", StringComparison.OrdinalIgnoreCase)

@@ -24,6 +24,8 @@ public sealed class SecretLiteralAnalyzer : SpecAnalyzer
         DiagnosticSeverity.Warning,
         "An image is copied to every registry, cache and node it passes through and can never be changed: a secret in it cannot be rotated, only leaked.");
 
+    private static readonly char[] Triggers = ['-', '_', '=', ':', '.', 'A'];
+
     private static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(100);
 
     private static readonly (Regex Pattern, string What)[] Patterns =
@@ -71,7 +73,8 @@ public sealed class SecretLiteralAnalyzer : SpecAnalyzer
 
     private static string? Looks(string text)
     {
-        if (text.Length < 8)
+        // Every pattern needs one of these characters; most strings in a spec (paths, names) have none, and skip the regexes.
+        if (text.Length < 8 || text.IndexOfAny(Triggers) < 0)
         {
             return null;
         }

@@ -200,6 +200,35 @@ public sealed class MutableCollectionAnalyzerTests
             """);
 
     [Fact]
+    public Task Array_FixWithoutImmutableNamespace_AddsUsing() =>
+        Verify<MutableCollectionAnalyzer>.CodeFixAsync<MutableCollectionCodeFix>(
+            """
+            namespace Shop;
+
+            public sealed class Api : Kiln.Spec.ServerSpec
+            {
+                public override string Name => "api";
+                public override string Version => "1.0.0";
+                public {|KILN0003:string[]|} Flags { get; } = ReadFlags();
+                private static string[] ReadFlags() => ["--quiet"];
+            }
+            """,
+            """
+            using System.Collections.Immutable;
+
+            namespace Shop;
+
+            public sealed class Api : Kiln.Spec.ServerSpec
+            {
+                public override string Name => "api";
+                public override string Version => "1.0.0";
+                public ImmutableArray<string> Flags { get; } = ReadFlags().ToImmutableArray();
+                private static string[] ReadFlags() => ["--quiet"];
+            }
+            """,
+            withGlobalUsings: false);
+
+    [Fact]
     public Task Dictionary_Fix_UsesImmutableDictionary() =>
         Verify<MutableCollectionAnalyzer>.CodeFixAsync<MutableCollectionCodeFix>(
             """
@@ -215,7 +244,7 @@ public sealed class MutableCollectionAnalyzerTests
             {
                 public override string Name => "api";
                 public override string Version => "1.0.0";
-                private readonly ImmutableDictionary<string, string> _map = (new() { ["a"] = "b" }).ToImmutableDictionary();
+                private readonly ImmutableDictionary<string, string> _map = new Dictionary<string, string> { ["a"] = "b" }.ToImmutableDictionary();
             }
             """);
 }

@@ -1,0 +1,511 @@
+// Kiln's build, run by cake.tool (pinned in .config/dotnet-tools.json) through build/build.sh:
+//
+//   bash build/build.sh <Target> [--configuration=Release] [--keep-verify-copies]
+//
+// Public targets only group the internal tasks below, and CI calls exactly one of them: CI.
+//
+//   Build    compile Tooling.sln
+//   Test     Build, run every test project, print "<N> passed, <M> failed, <K> skipped" on a line of its own
+//   Images   build samples/Shop's images into samples/Shop/bin/<Configuration>/kiln/ and print release.json
+//   Verify   build samples/Shop in two fresh copies of the sources, in two different directories, one after the
+//            other; fail unless every image digest in release.json and every blob under oci/blobs/sha256 agree
+//   CI       Build, Test, Images, Verify
+//   Default  Build, Test
+//
+// A failing step does not stop the steps that do not need it: its failure is collected and thrown once, at the end
+// (Throw-Collected-Failures), so that one CI run reports every broken thing at once.
+
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Xml.Linq;
+
+var target = Argument("target", "Default");
+var configuration = Argument("configuration", "Release");
+var keepVerifyCopies = HasArgument("keep-verify-copies");
+
+var repoRoot = FindRepositoryRoot(Context.Environment.WorkingDirectory);
+var solution = repoRoot.CombineWithFilePath("Tooling.sln");
+var sampleRelativePath = "samples/Shop";
+var testResultsDirectory = repoRoot.Combine("artifacts/test-results");
+
+// What Verify copies: the sources the sample is built from (it uses Kiln from src/ through a ProjectReference) and the
+// root files that configure the build. analyzers/ goes too, so that the sample may start referencing the analyzers
+// without breaking Verify. Build outputs never go: each copy must build from nothing.
+var verifySourceDirectories = new[] { "src", "samples", "analyzers" };
+var verifyRootFiles = new[]
+{
+    "global.json", "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props",
+    "NuGet.config", "nuget.config", ".editorconfig", ".globalconfig",
+};
+var excludedDirectoryNames = new HashSet<string>(StringComparer.Ordinal)
+{
+    "bin", "obj", ".vs", "TestResults", "BenchmarkDotNet.Artifacts",
+};
+
+var failures = new List<string>();
+var failedTasks = new HashSet<string>(StringComparer.Ordinal);
+DirectoryPath verifyRoot = null;
+var verifyCopies = new List<VerifyCopy>();
+
+// ---------------------------------------------------------------------------------------------------------------
+// Public targets
+// ---------------------------------------------------------------------------------------------------------------
+
+var buildSteps = new[] { "Build-Solution" };
+var testSteps = new[] { "Build-Solution", "Run-Tests", "Summarize-Test-Results" };
+var imageSteps = new[] { "Build-Sample-Images", "Print-Release-Table" };
+var verifySteps = new[]
+{
+    "Copy-Sources-To-Two-Directories", "Build-Sample-In-First-Copy", "Build-Sample-In-Second-Copy",
+    "Compare-Digests-Of-Both-Copies", "Delete-Verify-Copies",
+};
+
+PublicTarget("Build", "Compiles Tooling.sln.", buildSteps);
+PublicTarget("Test", "Compiles Tooling.sln and runs every test project.", testSteps);
+PublicTarget("Images", "Builds the Shop sample's images and prints release.json.", imageSteps);
+PublicTarget("Verify", "Builds the Shop sample in two directories and fails unless every digest agrees.", verifySteps);
+PublicTarget("CI", "Build, Test, Images, Verify: the one target CI calls.", buildSteps, testSteps, imageSteps, verifySteps);
+PublicTarget("Default", "Build and Test.", buildSteps, testSteps);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Build
+// ---------------------------------------------------------------------------------------------------------------
+
+Task("Build-Solution")
+    .Does(() => DotNetBuild(solution.FullPath, new DotNetBuildSettings
+    {
+        Configuration = configuration,
+        WorkingDirectory = repoRoot,
+    }))
+    .OnError(exception => Collect("Build-Solution", $"Tooling.sln did not build ({exception.Message})"));
+
+// ---------------------------------------------------------------------------------------------------------------
+// Test
+// ---------------------------------------------------------------------------------------------------------------
+
+Task("Run-Tests")
+    .WithCriteria(() => !failedTasks.Contains("Build-Solution"), "Tooling.sln did not build")
+    .Does(() =>
+    {
+        CleanDirectory(testResultsDirectory);
+        DotNetTest(solution.FullPath, new DotNetTestSettings
+        {
+            Configuration = configuration,
+            NoBuild = true,
+            NoRestore = true,
+            WorkingDirectory = repoRoot,
+            ResultsDirectory = testResultsDirectory,
+            Loggers = new List<string> { "trx", "console;verbosity=minimal" },
+        });
+    })
+    .OnError(exception => Collect("Run-Tests", $"dotnet test failed ({exception.Message})"));
+
+// Runs whenever the tests ran, failed or not: the counts are what a reader (and a machine) looks for first.
+Task("Summarize-Test-Results")
+    .WithCriteria(() => !failedTasks.Contains("Build-Solution"), "Tooling.sln did not build")
+    .Does(() =>
+    {
+        var trxFiles = GetFiles(testResultsDirectory.FullPath + "/**/*.trx").OrderBy(f => f.FullPath).ToList();
+        if (trxFiles.Count == 0)
+        {
+            Collect("Summarize-Test-Results", $"no test results (*.trx) under {testResultsDirectory}");
+            return;
+        }
+
+        XNamespace ns = "http://microsoft.com/schemas/VisualStudio/TeamTest/2010";
+        int passed = 0, failed = 0, skipped = 0;
+        var failedNames = new List<string>();
+        var skippedNames = new List<string>();
+        Print();
+        Print($"{"test results",-40} {"passed",7} {"failed",7} {"skipped",7}");
+        foreach (var trx in trxFiles)
+        {
+            var document = XDocument.Load(trx.FullPath);
+            var results = document.Descendants(ns + "UnitTestResult").ToList();
+            var storage = document.Descendants(ns + "UnitTest")
+                .Select(t => (string)t.Attribute("storage"))
+                .FirstOrDefault(s => !string.IsNullOrEmpty(s));
+            var project = storage is null ? trx.GetFilenameWithoutExtension().FullPath : System.IO.Path.GetFileNameWithoutExtension(storage);
+            int p = 0, f = 0, s = 0;
+            foreach (var result in results)
+            {
+                var name = (string)result.Attribute("testName");
+                switch ((string)result.Attribute("outcome"))
+                {
+                    case "Passed":
+                        p++;
+                        break;
+                    case "NotExecuted":
+                        s++;
+                        skippedNames.Add($"{name}: {SkipReason(result, ns)}");
+                        break;
+                    default: // Failed, Error, Timeout, Aborted...
+                        f++;
+                        failedNames.Add(name);
+                        break;
+                }
+            }
+
+            Print($"{project,-40} {p,7} {f,7} {s,7}");
+            passed += p;
+            failed += f;
+            skipped += s;
+        }
+
+        foreach (var name in skippedNames)
+        {
+            Warning("skipped: {0}", name);
+        }
+
+        foreach (var name in failedNames)
+        {
+            Error("failed:  {0}", name);
+        }
+
+        if (failed > 0)
+        {
+            Collect("Summarize-Test-Results", $"{failed} test(s) failed");
+        }
+
+        // The machine-readable line: CI and .ci/run look for exactly this shape.
+        var summary = $"{passed} passed, {failed} failed, {skipped} skipped";
+        System.IO.File.WriteAllText(testResultsDirectory.CombineWithFilePath("summary.txt").FullPath, summary + "\n");
+        Print();
+        Print(summary);
+    });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Images
+// ---------------------------------------------------------------------------------------------------------------
+
+Task("Build-Sample-Images")
+    .Does(() => DotNetBuild(repoRoot.Combine(sampleRelativePath).FullPath, new DotNetBuildSettings
+    {
+        Configuration = configuration,
+        WorkingDirectory = repoRoot,
+    }))
+    .OnError(exception => Collect("Build-Sample-Images", $"{sampleRelativePath} did not build ({exception.Message})"));
+
+Task("Print-Release-Table")
+    .WithCriteria(() => !failedTasks.Contains("Build-Sample-Images"), $"{sampleRelativePath} did not build")
+    .Does(() =>
+    {
+        var kiln = KilnOutput(repoRoot);
+        var images = ReadRelease(kiln);
+        Print();
+        Print($"{"image",-28} {"digest",-71} {"layers",6} {"size",10}");
+        foreach (var image in images)
+        {
+            var (layers, size) = ManifestLayers(kiln, image.Digest);
+            Print($"{image.Reference,-28} {image.Digest,-71} {layers,6} {FormatSize(size),10}");
+        }
+
+        var layout = repoRoot.GetRelativePath(kiln.Combine("oci"));
+        var cli = repoRoot.CombineWithFilePath($"src/Kiln.Cli/bin/{configuration}/net10.0/kiln.dll");
+        var inspect = System.IO.File.Exists(cli.FullPath)
+            ? $"dotnet {repoRoot.GetRelativePath(cli)} inspect {layout}"
+            : $"dotnet run --project src/Kiln.Cli -c {configuration} -- inspect {layout}";
+        Print();
+        Print($"OCI layout:   {kiln.Combine("oci")}");
+        Print($"release:      {kiln.CombineWithFilePath("release.json")}");
+        Print($"manifests:    {kiln.Combine("manifests")}");
+        Print($"look inside:  {inspect} {images.FirstOrDefault()?.Reference}");
+    });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Verify
+// ---------------------------------------------------------------------------------------------------------------
+
+Task("Copy-Sources-To-Two-Directories")
+    .Does(() =>
+    {
+        verifyRoot = new DirectoryPath(System.IO.Path.Combine(System.IO.Path.GetTempPath(), "kiln-verify-" + Guid.NewGuid().ToString("N")[..8]));
+        // Different names and depths, so that a path that leaks into an image shows up as a different digest.
+        foreach (var name in new[] { "first", "second/copy-at-another-depth" })
+        {
+            var copy = verifyRoot.Combine(name);
+            foreach (var directory in verifySourceDirectories)
+            {
+                var source = repoRoot.Combine(directory);
+                if (System.IO.Directory.Exists(source.FullPath))
+                {
+                    CopyTree(source.FullPath, copy.Combine(directory).FullPath);
+                }
+            }
+
+            System.IO.Directory.CreateDirectory(copy.FullPath);
+            foreach (var file in verifyRootFiles)
+            {
+                var source = repoRoot.CombineWithFilePath(file);
+                if (System.IO.File.Exists(source.FullPath))
+                {
+                    System.IO.File.Copy(source.FullPath, copy.CombineWithFilePath(file).FullPath);
+                    System.IO.File.SetLastWriteTimeUtc(copy.CombineWithFilePath(file).FullPath, DateTime.UtcNow);
+                }
+            }
+
+            verifyCopies.Add(new VerifyCopy(name, copy));
+            Information("copied the sources to {0}", copy);
+        }
+    });
+
+Task("Build-Sample-In-First-Copy")
+    .Does(() => BuildSampleInCopy(verifyCopies[0]))
+    .OnError(exception => Collect("Build-Sample-In-First-Copy", $"{sampleRelativePath} did not build in {verifyCopies[0].Root} ({exception.Message})"));
+
+Task("Build-Sample-In-Second-Copy")
+    .Does(() => BuildSampleInCopy(verifyCopies[1]))
+    .OnError(exception => Collect("Build-Sample-In-Second-Copy", $"{sampleRelativePath} did not build in {verifyCopies[1].Root} ({exception.Message})"));
+
+Task("Compare-Digests-Of-Both-Copies")
+    .WithCriteria(() => verifyCopies.All(c => c.Built), "the sample did not build in both copies")
+    .Does(() =>
+    {
+        var first = verifyCopies[0];
+        var second = verifyCopies[1];
+        var problems = new List<string>();
+
+        // Image digests, matched by reference (name:version).
+        var firstImages = ReadRelease(KilnOutput(first.Root)).ToDictionary(i => i.Reference, i => i.Digest);
+        var secondImages = ReadRelease(KilnOutput(second.Root)).ToDictionary(i => i.Reference, i => i.Digest);
+        Print();
+        Print($"{"image",-28} {"digest",-71} result");
+        foreach (var reference in firstImages.Keys.Union(secondImages.Keys).OrderBy(r => r, StringComparer.Ordinal))
+        {
+            firstImages.TryGetValue(reference, out var a);
+            secondImages.TryGetValue(reference, out var b);
+            if (a is not null && a == b)
+            {
+                Print($"{reference,-28} {a,-71} identical");
+                continue;
+            }
+
+            Print($"{reference,-28} {a ?? "(missing)",-71} DIFFERENT: in {first.Name}");
+            Print($"{"",-28} {b ?? "(missing)",-71} DIFFERENT: in {second.Name}");
+            problems.Add($"image {reference} differs: {a ?? "(missing)"} vs {b ?? "(missing)"}");
+        }
+
+        if (firstImages.Count == 0)
+        {
+            problems.Add("release.json lists no image");
+        }
+
+        // Every blob: the same set of names, and each file's content hashes to its name in both copies.
+        var firstBlobs = HashBlobs(KilnOutput(first.Root).Combine("oci/blobs/sha256"));
+        var secondBlobs = HashBlobs(KilnOutput(second.Root).Combine("oci/blobs/sha256"));
+        foreach (var name in firstBlobs.Keys.Except(secondBlobs.Keys).OrderBy(n => n, StringComparer.Ordinal))
+        {
+            problems.Add($"blob sha256:{name} only in the {first.Name} copy");
+        }
+
+        foreach (var name in secondBlobs.Keys.Except(firstBlobs.Keys).OrderBy(n => n, StringComparer.Ordinal))
+        {
+            problems.Add($"blob sha256:{name} only in the {second.Name} copy");
+        }
+
+        foreach (var (blobs, copy) in new[] { (firstBlobs, first), (secondBlobs, second) })
+        {
+            foreach (var (name, actual) in blobs.Where(b => b.Key != b.Value).OrderBy(b => b.Key, StringComparer.Ordinal))
+            {
+                problems.Add($"blob sha256:{name} in the {copy.Name} copy has content sha256:{actual}");
+            }
+        }
+
+        Print();
+        Print($"blobs: {firstBlobs.Count} in {first.Name}, {secondBlobs.Count} in {second.Name}, {firstBlobs.Keys.Intersect(secondBlobs.Keys).Count()} in both");
+
+        foreach (var problem in problems)
+        {
+            Error(problem);
+        }
+
+        if (problems.Count > 0)
+        {
+            Collect("Compare-Digests-Of-Both-Copies", $"the two builds are not identical ({problems.Count} difference(s)); the copies are kept in {verifyRoot}");
+            keepVerifyCopies = true;
+        }
+        else
+        {
+            Information("reproducible: {0} image(s) and {1} blob(s) identical in {2} and {3}",
+                firstImages.Count, firstBlobs.Count, first.Root, second.Root);
+        }
+    });
+
+Task("Delete-Verify-Copies")
+    .WithCriteria(() => verifyRoot is not null)
+    .Does(() =>
+    {
+        if (keepVerifyCopies || failedTasks.Any(t => t.Contains("-Copy")))
+        {
+            Information("kept the copies in {0}", verifyRoot);
+            return;
+        }
+
+        // MSBuild and compiler server nodes may still run from the copies; on Linux that does not keep a directory.
+        DeleteDirectory(verifyRoot, new DeleteDirectorySettings { Recursive = true, Force = true });
+    });
+
+// ---------------------------------------------------------------------------------------------------------------
+// The end of every public target
+// ---------------------------------------------------------------------------------------------------------------
+
+Task("Throw-Collected-Failures")
+    .Does(() =>
+    {
+        if (failures.Count == 0)
+        {
+            return;
+        }
+
+        Error("");
+        Error("{0} step(s) failed:", failures.Count);
+        foreach (var failure in failures)
+        {
+            Error("  - {0}", failure);
+        }
+
+        throw new CakeException($"{failures.Count} step(s) failed: " + string.Join("; ", failures));
+    });
+
+RunTarget(target);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------------------------
+
+void PublicTarget(string name, string description, params string[][] steps)
+{
+    var task = Task(name).Description(description);
+    foreach (var step in steps.SelectMany(s => s).Distinct())
+    {
+        task.IsDependentOn(step);
+    }
+
+    task.IsDependentOn("Throw-Collected-Failures");
+}
+
+// Tables and results verbatim: Cake's log would colour every format argument.
+void Print(string line = "") => Console.WriteLine(line);
+
+void Collect(string task, string failure)
+{
+    failedTasks.Add(task);
+    failures.Add($"{task}: {failure}");
+    Error("{0}: {1}", task, failure);
+}
+
+void BuildSampleInCopy(VerifyCopy copy)
+{
+    Information("building {0} in {1}", sampleRelativePath, copy.Root);
+    // Same settings as Images; KilnSourceDateEpoch is left unset in both, so both fall back to the same epoch.
+    DotNetBuild(copy.Root.Combine(sampleRelativePath).FullPath, new DotNetBuildSettings
+    {
+        Configuration = configuration,
+        WorkingDirectory = copy.Root,
+    });
+    copy.Built = true;
+}
+
+DirectoryPath KilnOutput(DirectoryPath root) => root.Combine(sampleRelativePath).Combine("bin").Combine(configuration).Combine("kiln");
+
+List<ReleasedImage> ReadRelease(DirectoryPath kiln)
+{
+    var path = kiln.CombineWithFilePath("release.json").FullPath;
+    if (!System.IO.File.Exists(path))
+    {
+        throw new CakeException($"{path} does not exist: the build produced no release");
+    }
+
+    using var document = JsonDocument.Parse(System.IO.File.ReadAllBytes(path));
+    return document.RootElement.GetProperty("images").EnumerateArray()
+        .Select(i => new ReleasedImage(i.GetProperty("reference").GetString(), i.GetProperty("digest").GetString()))
+        .ToList();
+}
+
+(int Layers, long Size) ManifestLayers(DirectoryPath kiln, string digest)
+{
+    var blob = kiln.Combine("oci/blobs").CombineWithFilePath(digest.Replace(':', '/')).FullPath;
+    using var manifest = JsonDocument.Parse(System.IO.File.ReadAllBytes(blob));
+    var layers = manifest.RootElement.GetProperty("layers").EnumerateArray().ToList();
+    return (layers.Count, layers.Sum(l => l.GetProperty("size").GetInt64()));
+}
+
+// Blob file name (hex) -> sha256 of its content (hex).
+Dictionary<string, string> HashBlobs(DirectoryPath directory)
+{
+    var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
+    if (!System.IO.Directory.Exists(directory.FullPath))
+    {
+        return hashes;
+    }
+
+    foreach (var file in System.IO.Directory.EnumerateFiles(directory.FullPath))
+    {
+        using var stream = System.IO.File.OpenRead(file);
+        hashes[System.IO.Path.GetFileName(file)] = Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
+    }
+
+    return hashes;
+}
+
+void CopyTree(string source, string destination)
+{
+    System.IO.Directory.CreateDirectory(destination);
+    foreach (var file in System.IO.Directory.EnumerateFiles(source))
+    {
+        var copy = System.IO.Path.Combine(destination, System.IO.Path.GetFileName(file));
+        System.IO.File.Copy(file, copy);
+        // A fresh clone's files are as old as the clone: no copy keeps the repository's time stamps, so that a time
+        // stamp leaking into an image makes the two copies differ.
+        System.IO.File.SetLastWriteTimeUtc(copy, DateTime.UtcNow);
+    }
+
+    foreach (var directory in System.IO.Directory.EnumerateDirectories(source))
+    {
+        var name = System.IO.Path.GetFileName(directory);
+        if (!excludedDirectoryNames.Contains(name))
+        {
+            CopyTree(directory, System.IO.Path.Combine(destination, name));
+        }
+    }
+}
+
+string SkipReason(XElement result, XNamespace ns) =>
+    result.Descendants(ns + "Message").Select(m => m.Value.Trim()).FirstOrDefault(m => m.Length > 0)
+    ?? result.Descendants(ns + "StdOut").Select(m => m.Value.Trim()).FirstOrDefault(m => m.Length > 0)
+    ?? "no reason given";
+
+string FormatSize(long bytes) => bytes switch
+{
+    >= 1 << 20 => $"{bytes / (double)(1 << 20):0.0} MiB",
+    >= 1 << 10 => $"{bytes / (double)(1 << 10):0.0} KiB",
+    _ => $"{bytes} B",
+};
+
+DirectoryPath FindRepositoryRoot(DirectoryPath start)
+{
+    for (var directory = start.MakeAbsolute(Context.Environment); directory is not null; directory = directory.GetParent())
+    {
+        if (System.IO.File.Exists(directory.CombineWithFilePath("Tooling.sln").FullPath))
+        {
+            return directory;
+        }
+    }
+
+    throw new CakeException($"no Tooling.sln in {start} or any directory above it");
+}
+
+record ReleasedImage(string Reference, string Digest);
+
+class VerifyCopy
+{
+    public VerifyCopy(string name, DirectoryPath root)
+    {
+        Name = name;
+        Root = root;
+    }
+
+    public string Name { get; }
+    public DirectoryPath Root { get; }
+    public bool Built { get; set; }
+}
