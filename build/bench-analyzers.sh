@@ -96,7 +96,7 @@ build() { # $1 = true|false; prints seconds, leaves the build log in $work/last.
   local start end
   start=$(date +%s.%N)
   dotnet build "$work/Bench.Specs.csproj" --no-restore --no-incremental -nologo -c $configuration \
-    -p:KilnAnalyzers="$1" -p:ReportAnalyzer=true -v:d >"$work/last.log" 2>&1 || { tail -40 "$work/last.log"; exit 1; }
+    -p:KilnAnalyzers="$1" -p:ReportAnalyzer=true -v:d -clp:PerformanceSummary >"$work/last.log" 2>&1 || { tail -40 "$work/last.log"; exit 1; }
   end=$(date +%s.%N)
   awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f\n", b - a }'
 }

@@ -28,7 +28,7 @@ without_kiln=(dotnet build samples/Shop --no-restore -nologo -v:q -p:KilnEnabled
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-if command -v hyperfine >/dev/null; then
+if command -v hyperfine >/dev/null && command -v jq >/dev/null; then
   timer="hyperfine"
 else
   timer="date +%s%N"

@@ -34,12 +34,20 @@ internal sealed class ImageBuilder(BuildRequest request, OciLayout layout)
         // Layers are independent: compress them in parallel, each distinct input set once.
         var distinct = plans.SelectMany(p => p.Layers).DistinctBy(l => l.CacheKey).ToList();
         var built = new ConcurrentDictionary<string, BuiltLayer>(StringComparer.Ordinal);
-        Parallel.ForEach(distinct, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, plan =>
+        try
         {
-            var layer = _layers.Build(plan);
-            built[plan.CacheKey] = layer;
-            log?.Invoke($"{(layer.FromCache ? "cached" : "wrote ")} {layer.Descriptor.Digest.Encoded[..12]} {Size(layer.Descriptor.Size),9} {plan.Source}");
-        });
+            Parallel.ForEach(distinct, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, plan =>
+            {
+                var layer = _layers.Build(plan);
+                built[plan.CacheKey] = layer;
+                log?.Invoke($"{(layer.FromCache ? "cached" : "wrote ")} {layer.Descriptor.Digest.Encoded[..12]} {Size(layer.Descriptor.Size),9} {plan.Source}");
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // Report what went wrong (disk full, an input deleted mid-build), not the parallel loop around it.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
 
         return [.. plans.Select(plan => BuildImage(plan, [.. plan.Layers.Select(l => built[l.CacheKey] with { Source = l.Source })]))];
     }

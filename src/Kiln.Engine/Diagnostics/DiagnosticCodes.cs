@@ -30,6 +30,7 @@ public static class DiagnosticCodes
     public const string InvalidBaseImage = "KILN2022";
     public const string MissingEntrypoint = "KILN2023";
     public const string InvalidVolume = "KILN2024";
+    public const string InvalidFileMode = "KILN2025";
 
     public const string EngineFailed = "KILN3001";
     public const string AssemblyNotFound = "KILN3002";

@@ -63,6 +63,10 @@ internal static partial class SpecValidator
         for (var i = 0; i < s.Layers.Length; i++)
         {
             CheckImagePath(s.Layers[i].To, $"Layers[{i}] destination", nameof(ServerSpec.Layers), Error);
+            if (s.Layers[i] is FileLayer { Mode: { } mode } && (mode.Bits < 0 || mode.Bits > 0xFFF))
+            {
+                Error(DiagnosticCodes.InvalidFileMode, nameof(ServerSpec.Layers), $"Layers[{i}] has file mode {mode}, which is not a permission mode (0000–7777 octal). Use FileMode.Executable, FileMode.Regular or FileMode.Octal(\"0750\").");
+            }
             if (s.Layers[i].Owner.Uid < 0 || s.Layers[i].Owner.Gid < 0)
             {
                 Error(DiagnosticCodes.InvalidAccount, nameof(ServerSpec.Layers), $"Layers[{i}] has a negative owner id ({s.Layers[i].Owner.Uid}:{s.Layers[i].Owner.Gid}).");
@@ -129,7 +133,7 @@ internal static partial class SpecValidator
 
         foreach (var volume in s.Volumes)
         {
-            CheckImagePath(volume, $"volume '{volume}'", nameof(ServerSpec.Volumes), Error);
+            CheckImagePath(volume, $"volume '{volume}'", nameof(ServerSpec.Volumes), (_, property, message) => Error(DiagnosticCodes.InvalidVolume, property, message));
         }
 
         foreach (var secret in s.Secrets)

@@ -10,7 +10,7 @@ namespace Kiln.Engine.Manifests;
 /// </summary>
 /// <remarks>
 /// Format (UTF-8, '\n', sorted by ordinal path, one entry per line, tab-separated):
-/// <c>path type mode uid gid size sha256 link</c>, where type is f, d or l, mode is octal, and sha256 / link are '-'
+/// <c>path type mode uid gid size sha256 link</c>, where type is f (file), d (directory), l (symlink) or s (device or FIFO), mode is octal, and sha256 / link are '-'
 /// when they do not apply. Tabs, newlines and backslashes in paths are escaped as \t, \n and \\.
 /// </remarks>
 public sealed class Inventory
@@ -21,15 +21,16 @@ public sealed class Inventory
 
     public IReadOnlyCollection<LayerFileRecord> Files => _files.Values;
 
-    /// <summary>Applies one layer's entries on top of what is there.</summary>
+    /// <summary>
+    /// Applies one layer on top of what is there. Whiteouts hide what lower layers hold, never what this layer adds
+    /// (OCI image spec, "Whiteouts"), so they are applied first.
+    /// </summary>
     public void Apply(IEnumerable<LayerFileRecord> layer)
     {
-        foreach (var record in layer)
+        var entries = layer.Select(r => (Record: r, Path: Normalize(r.Path))).ToList();
+        foreach (var (_, path) in entries)
         {
-            var path = Normalize(record.Path);
-            var slash = path.LastIndexOf('/');
-            var parent = slash <= 0 ? "/" : path[..slash];
-            var name = path[(slash + 1)..];
+            var (parent, name) = Split(path);
             if (name == ".wh..wh..opq")
             {
                 RemoveBelow(parent);
@@ -40,16 +41,23 @@ public sealed class Inventory
                 _files.Remove(target);
                 RemoveBelow(target);
             }
-            else
-            {
-                if (record.Kind != EntryKind.Directory)
-                {
-                    RemoveBelow(path); // a file replacing a directory hides what was under it
-                }
-
-                _files[path] = record with { Path = path };
-            }
         }
+
+        foreach (var (record, path) in entries.Where(e => !Split(e.Path).Name.StartsWith(".wh.", StringComparison.Ordinal)))
+        {
+            if (record.Kind != EntryKind.Directory)
+            {
+                RemoveBelow(path); // a file replacing a directory hides what was under it
+            }
+
+            _files[path] = record with { Path = path };
+        }
+    }
+
+    private static (string Parent, string Name) Split(string path)
+    {
+        var slash = path.LastIndexOf('/');
+        return (slash <= 0 ? "/" : path[..slash], path[(slash + 1)..]);
     }
 
     private void RemoveBelow(string directory)
@@ -61,11 +69,9 @@ public sealed class Inventory
         }
     }
 
-    private static string Normalize(string path)
-    {
-        var trimmed = path.TrimStart('.').Trim('/');
-        return "/" + trimmed;
-    }
+    /// <summary>'/a/b', './a/b', 'a//b/' → '/a/b'; dot files keep their names.</summary>
+    private static string Normalize(string path) =>
+        "/" + string.Join('/', path.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(segment => segment != "."));
 
     /// <summary>The inventory text; its SHA-256 is the inventory digest recorded in the Kiln manifest.</summary>
     public byte[] ToBytes()
@@ -73,7 +79,7 @@ public sealed class Inventory
         var text = new StringBuilder(Header).Append('\n');
         foreach (var f in _files.Values)
         {
-            var type = f.Kind switch { EntryKind.Directory => "d", EntryKind.Symlink => "l", _ => "f" };
+            var type = f.Kind switch { EntryKind.Directory => "d", EntryKind.Symlink => "l", EntryKind.Special => "s", _ => "f" };
             text.Append(Escape(f.Path)).Append('\t')
                 .Append(type).Append('\t')
                 .Append(Convert.ToString(f.Mode & 0xFFF, 8).PadLeft(4, '0')).Append('\t')

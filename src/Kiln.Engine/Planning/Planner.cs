@@ -42,7 +42,8 @@ internal sealed class Planner(BuildRequest request)
         var identity = $"{project}|{layer.RuntimeIdentifier}|{layer.SelfContained}|{configuration}";
         var key = $"{Path.GetFileNameWithoutExtension(project)}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..12]}";
         var directory = Path.Combine(request.IntermediateDirectory, "publish", key) + Path.DirectorySeparatorChar;
-        var properties = new StringBuilder($"Configuration={configuration};PublishDir={directory}");
+        // web.config is for IIS, not a Linux image; generating it also rewrites the file on every publish.
+        var properties = new StringBuilder($"Configuration={configuration};PublishDir={directory};IsTransformWebConfigDisabled=true");
         if (layer.RuntimeIdentifier is { } rid)
         {
             properties.Append($";RuntimeIdentifier={rid}");

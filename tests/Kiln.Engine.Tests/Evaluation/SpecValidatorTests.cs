@@ -131,11 +131,11 @@ public sealed class SpecValidatorTests
     }
 
     [Fact]
-    public void Validate_RelativeVolume_ReportsKiln2007()
+    public void Validate_RelativeVolume_ReportsKiln2024()
     {
         var diagnostics = Validate(Valid() with { Volumes = ["var/cache"] });
 
-        AssertSingle(diagnostics, DiagnosticCodes.PathNotAbsolute, "volume 'var/cache'");
+        AssertSingle(diagnostics, DiagnosticCodes.InvalidVolume, "volume 'var/cache'");
     }
 
     [Fact]
