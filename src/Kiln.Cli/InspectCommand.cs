@@ -84,7 +84,7 @@ internal static class InspectCommand
             var manifest = layout.ReadManifest(descriptor.Digest);
             table.AddRow(
                 Markup.Escape(descriptor.Annotations?.GetValueOrDefault(AnnotationKeys.RefName) ?? "(untagged)"),
-                descriptor.Digest.ToString(),
+                $"sha256:{descriptor.Digest.Encoded[..16]}…",
                 manifest.Layers.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Size(manifest.Layers.Sum(l => l.Size) + manifest.Config.Size));
         }

@@ -40,4 +40,6 @@ public static class DiagnosticCodes
     public const string InvalidSourceDateEpoch = "KILN4001";
     public const string InvalidRequest = "KILN4002";
     public const string EngineNotFound = "KILN4003";
+
+    public const string LockUnreadable = "KILN5001";
 }

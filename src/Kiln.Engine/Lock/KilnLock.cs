@@ -1,0 +1,132 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Kiln.Engine.Diagnostics;
+using Kiln.Engine.IO;
+
+namespace Kiln.Engine.Lock;
+
+/// <summary>
+/// kiln.lock.json, committed next to the spec project: per server and version, the image digest it was built as
+/// (a released version can never mean two things), and the pinned inputs of package bases. Written canonically
+/// (sorted keys, two-space indentation, '\n') so that diffs in review are small and stable.
+/// </summary>
+public sealed record KilnLock
+{
+    public const string FileName = "kiln.lock.json";
+    public const string Kind = "KilnLock";
+
+    /// <summary>Server name → version → what that version is.</summary>
+    public ImmutableSortedDictionary<string, ImmutableSortedDictionary<string, LockedVersion>> Servers { get; init; } =
+        ImmutableSortedDictionary.Create<string, ImmutableSortedDictionary<string, LockedVersion>>(StringComparer.Ordinal);
+
+    /// <summary>Package base key (suite/architecture/requested packages) → the resolved, pinned package set.</summary>
+    public ImmutableSortedDictionary<string, LockedPackageSet> PackageBases { get; init; } =
+        ImmutableSortedDictionary.Create<string, LockedPackageSet>(StringComparer.Ordinal);
+
+    public static KilnLock Empty { get; } = new();
+
+    private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>Reads the lock; a missing file is an empty lock.</summary>
+    public static KilnLock Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return Empty;
+        }
+
+        try
+        {
+            var document = JsonSerializer.Deserialize<LockDocument>(File.ReadAllBytes(path), Options)
+                ?? throw new JsonException("empty document");
+            if (document.Kind != Kind || document.SchemaVersion != 1)
+            {
+                throw new JsonException($"kind '{document.Kind}' version {document.SchemaVersion} is not a Kiln lock v1");
+            }
+
+            return new KilnLock
+            {
+                Servers = (document.Servers ?? []).ToImmutableSortedDictionary(
+                    kv => kv.Key,
+                    kv => kv.Value.ToImmutableSortedDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal),
+                    StringComparer.Ordinal),
+                PackageBases = (document.PackageBases ?? []).ToImmutableSortedDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
+            };
+        }
+        catch (Exception e) when (e is JsonException or IOException or NotSupportedException)
+        {
+            throw new KilnException(DiagnosticCodes.LockUnreadable, $"The lock file '{path}' could not be read: {e.Message}. Restore it from version control, or delete it to start a new lock (every version is then recorded afresh).");
+        }
+    }
+
+    /// <summary>Writes the lock atomically, canonically.</summary>
+    public void Save(string path)
+    {
+        var document = new LockDocument
+        {
+            Kind = Kind,
+            SchemaVersion = 1,
+            Servers = Servers.ToDictionary(kv => kv.Key, kv => (IDictionary<string, LockedVersion>)kv.Value.ToDictionary(v => v.Key, v => v.Value)),
+            PackageBases = PackageBases.ToDictionary(kv => kv.Key, kv => kv.Value),
+        };
+        var element = JsonSerializer.SerializeToElement(document, Options);
+        AtomicFile.Write(path, AtomicFile.Json(w => WriteSorted(w, element)));
+    }
+
+    /// <summary>Writes a JSON element with object keys in ordinal order, so the file is canonical.</summary>
+    private static void WriteSorted(Utf8JsonWriter w, JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                w.WriteStartObject();
+                foreach (var property in element.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal))
+                {
+                    w.WritePropertyName(property.Name);
+                    WriteSorted(w, property.Value);
+                }
+
+                w.WriteEndObject();
+                break;
+            case JsonValueKind.Array:
+                w.WriteStartArray();
+                foreach (var item in element.EnumerateArray())
+                {
+                    WriteSorted(w, item);
+                }
+
+                w.WriteEndArray();
+                break;
+            default:
+                element.WriteTo(w);
+                break;
+        }
+    }
+
+    private sealed class LockDocument
+    {
+        public string? Kind { get; set; }
+        public int SchemaVersion { get; set; }
+        public Dictionary<string, IDictionary<string, LockedVersion>>? Servers { get; set; }
+        public Dictionary<string, LockedPackageSet>? PackageBases { get; set; }
+    }
+}
+
+/// <summary>What one released version of a server is.</summary>
+/// <param name="Digest">The image manifest digest.</param>
+/// <param name="ManifestContentDigest">The Kiln manifest's content digest.</param>
+/// <param name="Parent">The version this one succeeded, when the lock knew one.</param>
+public sealed record LockedVersion(string Digest, string? ManifestContentDigest = null, string? Parent = null);
+
+/// <summary>A resolved package set for a package base, pinned.</summary>
+/// <param name="Suite">The distribution suite (bookworm).</param>
+/// <param name="Architecture">The Debian architecture.</param>
+/// <param name="Packages">Every package installed, dependencies included, sorted by name.</param>
+public sealed record LockedPackageSet(string Suite, string Architecture, ImmutableArray<LockedPackage> Packages);
+
+/// <summary>One pinned package.</summary>
+public sealed record LockedPackage(string Name, string Version, string Architecture, string Sha256, string Filename, long Size);
