@@ -85,6 +85,16 @@ internal static class KilnManifest
 
         w.WriteEndArray();
         w.WriteStartArray("packages");
+        foreach (var package in image.Plan.Base.Packages.OrderBy(p => p.Name, StringComparer.Ordinal))
+        {
+            w.WriteStartObject();
+            w.WriteString("name", package.Name);
+            w.WriteString("version", package.Version);
+            w.WriteString("architecture", package.Architecture);
+            w.WriteString("sha256", package.Sha256);
+            w.WriteEndObject();
+        }
+
         w.WriteEndArray();
 
         WriteSettings(w, image);

@@ -13,6 +13,9 @@ internal sealed record ImagePlan(ResolvedServer Server, BasePlan Base, Immutable
 internal sealed record BasePlan(string Name, Descriptor? Manifest, ImageConfig? Config, ImmutableArray<Descriptor> Layers, OciLayout? Source)
 {
     public static BasePlan Scratch { get; } = new("scratch", null, null, [], null);
+
+    /// <summary>The operating-system packages the base holds (package bases), for manifests and SBOMs.</summary>
+    public ImmutableArray<Lock.LockedPackage> Packages { get; init; } = [];
 }
 
 /// <summary>One layer to write: its entries, a description of where they come from, and its cache key.</summary>
