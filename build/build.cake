@@ -116,16 +116,18 @@ Task("Summarize-Test-Results")
         int passed = 0, failed = 0, skipped = 0;
         var failedNames = new List<string>();
         var skippedNames = new List<string>();
+        var reported = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         Print();
         Print($"{"test results",-40} {"passed",7} {"failed",7} {"skipped",7}");
         foreach (var trx in trxFiles)
         {
             var document = XDocument.Load(trx.FullPath);
             var results = document.Descendants(ns + "UnitTestResult").ToList();
-            var storage = document.Descendants(ns + "UnitTest")
-                .Select(t => (string)t.Attribute("storage"))
-                .FirstOrDefault(s => !string.IsNullOrEmpty(s));
-            var project = storage is null ? trx.GetFilenameWithoutExtension().FullPath : System.IO.Path.GetFileNameWithoutExtension(storage);
+            var codeBase = document.Descendants(ns + "TestMethod")
+                .Select(t => (string)t.Attribute("codeBase"))
+                .FirstOrDefault(c => !string.IsNullOrEmpty(c));
+            var project = codeBase is null ? trx.GetFilenameWithoutExtension().FullPath : System.IO.Path.GetFileNameWithoutExtension(codeBase);
+            reported.Add(project);
             int p = 0, f = 0, s = 0;
             foreach (var result in results)
             {
@@ -150,6 +152,14 @@ Task("Summarize-Test-Results")
             passed += p;
             failed += f;
             skipped += s;
+        }
+
+        // A test project whose results went missing (a crashed test host, a results file overwritten) must not
+        // pass for green.
+        foreach (var project in TestProjects().Where(p => !reported.Contains(p)))
+        {
+            Print($"{project,-40} {"no results",7}");
+            Collect("Summarize-Test-Results", $"no test results from {project}");
         }
 
         foreach (var name in skippedNames)
@@ -405,6 +415,14 @@ void BuildSampleInCopy(VerifyCopy copy)
     });
     copy.Built = true;
 }
+
+// The test projects of Tooling.sln: the projects under tests/ (by assembly name = project file name).
+IEnumerable<string> TestProjects() =>
+    System.IO.File.ReadLines(solution.FullPath)
+        .Where(l => l.StartsWith("Project(", StringComparison.Ordinal))
+        .Select(l => l.Split(',')[1].Trim().Trim('"').Replace('\\', '/'))
+        .Where(p => p.StartsWith("tests/", StringComparison.Ordinal) && p.EndsWith(".csproj", StringComparison.Ordinal))
+        .Select(p => System.IO.Path.GetFileNameWithoutExtension(p));
 
 DirectoryPath KilnOutput(DirectoryPath root) => root.Combine(sampleRelativePath).Combine("bin").Combine(configuration).Combine("kiln");
 

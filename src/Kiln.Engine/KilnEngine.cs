@@ -3,6 +3,7 @@ using Kiln.Engine.Building;
 using Kiln.Engine.Diagnostics;
 using Kiln.Engine.Evaluation;
 using Kiln.Engine.IO;
+using Kiln.Engine.Lock;
 using Kiln.Engine.Manifests;
 using Kiln.Engine.Planning;
 using Kiln.Engine.Requests;
@@ -47,7 +48,8 @@ public static class KilnEngine
     public static BuildResult Build(BuildRequest request, Action<string>? log = null)
     {
         var evaluation = SpecEvaluator.Evaluate(request.Assembly, request.PathMap);
-        var planner = new Planner(request);
+        var lockPath = Path.Combine(request.ProjectDirectory, KilnLock.FileName);
+        var planner = new Planner(request, KilnLock.Load(lockPath));
         var plans = planner.Plan(evaluation.Servers);
 
         var output = Path.GetFullPath(request.OutputDirectory);
@@ -103,6 +105,7 @@ public static class KilnEngine
         });
         RemoveStale(output, images);
         layout.CollectGarbage();
+        planner.Lock.Save(lockPath);
         return new BuildResult(summaries.ToImmutable(), evaluation.Warnings, releasePath, [.. planner.Inputs]);
     }
 

@@ -63,9 +63,17 @@ public sealed record KilnLock
         }
     }
 
-    /// <summary>Writes the lock atomically, canonically.</summary>
+    /// <summary>Whether there is anything to write: an empty lock is not written for a project that never had one.</summary>
+    public bool IsEmpty => Servers.IsEmpty && PackageBases.IsEmpty;
+
+    /// <summary>Writes the lock atomically and canonically; an unchanged lock leaves the file (and its time stamp) alone.</summary>
     public void Save(string path)
     {
+        if (IsEmpty && !File.Exists(path))
+        {
+            return;
+        }
+
         var document = new LockDocument
         {
             Kind = Kind,
@@ -74,7 +82,13 @@ public sealed record KilnLock
             PackageBases = PackageBases.ToDictionary(kv => kv.Key, kv => kv.Value),
         };
         var element = JsonSerializer.SerializeToElement(document, Options);
-        AtomicFile.Write(path, AtomicFile.Json(w => WriteSorted(w, element)));
+        var bytes = AtomicFile.Json(w => WriteSorted(w, element));
+        if (File.Exists(path) && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes))
+        {
+            return;
+        }
+
+        AtomicFile.Write(path, bytes);
     }
 
     /// <summary>Writes a JSON element with object keys in ordinal order, so the file is canonical.</summary>

@@ -17,8 +17,14 @@ namespace Kiln.Engine.Planning;
 /// system but writes nothing except imported base archives (into the intermediate directory), so that bad input
 /// leaves the artifacts untouched.
 /// </summary>
-internal sealed class Planner(BuildRequest request)
+internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = null)
 {
+    /// <summary>
+    /// The lock as planning leaves it: what it was given, plus whatever planning pinned (package sets of package
+    /// bases). The engine saves it after a successful build.
+    /// </summary>
+    public Lock.KilnLock Lock { get; set; } = lockFile ?? Kiln.Engine.Lock.KilnLock.Empty;
+
     private readonly Dictionary<string, BasePlan> _bases = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _inputs = new(StringComparer.Ordinal);
 

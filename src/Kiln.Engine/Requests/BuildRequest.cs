@@ -35,6 +35,19 @@ public sealed record BuildRequest
     /// <summary>The publish directories MSBuild produced for the specs' publish-output layers.</summary>
     public ImmutableArray<PublishedProject> PublishedProjects { get; init; } = [];
 
+    /// <summary>
+    /// How kiln.lock.json is treated: <c>Update</c> records new facts (and warns when a locked version's content
+    /// changed), <c>Enforce</c> fails on any difference (CI). Package pins are only re-resolved when
+    /// <see cref="UpdateLock"/> is set.
+    /// </summary>
+    public string LockMode { get; init; } = "Update";
+
+    /// <summary>The explicit act of updating the lock: re-resolve pinned inputs and accept changed content.</summary>
+    public bool UpdateLock { get; init; }
+
+    /// <summary>The shared download cache (KILN_CACHE; by default under the user's home), passed in by the edge.</summary>
+    public string? CacheDirectory { get; init; }
+
     /// <summary>Facts about the build recorded in the manifests' build section, never in a digest.</summary>
     public BuildProvenance Provenance { get; init; } = new();
 
