@@ -293,6 +293,10 @@ Task("Compare-Digests-Of-Both-Copies")
             Print($"{reference,-28} {a ?? "(missing)",-71} DIFFERENT: in {first.Name}");
             Print($"{"",-28} {b ?? "(missing)",-71} DIFFERENT: in {second.Name}");
             problems.Add($"image {reference} differs: {a ?? "(missing)"} vs {b ?? "(missing)"}");
+            if (a is not null && b is not null)
+            {
+                problems.AddRange(ExplainImageDifference(reference, KilnOutput(first.Root), a, KilnOutput(second.Root), b));
+            }
         }
 
         if (firstImages.Count == 0)
@@ -326,12 +330,12 @@ Task("Compare-Digests-Of-Both-Copies")
 
         foreach (var problem in problems)
         {
-            Error(problem);
+            Error("{0}", problem);
         }
 
         if (problems.Count > 0)
         {
-            Collect("Compare-Digests-Of-Both-Copies", $"the two builds are not identical ({problems.Count} difference(s)); the copies are kept in {verifyRoot}");
+            Collect("Compare-Digests-Of-Both-Copies", $"the two builds are not identical (the differences are listed above); the copies are kept in {verifyRoot}");
             keepVerifyCopies = true;
         }
         else
@@ -442,11 +446,71 @@ List<ReleasedImage> ReadRelease(DirectoryPath kiln)
 
 (int Layers, long Size) ManifestLayers(DirectoryPath kiln, string digest)
 {
-    var blob = kiln.Combine("oci/blobs").CombineWithFilePath(digest.Replace(':', '/')).FullPath;
-    using var manifest = JsonDocument.Parse(System.IO.File.ReadAllBytes(blob));
+    using var manifest = JsonDocument.Parse(System.IO.File.ReadAllBytes(BlobPath(kiln, digest)));
     var layers = manifest.RootElement.GetProperty("layers").EnumerateArray().ToList();
     return (layers.Count, layers.Sum(l => l.GetProperty("size").GetInt64()));
 }
+
+// Where two builds of one image part ways: the config, or which layers and which files in them. What a reader of a
+// failed Verify needs first, without unpacking anything by hand.
+IEnumerable<string> ExplainImageDifference(string reference, DirectoryPath firstKiln, string firstDigest, DirectoryPath secondKiln, string secondDigest)
+{
+    using var firstManifest = JsonDocument.Parse(System.IO.File.ReadAllBytes(BlobPath(firstKiln, firstDigest)));
+    using var secondManifest = JsonDocument.Parse(System.IO.File.ReadAllBytes(BlobPath(secondKiln, secondDigest)));
+    var firstConfig = firstManifest.RootElement.GetProperty("config").GetProperty("digest").GetString();
+    var secondConfig = secondManifest.RootElement.GetProperty("config").GetProperty("digest").GetString();
+    if (firstConfig != secondConfig)
+    {
+        yield return $"  {reference}: config {firstConfig} vs {secondConfig}";
+    }
+
+    var firstLayers = firstManifest.RootElement.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("digest").GetString()).ToList();
+    var secondLayers = secondManifest.RootElement.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("digest").GetString()).ToList();
+    if (firstLayers.Count != secondLayers.Count)
+    {
+        yield return $"  {reference}: {firstLayers.Count} layer(s) vs {secondLayers.Count}";
+        yield break;
+    }
+
+    for (var i = 0; i < firstLayers.Count; i++)
+    {
+        if (firstLayers[i] == secondLayers[i])
+        {
+            continue;
+        }
+
+        yield return $"  {reference}: layer {i + 1} {firstLayers[i]} vs {secondLayers[i]}";
+        var firstEntries = LayerEntries(BlobPath(firstKiln, firstLayers[i]));
+        var secondEntries = LayerEntries(BlobPath(secondKiln, secondLayers[i]));
+        foreach (var path in firstEntries.Keys.Union(secondEntries.Keys).OrderBy(p => p, StringComparer.Ordinal))
+        {
+            firstEntries.TryGetValue(path, out var x);
+            secondEntries.TryGetValue(path, out var y);
+            if (x != y)
+            {
+                yield return $"    {path}: {x ?? "(missing)"} vs {y ?? "(missing)"}";
+            }
+        }
+    }
+}
+
+// Entry path -> "type mode uid:gid mtime size sha256-prefix" of one gzip-compressed tar layer.
+Dictionary<string, string> LayerEntries(string blob)
+{
+    var entries = new Dictionary<string, string>(StringComparer.Ordinal);
+    using var file = System.IO.File.OpenRead(blob);
+    using var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionMode.Decompress);
+    using var reader = new System.Formats.Tar.TarReader(gzip);
+    while (reader.GetNextEntry() is { } entry)
+    {
+        var hash = entry.DataStream is null ? "-" : Convert.ToHexString(SHA256.HashData(entry.DataStream))[..12].ToLowerInvariant();
+        entries[entry.Name] = $"{entry.EntryType} {Convert.ToString((int)entry.Mode, 8)} {entry.Uid}:{entry.Gid} {entry.ModificationTime.ToUnixTimeSeconds()} {entry.Length} {hash}";
+    }
+
+    return entries;
+}
+
+string BlobPath(DirectoryPath kiln, string digest) => kiln.Combine("oci/blobs").CombineWithFilePath(digest.Replace(':', '/')).FullPath;
 
 // Blob file name (hex) -> sha256 of its content (hex).
 Dictionary<string, string> HashBlobs(DirectoryPath directory)

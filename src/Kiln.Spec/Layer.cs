@@ -17,7 +17,7 @@ public abstract record Layer
     /// <param name="source">The file, relative to the spec project.</param>
     /// <param name="to">The absolute destination path.</param>
     /// <param name="mode">The file mode; by default 0755 for executables (ELF, <c>#!</c>) and 0644 otherwise.</param>
-    public static FileLayer File(string source, string to, FileMode? mode = null) => new(source, to) { Mode = mode };
+    public static FileLayer File(string source, string to, FilePermissions? mode = null) => new(source, to) { Mode = mode };
 
     /// <summary>Copies a directory tree, optionally filtered by globs (<c>**/*.json</c>).</summary>
     public static DirectoryLayer Directory(string source, string to, ImmutableArray<string> include = default, ImmutableArray<string> exclude = default) =>
@@ -45,7 +45,7 @@ public sealed record FileLayer : Layer
     public string Source { get; init; }
 
     /// <summary>Explicit mode; <see langword="null"/> lets Kiln decide from the content.</summary>
-    public FileMode? Mode { get; init; }
+    public FilePermissions? Mode { get; init; }
 }
 
 /// <summary>A layer holding a directory tree.</summary>
@@ -81,20 +81,20 @@ public sealed record PublishOutputLayer : Layer
     public string? Configuration { get; init; }
 }
 
-/// <summary>A Unix file mode, as its permission bits (<c>FileMode.Of(0b111_101_101)</c> or the named ones).</summary>
-public readonly record struct FileMode(int Bits)
+/// <summary>Unix permission bits of a file: the named ones, <c>FilePermissions.Octal("0750")</c> or <c>new FilePermissions(bits)</c>. (Not System.IO.FileMode, which opens files.)</summary>
+public readonly record struct FilePermissions(int Bits)
 {
     /// <summary>rwxr-xr-x</summary>
-    public static FileMode Executable { get; } = new(0x1ED);
+    public static FilePermissions Executable { get; } = new(0x1ED);
 
     /// <summary>rw-r--r--</summary>
-    public static FileMode Regular { get; } = new(0x1A4);
+    public static FilePermissions Regular { get; } = new(0x1A4);
 
     /// <summary>r--r--r--</summary>
-    public static FileMode ReadOnly { get; } = new(0x124);
+    public static FilePermissions ReadOnly { get; } = new(0x124);
 
     /// <summary>Parses an octal mode such as <c>"0750"</c>.</summary>
-    public static FileMode Octal(string octal) => new(Convert.ToInt32(octal, 8));
+    public static FilePermissions Octal(string octal) => new(Convert.ToInt32(octal, 8));
 
     /// <inheritdoc />
     public override string ToString() => Convert.ToString(Bits, 8).PadLeft(4, '0');

@@ -23,7 +23,7 @@ internal sealed class SpecTypes
         Port = compilation.GetTypeByMetadataName("Kiln.Spec.Port");
         Layer = compilation.GetTypeByMetadataName("Kiln.Spec.Layer");
         HealthCheck = compilation.GetTypeByMetadataName("Kiln.Spec.HealthCheck");
-        FileMode = compilation.GetTypeByMetadataName("Kiln.Spec.FileMode");
+        FileMode = compilation.GetTypeByMetadataName("Kiln.Spec.FilePermissions");
         EnvironmentVariable = compilation.GetTypeByMetadataName("Kiln.Spec.EnvironmentVariable");
         SecretReference = compilation.GetTypeByMetadataName("Kiln.Spec.SecretReference");
     }

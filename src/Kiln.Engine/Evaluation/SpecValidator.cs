@@ -65,7 +65,7 @@ internal static partial class SpecValidator
             CheckImagePath(s.Layers[i].To, $"Layers[{i}] destination", nameof(ServerSpec.Layers), Error);
             if (s.Layers[i] is FileLayer { Mode: { } mode } && (mode.Bits < 0 || mode.Bits > 0xFFF))
             {
-                Error(DiagnosticCodes.InvalidFileMode, nameof(ServerSpec.Layers), $"Layers[{i}] has file mode {mode}, which is not a permission mode (0000–7777 octal). Use FileMode.Executable, FileMode.Regular or FileMode.Octal(\"0750\").");
+                Error(DiagnosticCodes.InvalidFileMode, nameof(ServerSpec.Layers), $"Layers[{i}] has file mode {mode}, which is not a permission mode (0000–7777 octal). Use FilePermissions.Executable, FilePermissions.Regular or FilePermissions.Octal(\"0750\").");
             }
             if (s.Layers[i].Owner.Uid < 0 || s.Layers[i].Owner.Gid < 0)
             {

@@ -89,8 +89,8 @@ public sealed class PrivilegeEscalationAnalyzerTests
                 public override string Version => "1.0.0";
                 public override ImmutableArray<Layer> Layers =>
                 [
-                    Layer.File("bin/tool", to: "/usr/bin/tool", mode: {|KILN0010:Kiln.Spec.FileMode.Octal("4755")|}),
-                    Layer.File("bin/other", to: "/usr/bin/other", mode: {|KILN0010:new Kiln.Spec.FileMode(0xDED)|}),
+                    Layer.File("bin/tool", to: "/usr/bin/tool", mode: {|KILN0010:Kiln.Spec.FilePermissions.Octal("4755")|}),
+                    Layer.File("bin/other", to: "/usr/bin/other", mode: {|KILN0010:new Kiln.Spec.FilePermissions(0xDED)|}),
                 ];
                 public override Entrypoint Entrypoint => {|KILN0010:new("/usr/bin/sudo", "-u", "app", "/app/server")|};
                 public Security Context => new() { {|KILN0010:Privileged = true|} };
@@ -107,8 +107,8 @@ public sealed class PrivilegeEscalationAnalyzerTests
                 public override string Version => "1.0.0";
                 public override ImmutableArray<Layer> Layers =>
                 [
-                    Layer.File("bin/tool", to: "/usr/bin/tool", mode: Kiln.Spec.FileMode.Octal("0755")),
-                    Layer.File("bin/other", to: "/usr/bin/other", mode: Kiln.Spec.FileMode.Executable),
+                    Layer.File("bin/tool", to: "/usr/bin/tool", mode: Kiln.Spec.FilePermissions.Octal("0755")),
+                    Layer.File("bin/other", to: "/usr/bin/other", mode: Kiln.Spec.FilePermissions.Executable),
                 ];
                 public override Entrypoint Entrypoint => new("/app/server", "--user", "sudo");
                 public bool AllowPrivilegeEscalation => false;
