@@ -2,18 +2,27 @@
 # Times a no-op `dotnet build samples/Shop --no-restore` with Kiln (the default) and without it
 # (-p:KilnEnabled=false), in the same run, and prints both medians and their ratio.
 #
-#   build/bench-noop.sh [extra dotnet build arguments...]        e.g. build/bench-noop.sh -c Release
+#   build/bench-noop.sh [--in-place] [extra dotnet build arguments...]     e.g. build/bench-noop.sh -c Release
 #   RUNS=9 WARMUP=3 build/bench-noop.sh
+#
+# By default it measures a private snapshot of the sources (src/, samples/, analyzers/ and the root build files,
+# without bin/ and obj/) in a temp directory, as a fresh clone would have them: the sample builds Kiln from src/
+# through ProjectReferences, so an edit or a build in the working tree during the run would otherwise turn a no-op
+# into real work. --in-place measures the working tree itself.
 #
 # Both variants are warmed up first (the first build after a switch of global properties may do real work), then
 # timed RUNS times each, interleaved and in alternating order, so that load from other processes on the machine
 # falls on both alike. Each run is timed by hyperfine when it is installed (apt-get install -y hyperfine), else by
-# date +%s%N around the process. A run that builds images would not be a no-op: the script checks that
-# release.json was not rewritten while it measured.
+# date +%s%N around the process. The script checks that release.json was not rewritten while it measured: a run
+# that builds images is not a no-op.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$repo"
+in_place=false
+if [[ "${1:-}" == --in-place ]]; then
+  in_place=true
+  shift
+fi
 
 runs="${RUNS:-7}"
 warmup="${WARMUP:-2}"
@@ -27,6 +36,20 @@ without_kiln=(dotnet build samples/Shop --no-restore -nologo -v:q -p:KilnEnabled
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+
+if $in_place; then
+  cd "$repo"
+else
+  sources=()
+  for entry in src samples analyzers global.json Directory.Build.props Directory.Build.targets Directory.Packages.props \
+               NuGet.config nuget.config .editorconfig; do
+    [[ -e "$repo/$entry" ]] && sources+=("$entry")
+  done
+  mkdir "$work/repo"
+  tar -C "$repo" --exclude=bin --exclude=obj -cf - "${sources[@]}" | tar -xf - -C "$work/repo"
+  cd "$work/repo"
+  echo "snapshot of the sources: $work/repo"
+fi
 
 if command -v hyperfine >/dev/null && command -v jq >/dev/null; then
   timer="hyperfine"

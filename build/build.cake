@@ -203,7 +203,7 @@ Task("Print-Release-Table")
         var kiln = KilnOutput(repoRoot);
         var images = ReadRelease(kiln);
         Print();
-        Print($"{"image",-28} {"digest",-71} {"layers",6} {"size",10}");
+        Print($"{"image",-28} {"digest",-71} {"layers",6} {"gz size",10}");
         foreach (var image in images)
         {
             var (layers, size) = ManifestLayers(kiln, image.Digest);
@@ -259,13 +259,13 @@ Task("Copy-Sources-To-Two-Directories")
         }
     });
 
-Task("Build-Sample-In-First-Copy")
-    .Does(() => BuildSampleInCopy(verifyCopies[0]))
-    .OnError(exception => Collect("Build-Sample-In-First-Copy", $"{sampleRelativePath} did not build in {verifyCopies[0].Root} ({exception.Message})"));
-
-Task("Build-Sample-In-Second-Copy")
-    .Does(() => BuildSampleInCopy(verifyCopies[1]))
-    .OnError(exception => Collect("Build-Sample-In-Second-Copy", $"{sampleRelativePath} did not build in {verifyCopies[1].Root} ({exception.Message})"));
+// One after the other, never in parallel: "at different times" is part of what is verified.
+foreach (var (task, index) in new[] { ("Build-Sample-In-First-Copy", 0), ("Build-Sample-In-Second-Copy", 1) })
+{
+    Task(task)
+        .Does(() => BuildSampleInCopy(verifyCopies[index]))
+        .OnError(exception => Collect(task, $"{sampleRelativePath} did not build in {verifyCopies[index].Root} ({exception.Message})"));
+}
 
 Task("Compare-Digests-Of-Both-Copies")
     .WithCriteria(() => verifyCopies.All(c => c.Built), "the sample did not build in both copies")
@@ -349,7 +349,9 @@ Task("Delete-Verify-Copies")
     .WithCriteria(() => verifyRoot is not null)
     .Does(() =>
     {
-        if (keepVerifyCopies || failedTasks.Any(t => t.Contains("-Copy")))
+        // Kept when they differ (or when asked): then they are the evidence. A copy that did not build says why in
+        // the build log already.
+        if (keepVerifyCopies)
         {
             Information("kept the copies in {0}", verifyRoot);
             return;
@@ -371,7 +373,7 @@ Task("Throw-Collected-Failures")
             return;
         }
 
-        Error("");
+        Print();
         Error("{0} step(s) failed:", failures.Count);
         foreach (var failure in failures)
         {

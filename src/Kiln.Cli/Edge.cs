@@ -12,7 +12,14 @@ internal static class Edge
     public const int Ok = 0;
     public const int Failed = 1;
 
-    public static int Run(Func<int> action)
+    /// <summary>
+    /// The exit code of diff and verify when they cannot give a verdict (bad input): above AIDE's drift bits (1, 2, 4)
+    /// and their sum, so that a script can tell "drifted" from "could not check".
+    /// </summary>
+    public const int BadInput = 16;
+
+    /// <summary>Runs a verb; any failure becomes coded lines and <paramref name="failed"/> (verbs whose exit codes carry a verdict pass their own).</summary>
+    public static int Run(Func<int> action, int failed = Failed)
     {
         try
         {
@@ -25,24 +32,24 @@ internal static class Edge
                 Console.Out.WriteLine(diagnostic.ToCanonicalString());
             }
 
-            return Failed;
+            return failed;
         }
         catch (OciFormatException e)
         {
             Console.Out.WriteLine(new KilnDiagnostic(DiagnosticCodes.InvalidBaseImage, e.Message).ToCanonicalString());
-            return Failed;
+            return failed;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Console.Out.WriteLine(new KilnDiagnostic(DiagnosticCodes.ArtifactWriteFailed, $"{e.Message} Check the path, free space and permissions.").ToCanonicalString());
-            return Failed;
+            return failed;
         }
         catch (Exception e)
         {
             // The edge is the only place allowed to catch everything; it still keeps the details for a bug report.
             Console.Out.WriteLine(new KilnDiagnostic(DiagnosticCodes.InternalError, $"Kiln failed unexpectedly: {e.GetType().Name}: {e.Message} This is a bug in Kiln; please report it with the details printed to standard error.").ToCanonicalString());
             Console.Error.WriteLine(e.ToString());
-            return Failed;
+            return failed;
         }
     }
 

@@ -28,6 +28,25 @@ internal static class EngineCommand
     private static readonly Option<string?> SdkVersion = new("--sdk-version");
     private static readonly Option<string?> SourceRevision = new("--source-revision");
     private static readonly Option<string?> CiRun = new("--ci-run");
+    // Package bases (Debian): mirror, keyring, shared cache, explicit lock update.
+    private static readonly Option<string?> DebianMirror = new("--debian-mirror") { Description = "The Debian mirror; default: the one the machine's apt sources name." };
+    private static readonly Option<string?> DebianKeyring = new("--debian-keyring") { Description = "The keyring InRelease must verify against." };
+    private static readonly Option<string?> CacheDirectory = new("--cache-dir") { Description = "The shared download cache (KILN_CACHE)." };
+    private static readonly Option<bool> UpdateLock = new("--update-lock") { Description = "Re-resolve pinned package sets." };
+
+    // Version lock and provenance (issue 6).
+    private static readonly Option<string?> LockModeOption = new("--lock-mode") { Description = "Update (default) or Enforce: how a changed digest under a locked version is treated." };
+    private static readonly Option<string?> SourceTreeDirty = new("--source-tree-dirty") { Description = "true/false; when absent the engine process asks git." };
+
+    // Registries (issue 5): bases pulled during build, and the push verb.
+    private static readonly Option<string[]> InsecureRegistry = new("--insecure-registry") { Description = "A registry that may be reached over plain HTTP (loopback always may)." };
+    private static readonly Option<string> PushRegistry = new("--registry") { Required = true, Description = "The registry to push to, host[:port]." };
+    private static readonly Option<string?> PushRepositoryPrefix = new("--repository-prefix") { Description = "Images go to REGISTRY/PREFIX/NAME." };
+
+    // Deployments (issue 7): where rendered YAML pulls images from (KilnRegistry, KilnRepositoryPrefix).
+    private static readonly Option<string?> DeployRegistry = new("--deploy-registry") { Description = "The registry deploy/*.yaml pull images from, host[:port]." };
+    private static readonly Option<string?> DeployRepositoryPrefix = new("--deploy-repository-prefix") { Description = "The repository path under the registry." };
+
     private static readonly Option<string> PublishList = new("--publish-list") { Required = true, Description = "Where to write the list of projects to publish." };
 
     public static Command Create()
@@ -36,16 +55,31 @@ internal static class EngineCommand
         var build = new Command("build", "Build the images of a compiled spec assembly.");
         foreach (var command in new[] { evaluate, build })
         {
-            foreach (var option in new Option[] { Assembly, ProjectDirectory, Output, Intermediate, Epoch, Configuration, PathMap, Published, KilnVersion, SdkVersion, SourceRevision, CiRun })
+            foreach (var option in new Option[] { Assembly, ProjectDirectory, Output, Intermediate, Epoch, Configuration, PathMap, Published, KilnVersion, SdkVersion, SourceRevision, CiRun, DebianMirror, DebianKeyring, CacheDirectory, UpdateLock, LockModeOption, SourceTreeDirty })
             {
                 command.Options.Add(option);
             }
         }
 
+        // The push verb takes the common switches the task always sends, and its own.
+        var push = new Command("push", "Push every image of a build to a registry.");
+        foreach (var option in new Option[] { Assembly, ProjectDirectory, Output, Intermediate, Epoch, Configuration, PathMap, Published, KilnVersion, SdkVersion, SourceRevision, CiRun, DebianMirror, DebianKeyring, CacheDirectory, UpdateLock, LockModeOption, SourceTreeDirty, InsecureRegistry, PushRegistry, PushRepositoryPrefix })
+        {
+            push.Options.Add(option);
+        }
+
+        push.SetAction(result => Edge.Run(() => Push(result)));
+        evaluate.Options.Add(InsecureRegistry);
+        build.Options.Add(InsecureRegistry);
+        foreach (var command in new[] { evaluate, build })
+        {
+            command.Options.Add(DeployRegistry);
+            command.Options.Add(DeployRepositoryPrefix);
+        }
         evaluate.Options.Add(PublishList);
         evaluate.SetAction(result => Edge.Run(() => Evaluate(ToRequest(result), result.GetValue(PublishList)!)));
         build.SetAction(result => Edge.Run(() => Build(ToRequest(result))));
-        return new Command("engine", "Run the engine for Kiln's MSBuild tasks.") { Hidden = true, Subcommands = { evaluate, build } };
+        return new Command("engine", "Run the engine for Kiln's MSBuild tasks.") { Hidden = true, Subcommands = { evaluate, build, push } };
     }
 
     private static BuildRequest ToRequest(ParseResult result)
@@ -77,16 +111,44 @@ internal static class EngineCommand
             SourceDateEpoch = epoch,
             Configuration = result.GetValue(Configuration)!,
             PathMap = result.GetValue(PathMap),
+            Registry = result.GetValue(DeployRegistry) is { Length: > 0 } registry ? registry : null,
+            RepositoryPrefix = result.GetValue(DeployRepositoryPrefix) is { Length: > 0 } prefix ? prefix : null,
             PublishedProjects = published.ToImmutable(),
+            DebianMirror = result.GetValue(DebianMirror) is { Length: > 0 } mirror ? mirror : null,
+            AptSources = AptSourceFiles(),
+            DebianKeyring = result.GetValue(DebianKeyring) is { Length: > 0 } keyring ? keyring : "/usr/share/keyrings/debian-archive-keyring.gpg",
+            CacheDirectory = Path.GetFullPath(result.GetValue(CacheDirectory) is { Length: > 0 } cache ? cache : DefaultCacheDirectory()),
+            UpdateLock = result.GetValue(UpdateLock),
+            RegistryAccess = RegistryEdge.Settings(result.GetValue(InsecureRegistry)),
+            LockMode = result.GetValue(LockModeOption) is { Length: > 0 } lockMode ? lockMode : "Update",
             Provenance = new BuildProvenance
             {
                 KilnVersion = result.GetValue(KilnVersion) ?? typeof(KilnEngine).Assembly.GetName().Version?.ToString(3),
                 SdkVersion = result.GetValue(SdkVersion),
-                SourceRevision = result.GetValue(SourceRevision),
+                SourceRevision = result.GetValue(SourceRevision) is { Length: > 0 } revision ? revision : SourceState.Revision(result.GetValue(ProjectDirectory)!),
+                SourceTreeDirty = bool.TryParse(result.GetValue(SourceTreeDirty), out var dirty) ? dirty : SourceState.IsDirty(result.GetValue(ProjectDirectory)!),
                 ContinuousIntegrationRun = result.GetValue(CiRun),
             },
         };
     }
+
+    /// <summary>The machine's apt sources, read by the engine only when no mirror is given (the edge finds the files).</summary>
+    private static ImmutableArray<string> AptSourceFiles()
+    {
+        var files = new List<string> { "/etc/apt/sources.list" };
+        if (Directory.Exists("/etc/apt/sources.list.d"))
+        {
+            files.AddRange(Directory.EnumerateFiles("/etc/apt/sources.list.d").Where(f => f.EndsWith(".sources", StringComparison.Ordinal) || f.EndsWith(".list", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        }
+
+        return [.. files.Where(File.Exists)];
+    }
+
+    /// <summary>KILN_CACHE, else ~/.cache/kiln: shared by every project of the user.</summary>
+    private static string DefaultCacheDirectory() =>
+        Environment.GetEnvironmentVariable("KILN_CACHE") is { Length: > 0 } cache
+            ? cache
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "kiln");
 
     private static int Evaluate(BuildRequest request, string publishList)
     {
@@ -131,6 +193,25 @@ internal static class EngineCommand
         }
 
         return text.ToString();
+    }
+
+    /// <summary>One line per blob (MSBuild shows them at normal verbosity), then one per pushed image.</summary>
+    private static int Push(ParseResult result)
+    {
+        var push = KilnEngine.Push(new PushRequest
+        {
+            OutputDirectory = Path.GetFullPath(result.GetValue(Output)!),
+            Registry = result.GetValue(PushRegistry)!,
+            RepositoryPrefix = result.GetValue(PushRepositoryPrefix) is { Length: > 0 } prefix ? prefix : null,
+            Settings = RegistryEdge.Settings(result.GetValue(InsecureRegistry)),
+        }, Kiln.Engine.Registry.TransferLog.Lines(line => Console.Out.WriteLine($"kiln: {line}")));
+        foreach (var image in push.Images)
+        {
+            Console.Out.WriteLine($"kiln: pushed {image.Reference}");
+        }
+
+        Console.Out.WriteLine($"kiln: {push.Images.Length} image(s) pushed; {push.BlobsUploaded} blob(s) uploaded ({push.BytesUploaded} bytes), {push.BlobsSkipped} already present, {push.BlobsMounted} mounted");
+        return Edge.Ok;
     }
 
     private static int Build(BuildRequest request)

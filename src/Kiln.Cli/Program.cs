@@ -5,6 +5,16 @@ var root = new RootCommand("kiln: immutable servers from typed C# specs. Build i
 {
     BuildCommand.Create(),
     InspectCommand.Create(),
+    DiffCommand.Create(),
+    VerifyCommand.Create(),
+    QueryCommand.Create(),
+    HistoryCommand.Create(),
+    LockCommand.Create(),
+    PushCommand.Create(),
+    ExportCommand.Create(),
+    PullCommand.Create(),
+    PlanCommand.Create(),
+    RunCommand.Create(),
     EngineCommand.Create(),
 };
 

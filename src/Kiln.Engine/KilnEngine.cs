@@ -1,11 +1,15 @@
 using System.Collections.Immutable;
 using Kiln.Engine.Building;
+using Kiln.Engine.Deploy;
 using Kiln.Engine.Diagnostics;
+using Kiln.Engine.Diff;
+using Kiln.Engine.Drift;
 using Kiln.Engine.Evaluation;
 using Kiln.Engine.IO;
 using Kiln.Engine.Lock;
 using Kiln.Engine.Manifests;
 using Kiln.Engine.Planning;
+using Kiln.Engine.Query;
 using Kiln.Engine.Requests;
 using Kiln.Oci;
 
@@ -40,6 +44,21 @@ public static class KilnEngine
         return new EvaluationResult(evaluation.Servers, Planner.PublishRequirements(evaluation.Servers, request), evaluation.Warnings);
     }
 
+    /// <summary>What differs between two versions (manifests, release.json files or name:version): settings, packages, files.</summary>
+    public static DiffResult Diff(DiffRequest request) => ManifestDiff.Diff(request);
+
+    /// <summary><c>kiln plan</c>: which components roll between two releases, in which order, and what changed in each.</summary>
+    public static RolloutPlanResult Plan(PlanRequest request) => RolloutPlan.Plan(request);
+
+    /// <summary>Compares an instance's root file system with its image's inventory (configuration drift).</summary>
+    public static VerifyResult Verify(VerifyRequest request) => InstanceVerifier.Verify(request);
+
+    /// <summary>One setting across every server of a set of releases or manifests.</summary>
+    public static ImmutableArray<QueryRow> Query(QueryRequest request) => SettingQuery.Query(request);
+
+    /// <summary>Every locked version of a server: digest, parent and what changed.</summary>
+    public static ImmutableArray<VersionHistoryEntry> History(HistoryRequest request) => VersionHistory.History(request);
+
     /// <summary>
     /// Builds every image of the spec assembly into <see cref="BuildRequest.OutputDirectory"/>: the OCI layout, the Kiln
     /// manifests, the inventories and release.json. Everything is validated before anything is written; files are
@@ -48,8 +67,9 @@ public static class KilnEngine
     public static BuildResult Build(BuildRequest request, Action<string>? log = null)
     {
         var evaluation = SpecEvaluator.Evaluate(request.Assembly, request.PathMap);
+        DeploymentArtifacts.ValidateSettings(request.Registry, request.RepositoryPrefix);
         var lockPath = Path.Combine(request.ProjectDirectory, KilnLock.FileName);
-        var planner = new Planner(request, KilnLock.Load(lockPath));
+        var planner = new Planner(request, KilnLock.Load(lockPath)) { RegistryLog = log is null ? null : Registry.TransferLog.Lines(log) };
         var plans = planner.Plan(evaluation.Servers);
 
         var output = Path.GetFullPath(request.OutputDirectory);
@@ -69,16 +89,29 @@ public static class KilnEngine
             throw new KilnException(DiagnosticCodes.ArtifactWriteFailed, $"Writing the images under '{output}' was refused: {e.Message}. Check permissions.");
         }
 
+        // The version lock (issue 6): checked once every digest is known and before any artifact names one, so that
+        // an Enforce failure leaves the previous manifests, release.json and index.json valid (new blobs stay unreferenced).
+        var inventories = images.ToDictionary(i => i, i => i.Inventory.ToBytes());
+        var contentDigests = images.ToDictionary(i => i, i => Digest.Sha256(KilnManifest.Content(i, Digest.Sha256(inventories[i]), request)));
+        var locked = VersionLock.Apply(
+            planner.Lock,
+            images.Select(i => new LockCandidate(i.Plan.Server.Name, i.Plan.Server.Version, i.Manifest.Digest.ToString(), contentDigests[i].ToString())),
+            VersionLock.ParseMode(request.LockMode),
+            request.UpdateLock,
+            lockPath);
+        planner.Lock = locked.Lock;
+
         var summaries = ImmutableArray.CreateBuilder<BuiltImageSummary>();
         var release = new List<ReleaseEntry>();
         foreach (var image in images)
         {
-            var inventory = image.Inventory.ToBytes();
+            var inventory = inventories[image];
             var inventoryDigest = Digest.Sha256(inventory);
             AtomicFile.Write(Path.Combine(output, "inventory", KilnManifest.InventoryFileName(image)), inventory);
-            var manifest = KilnManifest.Write(image, inventoryDigest, request, out var contentDigest);
+            var manifest = KilnManifest.Write(image, inventoryDigest, request, out var contentDigest, locked.Lineage.GetValueOrDefault((image.Plan.Server.Name, image.Plan.Server.Version)));
             var manifestPath = Path.Combine(output, "manifests", KilnManifest.FileName(image));
             AtomicFile.Write(manifestPath, manifest);
+            AtomicFile.Write(Path.Combine(output, "sbom", KilnManifest.SbomFileName(image)), Sbom.Write(image, contentDigest, request));
             release.Add(new ReleaseEntry(image, contentDigest));
             summaries.Add(new BuiltImageSummary(
                 image.Plan.Server.Name,
@@ -90,8 +123,16 @@ public static class KilnEngine
                 manifestPath));
         }
 
+        // Deployments (issue 7): rendered from exactly this build's images, pinned by digest, before release.json names them.
+        DeploymentArtifacts.Write(
+            output,
+            evaluation.Deployments,
+            release.ToDictionary(e => e.Image.Plan.Server.Reference, e => new DeployedImage(e.Image.Plan.Server.Reference, e.Image.Manifest.Digest, e.ManifestContentDigest), StringComparer.Ordinal),
+            request.Registry,
+            request.RepositoryPrefix);
+
         var releasePath = Path.Combine(output, Release.FileName);
-        AtomicFile.Write(releasePath, Release.Write(release));
+        AtomicFile.Write(releasePath, Release.Write(release, evaluation.Deployments));
 
         // The index is replaced last: it names exactly this build's images.
         layout.WriteIndex(new ImageIndex
@@ -106,15 +147,37 @@ public static class KilnEngine
         RemoveStale(output, images);
         layout.CollectGarbage();
         planner.Lock.Save(lockPath);
-        return new BuildResult(summaries.ToImmutable(), evaluation.Warnings, releasePath, [.. planner.Inputs]);
+        return new BuildResult(summaries.ToImmutable(), [.. evaluation.Warnings, .. locked.Warnings], releasePath, [.. planner.Inputs]);
     }
+
+    /// <summary>
+    /// Pushes every image of a build (its release.json and layout) to <see cref="PushRequest.Registry"/>: blobs the
+    /// registry lacks, then each manifest by digest, then its tag; records the pushed references in release.json.
+    /// </summary>
+    public static Registry.PushResult Push(PushRequest request, Action<Oci.Registry.TransferEvent>? progress = null, CancellationToken cancellationToken = default) =>
+        new Registry.ImagePusher(request, progress).Push(cancellationToken);
+
+    /// <summary>
+    /// Pulls an image pinned by digest into the shared cache (<c>CACHE/oci</c>), verifying everything, and returns the
+    /// chosen platform's manifest descriptor. A cached image needs no network.
+    /// </summary>
+    public static Oci.Descriptor Pull(string reference, string cacheDirectory, Registry.RegistrySettings settings, Action<Oci.Registry.TransferEvent>? progress = null) =>
+        Registry.BasePuller.PullInto(reference, cacheDirectory, settings, progress);
+
+    /// <summary>
+    /// Writes one image of an OCI layout (by its ref name, e.g. <c>shop-api:1.4.0</c>) as an OCI archive or a
+    /// docker-archive that <c>docker load</c>/<c>podman load</c> and <c>skopeo</c> read.
+    /// </summary>
+    public static void Export(string layoutPath, string reference, Registry.ArchiveFormat format, string destination) =>
+        Registry.ImageExporter.Export(layoutPath, reference, format, destination);
 
     /// <summary>Manifests and inventories of images this build no longer produces would be mistaken for current ones.</summary>
     private static void RemoveStale(string output, ImmutableArray<BuiltImage> images)
     {
         var manifests = images.Select(KilnManifest.FileName).ToHashSet(StringComparer.Ordinal);
         var inventories = images.Select(KilnManifest.InventoryFileName).ToHashSet(StringComparer.Ordinal);
-        foreach (var (directory, keep) in new[] { ("manifests", manifests), ("inventory", inventories) })
+        var sboms = images.Select(KilnManifest.SbomFileName).ToHashSet(StringComparer.Ordinal);
+        foreach (var (directory, keep) in new[] { ("manifests", manifests), ("inventory", inventories), ("sbom", sboms) })
         {
             var path = Path.Combine(output, directory);
             if (!Directory.Exists(path))

@@ -10,9 +10,11 @@ public sealed class ShopApi : ServerSpec
 
     public override string Version => "1.0.0";
 
+    public override BaseImage Base => ShopBase.Runtime;
+
     public override ImmutableArray<Layer> Layers =>
     [
-        Layer.PublishOutput("src/Shop.Api/Shop.Api.csproj", to: "/app"),
+        Layer.PublishOutput("src/Shop.Api/Shop.Api.csproj", to: "/app", runtimeIdentifier: ShopBase.RuntimeIdentifier, selfContained: true),
         Layer.File("config/appsettings.Production.json", to: "/app/appsettings.Production.json"),
     ];
 

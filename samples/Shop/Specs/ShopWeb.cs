@@ -10,9 +10,11 @@ public sealed class ShopWeb : ServerSpec
 
     public override string Version => "1.0.0";
 
+    public override BaseImage Base => ShopBase.Runtime;
+
     public override ImmutableArray<Layer> Layers =>
     [
-        Layer.PublishOutput("src/Shop.Web/Shop.Web.csproj", to: "/app"),
+        Layer.PublishOutput("src/Shop.Web/Shop.Web.csproj", to: "/app", runtimeIdentifier: ShopBase.RuntimeIdentifier, selfContained: true),
     ];
 
     public override Account Account => Account.NonRoot("web", uid: 10002);

@@ -10,9 +10,11 @@ public sealed class ShopWorker : ServerSpec
 
     public override string Version => "1.0.0";
 
+    public override BaseImage Base => ShopBase.Runtime;
+
     public override ImmutableArray<Layer> Layers =>
     [
-        Layer.PublishOutput("src/Shop.Worker/Shop.Worker.csproj", to: "/app"),
+        Layer.PublishOutput("src/Shop.Worker/Shop.Worker.csproj", to: "/app", runtimeIdentifier: ShopBase.RuntimeIdentifier, selfContained: true),
     ];
 
     public override Account Account => Account.NonRoot("worker", uid: 10003);

@@ -1,3 +1,5 @@
+using Microsoft.Build.Utilities;
+
 namespace Kiln.Build.Tasks;
 
 /// <summary>Builds every image of the spec assembly into KilnOutputPath.</summary>
@@ -5,4 +7,18 @@ public sealed class BuildKilnImages : KilnEngineTask
 {
     /// <inheritdoc />
     protected override string Verb => "build";
+
+    /// <summary>KilnRegistry: the registry deployments pull images from (deploy/*.yaml reference REGISTRY/PREFIX/NAME@digest).</summary>
+    public string? DeployRegistry { get; set; }
+
+    /// <summary>KilnRepositoryPrefix: the repository path under the registry.</summary>
+    public string? DeployRepositoryPrefix { get; set; }
+
+    /// <inheritdoc />
+    protected override void AppendVerbSwitches(CommandLineBuilder builder)
+    {
+        base.AppendVerbSwitches(builder);
+        builder.AppendSwitchIfNotNull("--deploy-registry ", string.IsNullOrWhiteSpace(DeployRegistry) ? null : DeployRegistry!.Trim());
+        builder.AppendSwitchIfNotNull("--deploy-repository-prefix ", string.IsNullOrWhiteSpace(DeployRepositoryPrefix) ? null : DeployRepositoryPrefix!.Trim());
+    }
 }

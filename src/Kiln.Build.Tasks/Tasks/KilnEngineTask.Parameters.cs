@@ -48,6 +48,27 @@ public abstract partial class KilnEngineTask
     /// <summary>An identifier of the CI run, if any.</summary>
     public string? ContinuousIntegrationRun { get; set; }
 
+    /// <summary>KilnDebianMirror: the mirror package bases come from (default: the machine's apt sources).</summary>
+    public string? DebianMirror { get; set; }
+
+    /// <summary>KilnDebianKeyring: the keyring the suite's InRelease must verify against.</summary>
+    public string? DebianKeyring { get; set; }
+
+    /// <summary>KilnCacheDirectory: the shared download cache.</summary>
+    public string? CacheDirectory { get; set; }
+
+    /// <summary>KilnUpdateLock: re-resolve the pinned package sets of package bases.</summary>
+    public bool UpdateLock { get; set; }
+
+    /// <summary>KilnLockMode: Update (local default) or Enforce (default when ContinuousIntegrationBuild is true).</summary>
+    public string? LockMode { get; set; }
+
+    /// <summary>KilnSourceTreeDirty: true/false when known; empty lets the engine ask git.</summary>
+    public string? SourceTreeDirty { get; set; }
+
+    /// <summary>KilnInsecureRegistries: registries (host[:port], ';'-separated) that may be reached over plain HTTP.</summary>
+    public string? InsecureRegistries { get; set; }
+
     /// <summary>The published projects (KilnPublishKey, KilnPublishDir metadata).</summary>
     public ITaskItem[]? PublishedProjects { get; set; }
 }

@@ -66,6 +66,20 @@ public abstract partial class KilnEngineTask : ToolTask
         builder.AppendSwitchIfNotNull("--sdk-version ", SdkVersion);
         builder.AppendSwitchIfNotNull("--source-revision ", string.IsNullOrEmpty(SourceRevision) ? null : SourceRevision);
         builder.AppendSwitchIfNotNull("--ci-run ", string.IsNullOrEmpty(ContinuousIntegrationRun) ? null : ContinuousIntegrationRun);
+        builder.AppendSwitchIfNotNull("--debian-mirror ", string.IsNullOrEmpty(DebianMirror) ? null : DebianMirror);
+        builder.AppendSwitchIfNotNull("--debian-keyring ", string.IsNullOrEmpty(DebianKeyring) ? null : DebianKeyring);
+        builder.AppendSwitchIfNotNull("--cache-dir ", string.IsNullOrEmpty(CacheDirectory) ? null : CacheDirectory);
+        if (UpdateLock)
+        {
+            builder.AppendSwitch("--update-lock");
+        }
+        builder.AppendSwitchIfNotNull("--lock-mode ", string.IsNullOrEmpty(LockMode) ? null : LockMode);
+        builder.AppendSwitchIfNotNull("--source-tree-dirty ", string.IsNullOrEmpty(SourceTreeDirty) ? null : SourceTreeDirty);
+        foreach (var registry in (InsecureRegistries ?? "").Split(new[] { ';', ',' }, StringSplitOptions.RemoveEmptyEntries))
+        {
+            builder.AppendSwitchIfNotNull("--insecure-registry ", registry.Trim());
+        }
+
         foreach (var project in PublishedProjects ?? Array.Empty<ITaskItem>())
         {
             builder.AppendSwitchIfNotNull("--published ", project.GetMetadata("KilnPublishKey") + "=" + project.GetMetadata("KilnPublishDir"));

@@ -32,14 +32,84 @@ public static class DiagnosticCodes
     public const string InvalidVolume = "KILN2024";
     public const string InvalidFileMode = "KILN2025";
 
+    // Registries: pulling bases, pushing images (KILN1001–1039); registry references in specs (KILN2030–2039).
+    public const string RegistryUnreachable = "KILN1001";
+    public const string RegistryCredentialsMissing = "KILN1002";
+    public const string RegistryCredentialsRejected = "KILN1003";
+    public const string RegistryNotFound = "KILN1004";
+    public const string RegistryContentMismatch = "KILN1005";
+    public const string RegistryProtocolError = "KILN1006";
+    public const string RegistryCredentialSourceFailed = "KILN1008";
+    public const string PushNothingBuilt = "KILN1010";
+    public const string PushTargetInvalid = "KILN1011";
+    public const string RegistryCaFileUnreadable = "KILN1012";
+    public const string RegistryCacheFailed = "KILN1013";
+    public const string ExportFailed = "KILN1014";
+    public const string InvalidImageReference = "KILN2030";
+    public const string ImageReferenceNotPinned = "KILN2031";
+    public const string InvalidPlatform = "KILN2032";
+
+    // Debian package bases (KILN2040–2069).
+    public const string PackageUnknown = "KILN2040";
+    public const string PackageUnsatisfiable = "KILN2041";
+    public const string PackageLockedVersionGone = "KILN2042";
+    public const string ReleaseSignatureInvalid = "KILN2043";
+    public const string PackageIndexHashMismatch = "KILN2044";
+    public const string PackageHashMismatch = "KILN2045";
+    public const string InvalidPackageBase = "KILN2046";
+    public const string SuiteNotFound = "KILN2047";
+    public const string PackageArchiveInvalid = "KILN2048";
+    public const string DebianMirrorUnknown = "KILN2049";
+    public const string DebianKeyringUnreadable = "KILN2050";
+
     public const string EngineFailed = "KILN3001";
     public const string AssemblyNotFound = "KILN3002";
     public const string ArtifactWriteFailed = "KILN3003";
     public const string InternalError = "KILN3004";
+
+    // Package bases: the download cache (KILN3010–3019).
+    public const string PackageCacheFailed = "KILN3010";
+
+    // Package bases: the Debian mirror (KILN1040–1049).
+    public const string PackageDownloadFailed = "KILN1040";
+    public const string PackageDownloadIncomplete = "KILN1041";
 
     public const string InvalidSourceDateEpoch = "KILN4001";
     public const string InvalidRequest = "KILN4002";
     public const string EngineNotFound = "KILN4003";
 
     public const string LockUnreadable = "KILN5001";
+
+    // Versions and the lock, diff/verify/query inputs (issue 6).
+    public const string LockedVersionChanged = "KILN5002";
+    public const string LockedVersionRecorded = "KILN5003";
+    public const string InvalidLockMode = "KILN5004";
+    public const string NotAKilnManifest = "KILN2070";
+    public const string InventoryDigestMismatch = "KILN2071";
+    public const string RootNotFound = "KILN2072";
+    public const string ArtifactNotFound = "KILN2073";
+    public const string InvalidSetting = "KILN2074";
+
+    // Deployments: validation, rendering and plan inputs (KILN2090–2119; issue 7).
+    public const string InvalidDeploymentName = "KILN2090";
+    public const string ComponentNotServerSpec = "KILN2091";
+    public const string DuplicateComponent = "KILN2092";
+    public const string ComponentWithoutHealthCheck = "KILN2093";
+    public const string ReplicasBelowDisruptionBudget = "KILN2094";
+    public const string ServicePortConflict = "KILN2095";
+    public const string UnknownSecretReference = "KILN2096";
+    public const string InvalidReplicas = "KILN2097";
+    public const string InvalidResources = "KILN2098";
+    public const string InvalidRolloutPolicy = "KILN2099";
+    public const string InvalidExposure = "KILN2100";
+    public const string EmptyDeployment = "KILN2101";
+    public const string InvalidRegistry = "KILN2102";
+    public const string ReleaseUnreadable = "KILN2103";
+
+    // kiln run: runtime bundles and runc (KILN3020–3029; issue 7).
+    public const string RuncNotFound = "KILN3020";
+    public const string ImageNotInLayout = "KILN3021";
+    public const string BundleFailed = "KILN3022";
+    public const string InstanceExited = "KILN3023";
+    public const string HealthCheckTimedOut = "KILN3024";
 }

@@ -6,7 +6,11 @@ using Kiln.Spec;
 namespace Kiln.Engine.Evaluation;
 
 /// <summary>The specs of one assembly, resolved and validated.</summary>
-public sealed record Evaluation(ImmutableArray<ResolvedServer> Servers, ImmutableArray<KilnDiagnostic> Warnings);
+public sealed record Evaluation(ImmutableArray<ResolvedServer> Servers, ImmutableArray<KilnDiagnostic> Warnings)
+{
+    /// <summary>The deployment specs, resolved and validated against the servers (see <see cref="DeploymentEvaluator"/>).</summary>
+    public ImmutableArray<ResolvedDeployment> Deployments { get; init; } = [];
+}
 
 /// <summary>
 /// Loads a compiled spec assembly in a collectible context, instantiates every <see cref="ServerSpec"/>, reads each
@@ -41,12 +45,15 @@ public static class SpecEvaluator
             diagnostics.ThrowIfErrors();
             SpecValidator.Validate(servers, diagnostics);
             diagnostics.ThrowIfErrors();
+            var deployments = DeploymentEvaluator.Resolve(assembly, servers, locator, diagnostics);
+            DeploymentValidator.Validate(deployments, diagnostics);
+            diagnostics.ThrowIfErrors();
             if (servers.Count == 0)
             {
                 diagnostics.Warning(DiagnosticCodes.NoSpecs, $"'{Path.GetFileName(assemblyPath)}' references Kiln but declares no ServerSpec: no image is built. Add a class deriving from Kiln.Spec.ServerSpec, or set KilnEnabled=false.");
             }
 
-            return new Evaluation([.. servers], [.. diagnostics.Items.Where(d => d.IsWarning)]);
+            return new Evaluation([.. servers], [.. diagnostics.Items.Where(d => d.IsWarning)]) { Deployments = deployments };
         }
         finally
         {

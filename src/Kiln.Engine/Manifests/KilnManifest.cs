@@ -25,7 +25,13 @@ internal static class KilnManifest
     public static byte[] Content(BuiltImage image, Digest inventoryDigest, BuildRequest request) =>
         AtomicFile.Json(w => WriteContent(w, image, inventoryDigest, request));
 
-    public static byte[] Write(BuiltImage image, Digest inventoryDigest, BuildRequest request, out Digest contentDigest)
+    public static string SbomFileName(BuiltImage image) => $"{image.Plan.Server.Name}-{image.Plan.Server.Version}.cdx.json";
+
+    /// <summary>
+    /// The whole manifest. <paramref name="lineage"/> (from the lock) sits beside the content section, not in it: the
+    /// content digest must not depend on which versions a lock happened to know.
+    /// </summary>
+    public static byte[] Write(BuiltImage image, Digest inventoryDigest, BuildRequest request, out Digest contentDigest, Lock.Lineage? lineage = null)
     {
         var content = Content(image, inventoryDigest, request);
         var digest = Digest.Sha256(content);
@@ -38,6 +44,14 @@ internal static class KilnManifest
             w.WritePropertyName("content");
             WriteContent(w, image, inventoryDigest, request);
             w.WriteString("contentDigest", digest.ToString());
+            w.WriteStartObject("lineage");
+            if (lineage?.ParentVersion is { } parent)
+            {
+                w.WriteString("parentVersion", parent);
+                WriteOptional(w, "parentDigest", lineage.ParentDigest);
+            }
+
+            w.WriteEndObject();
             w.WritePropertyName("build");
             WriteBuild(w, request.Provenance);
             w.WriteEndObject();

@@ -1,4 +1,5 @@
 using Kiln.Engine.Building;
+using Kiln.Engine.Evaluation;
 using Kiln.Engine.IO;
 using Kiln.Oci;
 
@@ -15,7 +16,7 @@ internal static class Release
     public const string FileName = "release.json";
     public const string Kind = "KilnRelease";
 
-    public static byte[] Write(IEnumerable<ReleaseEntry> entries) => AtomicFile.Json(w =>
+    public static byte[] Write(IEnumerable<ReleaseEntry> entries, IReadOnlyList<ResolvedDeployment>? deployments = null) => AtomicFile.Json(w =>
     {
         w.WriteStartObject();
         w.WriteString("kind", Kind);
@@ -40,6 +41,29 @@ internal static class Release
         }
 
         w.WriteEndArray();
+
+        // Deployments (issue 7): which images each one runs, in rollout order, for `kiln plan`. Absent when there are none.
+        if (deployments is { Count: > 0 })
+        {
+            w.WriteStartArray("deployments");
+            foreach (var deployment in deployments)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", deployment.Name);
+                w.WriteString("directory", $"deploy/{deployment.Name}");
+                w.WriteStartArray("components");
+                foreach (var component in deployment.Components)
+                {
+                    w.WriteStringValue(component.Server.Reference);
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
         w.WriteEndObject();
     });
 }

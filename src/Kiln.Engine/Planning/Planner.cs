@@ -4,6 +4,7 @@ using System.Text;
 using Kiln.Engine.Building;
 using Kiln.Engine.Diagnostics;
 using Kiln.Engine.Evaluation;
+using Kiln.Engine.Packages;
 using Kiln.Engine.Requests;
 using Kiln.Oci;
 using Kiln.Spec;
@@ -25,8 +26,16 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
     /// </summary>
     public Lock.KilnLock Lock { get; set; } = lockFile ?? Kiln.Engine.Lock.KilnLock.Empty;
 
+    /// <summary>Receives registry pulls' progress (the engine logs one line per blob).</summary>
+    public Action<Kiln.Oci.Registry.TransferEvent>? RegistryLog { get; init; }
+
     private readonly Dictionary<string, BasePlan> _bases = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _inputs = new(StringComparer.Ordinal);
+
+    /// <summary>One client for every package download of the process (connection reuse across builds in one engine).</summary>
+    private static readonly Lazy<HttpClient> PackageHttp = new(() => new HttpClient { Timeout = TimeSpan.FromMinutes(5) });
+
+    private PackageBaseBuilder? _packageBases;
 
     /// <summary>
     /// Every input the plans read: files, and directory trees as <c>dir/**</c> (so that an added file counts too).
@@ -98,15 +107,24 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
             case ArchiveBase archive:
                 return Cached($"archive|{archive.Path}|{archive.Reference}", () => BaseResolver.FromArchive(request, server, archive, _inputs), server, diagnostics);
             case RegistryBase registry:
-                diagnostics.Error(DiagnosticCodes.BaseKindUnsupported, $"Spec '{server.SpecType}': base image '{registry.Reference}' comes from a registry, which this version of Kiln cannot pull yet. Export it to an OCI layout or archive (for example with skopeo copy) and use BaseImage.OciLayout or BaseImage.Archive.", location);
-                return null;
+                // Pulled once into the shared cache (verified by digest); a cached, pinned base needs no network.
+                return Cached($"registry|{registry.Reference}|{registry.Platform}", () => Registry.RegistryBaseResolver.Resolve(request, server, registry, RegistryLog), server, diagnostics);
             case DebianBase debian:
-                diagnostics.Error(DiagnosticCodes.BaseKindUnsupported, $"Spec '{server.SpecType}': Debian package bases (suite '{debian.Suite}') are not supported by this version of Kiln yet. Use BaseImage.Scratch, an OCI layout or an archive.", location);
-                return null;
+                return Cached($"debian|{PackageBaseBuilder.LockKey(debian)}|{server.Account.Name}:{server.Account.Uid}:{server.Account.Gid}", () => PlanPackageBase(server, debian), server, diagnostics);
             default:
                 diagnostics.Error(DiagnosticCodes.InvalidBaseImage, $"Spec '{server.SpecType}': unknown base image kind '{server.Base.GetType().Name}'.", location);
                 return null;
         }
+    }
+
+    /// <summary>Builds a Debian package base and pins its package set in the lock.</summary>
+    private BasePlan PlanPackageBase(ResolvedServer server, DebianBase debian)
+    {
+        _packageBases ??= new PackageBaseBuilder(request, PackageHttp.Value);
+        var key = PackageBaseBuilder.LockKey(debian);
+        var (plan, pinned) = _packageBases.Build(server, debian, Lock.PackageBases.GetValueOrDefault(key));
+        Lock = Lock with { PackageBases = Lock.PackageBases.SetItem(key, pinned) };
+        return plan;
     }
 
     private BasePlan? Cached(string key, Func<BasePlan> resolve, ResolvedServer server, DiagnosticBag diagnostics)

@@ -48,6 +48,27 @@ public sealed record BuildRequest
     /// <summary>The shared download cache (KILN_CACHE; by default under the user's home), passed in by the edge.</summary>
     public string? CacheDirectory { get; init; }
 
+    /// <summary>How registry bases are reached (credentials sources, insecure registries, extra CAs), from the edge.</summary>
+    public Kiln.Engine.Registry.RegistrySettings RegistryAccess { get; init; } = new();
+
+    /// <summary>
+    /// The Debian mirror package bases come from (<c>http://deb.debian.org/debian</c>); when null, the first mirror
+    /// named by <see cref="AptSources"/> that serves the suite.
+    /// </summary>
+    public string? DebianMirror { get; init; }
+
+    /// <summary>apt source files (deb822 <c>*.sources</c> or one-line <c>sources.list</c>) the edge found on the machine.</summary>
+    public ImmutableArray<string> AptSources { get; init; } = [];
+
+    /// <summary>The OpenPGP keyring InRelease files must verify against (default: Debian's archive keyring).</summary>
+    public string DebianKeyring { get; init; } = "/usr/share/keyrings/debian-archive-keyring.gpg";
+
+    /// <summary>The registry host images are pushed to and deployments pull from (KilnRegistry), for example <c>registry.example.com</c>.</summary>
+    public string? Registry { get; init; }
+
+    /// <summary>The repository path under <see cref="Registry"/> (KilnRepositoryPrefix), for example <c>acme/shop</c>.</summary>
+    public string? RepositoryPrefix { get; init; }
+
     /// <summary>Facts about the build recorded in the manifests' build section, never in a digest.</summary>
     public BuildProvenance Provenance { get; init; } = new();
 

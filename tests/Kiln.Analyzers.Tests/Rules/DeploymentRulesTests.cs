@@ -2,29 +2,10 @@ using Kiln.Analyzers.Rules;
 
 namespace Kiln.Analyzers.Tests.Rules;
 
-/// <summary>
-/// Kiln.Spec has no DeploymentSpec yet; these tests declare a stand-in under the same full name, the way the
-/// rules find the real one when it arrives.
-/// </summary>
+/// <summary>The deployment rules against the real Kiln.Spec DeploymentSpec DSL (Component.Of, Resources, with-expressions).</summary>
 public sealed class DeploymentRulesTests
 {
     private const string DeploymentDsl = """
-        namespace Kiln.Spec
-        {
-            public abstract class DeploymentSpec
-            {
-                public abstract string Name { get; }
-                public abstract ImmutableArray<Component> Components { get; }
-            }
-
-            public sealed record Resources(string Cpu, string Memory);
-
-            public sealed record Component(Type Server, int Replicas = 1, Resources? Resources = null)
-            {
-                public static Component Of<TServer>(int replicas = 1, Resources? resources = null) where TServer : ServerSpec => new(typeof(TServer), replicas, resources);
-            }
-        }
-
         public sealed class Api : ServerSpec
         {
             public override string Name => "api";
@@ -86,7 +67,8 @@ public sealed class DeploymentRulesTests
                 public override ImmutableArray<Component> Components =>
                 [
                     {|KILN0013:Component.Of<Api>(replicas: 3)|},
-                    new({|KILN0013:typeof(Worker)|}, Replicas: 2),
+                    new({|KILN0013:typeof(Worker)|}) { Replicas = 2 },
+                    {|KILN0013:Component.Of<Api>()|} with { Replicas = 4 },
                 ];
             }
             """);
@@ -100,13 +82,14 @@ public sealed class DeploymentRulesTests
                 public override ImmutableArray<Component> Components =>
                 [
                     Component.Of<Api>(replicas: 3, resources: new("500m", "256Mi")),
-                    new(typeof(Worker), Resources: new(Cpu: "1", Memory: "1Gi")),
+                    new(typeof(Worker)) { Resources = Resources.Of(cpu: "1", memory: "1Gi") },
+                    Component.Of<Api>() with { Resources = new("250m", "128Mi") },
                 ];
             }
             """);
 
     [Fact]
-    public Task WithoutDeploymentSpecType_NothingRuns() =>
+    public Task ServerListOutsideADeploymentSpec_DoesNotReport() =>
         Verify<ComponentWithoutResourcesAnalyzer>.AnalyzerAsync("""
             public sealed class Api : ServerSpec
             {

@@ -100,7 +100,7 @@ public sealed class ManifestDeterminismTests
         using var json = JsonDocument.Parse(KilnManifest.Write(Image(), InventoryDigest, Request(), out _));
 
         Assert.Equal(
-            new[] { "kind", "schemaVersion", "content", "contentDigest", "build" },
+            new[] { "kind", "schemaVersion", "content", "contentDigest", "lineage", "build" },
             json.RootElement.EnumerateObject().Select(p => p.Name));
         Assert.Equal(KilnManifest.Kind, json.RootElement.GetProperty("kind").GetString());
         Assert.Equal(
@@ -210,7 +210,7 @@ public sealed class ManifestDeterminismTests
         Assert.Equal((byte)'\n', bytes[^1]);
     }
 
-    private static BuildRequest Request(string projectDirectory = "/home/dev/orders") => new()
+    internal static BuildRequest Request(string projectDirectory = "/home/dev/orders") => new()
     {
         Assembly = projectDirectory + "/bin/Release/net10.0/Orders.Specs.dll",
         ProjectDirectory = projectDirectory,
@@ -220,7 +220,7 @@ public sealed class ManifestDeterminismTests
         Configuration = "Release",
     };
 
-    private static BuiltImage Image(string name = "orders-api", bool withBase = false, string specFile = "/home/dev/orders/Specs/OrdersApi.cs")
+    internal static BuiltImage Image(string name = "orders-api", bool withBase = false, string specFile = "/home/dev/orders/Specs/OrdersApi.cs")
     {
         var server = new ResolvedServer
         {

@@ -92,6 +92,8 @@ internal sealed class FixtureProject
     {
         var result = Build(extra);
         Xunit.Assert.True(result.ExitCode == 0, "dotnet build failed:\n" + result.Output);
+        // Every manifest any test produces must satisfy the published schema (issue 6).
+        ArtifactSchemas.ValidateManifests(OutputDirectory);
         return result;
     }
 

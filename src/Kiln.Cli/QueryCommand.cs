@@ -1,0 +1,38 @@
+using System.CommandLine;
+using Kiln.Engine;
+using Kiln.Engine.Query;
+using Spectre.Console;
+
+namespace Kiln.Cli;
+
+/// <summary><c>kiln query SETTING [release.json or manifests…]</c>: one setting across every server, from manifests alone.</summary>
+internal static class QueryCommand
+{
+    public static Command Create()
+    {
+        var setting = new Argument<string>("setting") { Description = "A setting path, such as limits.openFiles, user, ports or base.digest." };
+        var sources = new Argument<string[]>("sources") { Description = "release.json files or Kiln manifests (default: bin/Debug/kiln/release.json).", Arity = ArgumentArity.ZeroOrMore };
+        var json = new Option<bool>("--json") { Description = "Print the rows as JSON." };
+        var command = new Command("query", "Show one setting of every server of a build or of a set of releases.") { setting, sources, json };
+        command.SetAction(result => Edge.Run(() =>
+        {
+            var given = result.GetValue(sources) ?? [];
+            var rows = KilnEngine.Query(new QueryRequest(result.GetValue(setting)!, given.Length > 0 ? [.. given] : [Path.Combine("bin", "Debug", "kiln", "release.json")]));
+            if (result.GetValue(json))
+            {
+                CliJson.Write(rows);
+                return Edge.Ok;
+            }
+
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("server", "version", Markup.Escape(result.GetValue(setting)!), "digest");
+            foreach (var row in rows)
+            {
+                table.AddRow(Markup.Escape(row.Name), Markup.Escape(row.Version), Markup.Escape(row.Value ?? "-"), row.ImageDigest[..19] + "…");
+            }
+
+            AnsiConsole.Write(table);
+            return Edge.Ok;
+        }));
+        return command;
+    }
+}

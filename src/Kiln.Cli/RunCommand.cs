@@ -1,0 +1,127 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Kiln.Engine.Diagnostics;
+using Kiln.Engine.Run;
+
+namespace Kiln.Cli;
+
+/// <summary>
+/// <c>kiln run name:version [--layout DIR]</c>: unpacks the image into an OCI runtime bundle whose config applies what
+/// the spec declared, runs it with runc, waits for its health check, and stops it cleanly on Ctrl-C or SIGTERM.
+/// Exit code 0 after a clean stop, 1 when the instance fails (KILN3020–3024).
+/// </summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var reference = new Argument<string>("image") { Description = "The image to run, name:version." };
+        var layout = new Option<string>("--layout") { Description = "The OCI layout of the build.", DefaultValueFactory = _ => Path.Combine("bin", "Debug", "kiln", "oci") };
+        var bundle = new Option<string?>("--bundle") { Description = "Where to create the runtime bundle (default: a new temporary directory, removed afterwards)." };
+        var name = new Option<string?>("--name") { Description = "runc's container id (default: kiln-<name>-<random>)." };
+        var timeout = new Option<int?>("--timeout") { Description = "Seconds to wait for the health check (default: start period + retries × (interval + timeout) + 5)." };
+        var grace = new Option<int>("--stop-timeout") { Description = "Seconds between SIGTERM and SIGKILL when stopping.", DefaultValueFactory = _ => 10 };
+        var runc = new Option<string>("--runc") { Description = "The runc executable.", DefaultValueFactory = _ => "runc" };
+        var umoci = new Option<string>("--umoci") { Description = "The umoci executable.", DefaultValueFactory = _ => "umoci" };
+        var command = new Command("run", "Run one image locally under runc with what its spec declares, until Ctrl-C.")
+        {
+            reference, layout, bundle, name, timeout, grace, runc, umoci,
+        };
+        command.SetAction((result, cancellation) => Task.FromResult(Edge.Run(() => Run(
+            result.GetValue(reference)!,
+            result.GetValue(layout)!,
+            result.GetValue(bundle),
+            result.GetValue(name),
+            result.GetValue(timeout),
+            TimeSpan.FromSeconds(result.GetValue(grace)),
+            Resolve(result.GetValue(runc)!),
+            Resolve(result.GetValue(umoci)!)))));
+        return command;
+    }
+
+    private static int Run(string reference, string layout, string? bundle, string? name, int? timeout, TimeSpan grace, string runc, string umoci)
+    {
+        if (!reference.Contains(':', StringComparison.Ordinal))
+        {
+            throw new KilnException(DiagnosticCodes.ImageNotInLayout, $"'{reference}' is not name:version. Run for example 'kiln run shop-api:1.4.0'.");
+        }
+
+        var temporary = bundle is null;
+        var bundleDirectory = Path.GetFullPath(bundle ?? Path.Combine(Path.GetTempPath(), "kiln-run-" + Guid.NewGuid().ToString("N")[..12]));
+        var id = name ?? $"kiln-{reference[..reference.LastIndexOf(':')]}-{Guid.NewGuid().ToString("N")[..8]}";
+        try
+        {
+            var spec = RuntimeBundle.Create(layout, reference, bundleDirectory, umoci, rootless: !Environment.IsPrivilegedProcess);
+            Console.Out.WriteLine($"kiln: bundle {bundleDirectory} (user {spec.Uid}:{spec.Gid}, read-only root, {spec.Volumes.Length} writable volume(s), open files {spec.OpenFiles?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default"})");
+
+            using var stop = new CancellationTokenSource();
+            // Ctrl-C and SIGTERM both mean "stop the instance cleanly", not "kill kiln and leave the container running".
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+            void Cancel(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            }
+
+            using var instance = new InstanceRunner(runc, bundleDirectory, id, spec, TimeProvider.System, line => Console.Out.WriteLine($"kiln: {line}"));
+            instance.Start(line => Console.Out.WriteLine(line));
+            try
+            {
+                instance.WaitHealthyAsync(timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : null, stop.Token).GetAwaiter().GetResult();
+                Console.Out.WriteLine($"kiln: {reference} is healthy as container {id}; Ctrl-C stops it");
+                WaitHandle.WaitAny([stop.Token.WaitHandle, new ProcessExit(instance)]);
+                if (!stop.IsCancellationRequested && instance.HasExited)
+                {
+                    throw new KilnException(DiagnosticCodes.InstanceExited, $"'{reference}' exited with code {instance.ExitCode} while running.");
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped before it was healthy: still a clean stop.
+            }
+
+            Console.Out.WriteLine($"kiln: stopping {id}");
+            var clean = instance.StopAsync(grace).GetAwaiter().GetResult();
+            Console.Out.WriteLine(clean ? $"kiln: {id} stopped" : $"kiln: {id} killed after {grace.TotalSeconds:0} s");
+            return Edge.Ok;
+        }
+        finally
+        {
+            if (temporary && Directory.Exists(bundleDirectory))
+            {
+                Directory.Delete(bundleDirectory, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>A tool named without a path is looked up on PATH and in the sbin directories, where Debian installs runc.</summary>
+    private static string Resolve(string tool)
+    {
+        if (tool.Contains('/', StringComparison.Ordinal))
+        {
+            return tool;
+        }
+
+        var directories = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Concat(["/usr/sbin", "/sbin", "/usr/bin"]);
+        return directories.Select(d => Path.Combine(d, tool)).FirstOrDefault(File.Exists)
+            ?? throw new KilnException(DiagnosticCodes.RuncNotFound, $"'{tool}' is not installed. Install it (apt-get install {tool}) or pass its path with --{tool}.");
+    }
+
+    /// <summary>A wait handle that is set when the instance's process exits.</summary>
+    private sealed class ProcessExit : EventWaitHandle
+    {
+        public ProcessExit(InstanceRunner instance)
+            : base(false, EventResetMode.ManualReset)
+        {
+            _ = Task.Run(async () =>
+            {
+                while (!instance.HasExited)
+                {
+                    await Task.Delay(200);
+                }
+
+                Set();
+            });
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using System.Collections.Immutable;
+using System.Text;
+using System.Text.RegularExpressions;
+using Kiln.Engine.Diagnostics;
+using Kiln.Engine.Evaluation;
+using Kiln.Engine.IO;
+
+namespace Kiln.Engine.Deploy;
+
+/// <summary>
+/// Writes <c>deploy/&lt;deployment&gt;/*.yaml</c> under the output directory: one file per Kubernetes object, so that
+/// <c>kubectl apply -f deploy/&lt;deployment&gt;/</c> applies exactly this build. Files are replaced atomically, and files
+/// (and deployment directories) this build no longer renders are removed so that nothing stale gets applied.
+/// </summary>
+internal static partial class DeploymentArtifacts
+{
+    public const string Directory = "deploy";
+
+    // host[:port] with an optional path, as a registry prefix appears in an image reference; no scheme, no tag.
+    [GeneratedRegex("^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9._-]+)*$")]
+    private static partial Regex RegistryPattern();
+
+    [GeneratedRegex("^[a-z0-9._-]+(/[a-z0-9._-]+)*$")]
+    private static partial Regex PrefixPattern();
+
+    /// <summary>Checks KilnRegistry and KilnRepositoryPrefix before anything is written.</summary>
+    public static void ValidateSettings(string? registry, string? repositoryPrefix)
+    {
+        if (!string.IsNullOrEmpty(registry) && !RegistryPattern().IsMatch(registry.TrimEnd('/')))
+        {
+            throw new KilnException(DiagnosticCodes.InvalidRegistry, $"KilnRegistry '{registry}' is not a registry host (host[:port], no scheme, lower case), for example 'registry.example.com' or '127.0.0.1:5000'.");
+        }
+
+        if (!string.IsNullOrEmpty(repositoryPrefix) && !PrefixPattern().IsMatch(repositoryPrefix.Trim('/')))
+        {
+            throw new KilnException(DiagnosticCodes.InvalidRegistry, $"KilnRepositoryPrefix '{repositoryPrefix}' is not a repository path (lower-case segments separated by '/'), for example 'acme/shop'.");
+        }
+    }
+
+    /// <summary>Renders and writes every deployment; returns the files written, relative to <paramref name="output"/>.</summary>
+    public static ImmutableArray<string> Write(string output, ImmutableArray<ResolvedDeployment> deployments, IReadOnlyDictionary<string, DeployedImage> images, string? registry, string? repositoryPrefix)
+    {
+        var root = Path.Combine(output, Directory);
+        var written = ImmutableArray.CreateBuilder<string>();
+        foreach (var deployment in deployments)
+        {
+            var documents = KubernetesRenderer.Render(deployment, images, registry, repositoryPrefix);
+            var directory = Path.Combine(root, deployment.Name);
+            System.IO.Directory.CreateDirectory(directory);
+            foreach (var document in documents)
+            {
+                AtomicFile.Write(Path.Combine(directory, document.FileName), Encoding.UTF8.GetBytes(document.Yaml));
+                written.Add($"{Directory}/{deployment.Name}/{document.FileName}");
+            }
+
+            var keep = documents.Select(d => d.FileName).ToHashSet(StringComparer.Ordinal);
+            foreach (var stale in System.IO.Directory.EnumerateFiles(directory).Where(f => !keep.Contains(Path.GetFileName(f))))
+            {
+                File.Delete(stale);
+            }
+        }
+
+        if (System.IO.Directory.Exists(root))
+        {
+            var names = deployments.Select(d => d.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var stale in System.IO.Directory.EnumerateDirectories(root).Where(d => !names.Contains(Path.GetFileName(d))))
+            {
+                System.IO.Directory.Delete(stale, recursive: true);
+            }
+        }
+
+        return written.ToImmutable();
+    }
+}

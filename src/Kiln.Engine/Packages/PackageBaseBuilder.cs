@@ -1,0 +1,232 @@
+using System.Collections.Immutable;
+using System.Formats.Tar;
+using System.Globalization;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Kiln.Engine.Building;
+using Kiln.Engine.Diagnostics;
+using Kiln.Engine.Evaluation;
+using Kiln.Engine.IO;
+using Kiln.Engine.Lock;
+using Kiln.Engine.Planning;
+using Kiln.Engine.Requests;
+using Kiln.Oci;
+using Kiln.Spec;
+using Org.BouncyCastle.Bcpg.OpenPgp;
+
+namespace Kiln.Engine.Packages;
+
+/// <summary>
+/// Builds a distroless base image from Debian packages: pins the package set (from the lock, or by resolving against
+/// the signed index), fetches every .deb through the verified cache, and writes the base into a staging layout under
+/// the intermediate directory — a package layer (the packages' data archives, merged-/usr, one dpkg status entry per
+/// package, the CA bundle) and an account layer (/etc/passwd, /etc/group, the home directory). No maintainer script
+/// runs and no shell is added. Nothing is written anywhere before every input verified.
+/// </summary>
+internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http)
+{
+    private const string UsrMergePrefixes = "bin sbin lib lib32 lib64 libx32";
+
+    private readonly PackageCache _cache = new(request.CacheDirectory ?? throw new KilnException(DiagnosticCodes.PackageCacheFailed, "No package cache directory was given. Set KilnCacheDirectory (or KILN_CACHE)."));
+    private readonly Dictionary<string, PackageIndex> _indexes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _pending = new(StringComparer.Ordinal);
+    private PgpPublicKeyRingBundle? _keyring;
+
+    /// <summary>The lock key of a package base: suite, architecture and the requested packages, sorted.</summary>
+    public static string LockKey(DebianBase spec) =>
+        $"{spec.Suite}/{spec.Architecture}: {string.Join(" ", spec.Packages.Select(p => p.Trim()).Order(StringComparer.Ordinal))}";
+
+    /// <summary>Builds (or reuses) the base image for a server and returns its plan and the pinned package set.</summary>
+    public (BasePlan Plan, LockedPackageSet Pinned) Build(ResolvedServer server, DebianBase spec, LockedPackageSet? locked)
+    {
+        if (spec.Packages.IsDefaultOrEmpty || string.IsNullOrWhiteSpace(spec.Suite) || string.IsNullOrWhiteSpace(spec.Architecture))
+        {
+            throw new KilnException(DiagnosticCodes.InvalidPackageBase, $"Spec '{server.SpecType}': a Debian base needs a suite, an architecture and at least one package (for example BaseImage.Debian(\"bookworm\", [\"libc6\"])).");
+        }
+
+        // Everything is downloaded and verified first and committed to the cache together: a build that fails on
+        // any input leaves the cache as it was.
+        LockedPackageSet pinned;
+        List<(LockedPackage Package, string Path)> debs;
+        try
+        {
+            pinned = locked is not null && !request.UpdateLock && locked.Suite == spec.Suite && locked.Architecture == spec.Architecture
+                ? locked
+                : new LockedPackageSet(spec.Suite, spec.Architecture, [.. Resolve(spec).Select(r => r.ToLocked())]);
+            pinned.Packages.ToList().ForEach(p => Fetch(spec, p));
+            foreach (var (sha256, temp) in _pending)
+            {
+                _cache.Commit(temp, sha256);
+            }
+
+            debs = [.. pinned.Packages.Select(p => (p, _cache.PathOf(p.Sha256)))];
+        }
+        finally
+        {
+            foreach (var temp in _pending.Values)
+            {
+                PackageCache.TryDelete(temp);
+            }
+
+            _pending.Clear();
+        }
+
+        var layout = OciLayout.OpenOrCreate(Path.Combine(request.IntermediateDirectory, "package-bases"));
+        var packages = PackageLayer(layout, pinned, debs);
+        var account = AccountLayer(layout, server.Account);
+        var created = ImageConfig.FormatTimestamp(DateTimeOffset.FromUnixTimeSeconds(request.SourceDateEpoch));
+        var config = new ImageConfig
+        {
+            Created = created,
+            Architecture = spec.Architecture,
+            Os = "linux",
+            Config = new ContainerConfig { Env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] },
+            DiffIds = [packages.DiffId, account.DiffId],
+            History =
+            [
+                new HistoryEntry { Created = created, CreatedBy = $"kiln: debian {spec.Suite}/{spec.Architecture} ({pinned.Packages.Length} packages)", Comment = "kiln" },
+                new HistoryEntry { Created = created, CreatedBy = $"kiln: account {server.Account.Name} ({server.Account.Uid}:{server.Account.Gid})", Comment = "kiln" },
+            ],
+        };
+        var configDescriptor = layout.WriteBlob(config.ToJson(), MediaTypes.ImageConfig);
+        var manifest = new ImageManifest { Config = configDescriptor, Layers = [packages.Descriptor, account.Descriptor] };
+        var manifestDescriptor = layout.WriteBlob(manifest.ToJson(), MediaTypes.ImageManifest);
+        var name = $"debian:{spec.Suite}/{spec.Architecture}";
+        return (new BasePlan(name, manifestDescriptor, config, manifest.Layers, layout) { Packages = pinned.Packages }, pinned);
+    }
+
+    private ImmutableArray<PackageRecord> Resolve(DebianBase spec) =>
+        new PackageResolver(Index(spec), spec.Suite).Resolve(spec.Packages);
+
+    /// <summary>A verified file: from the cache, or downloaded, checked and pending commit.</summary>
+    private string Obtain(ArchiveClient client, string relative, string sha256, long size, string mismatchCode, string what)
+    {
+        if (_cache.TryGet(sha256) is { } cached)
+        {
+            return cached;
+        }
+
+        if (_pending.TryGetValue(sha256, out var pending))
+        {
+            return pending;
+        }
+
+        return _pending[sha256] = client.Download(relative, sha256, size, mismatchCode, what);
+    }
+
+    /// <summary>The .deb of a pinned package, downloading it (checked against the pin's hash) when not cached.</summary>
+    private string Fetch(DebianBase spec, LockedPackage package)
+    {
+        if (_cache.TryGet(package.Sha256) is { } cached)
+        {
+            return cached;
+        }
+
+        // Only a pin the mirror still serves, with the same hash, is fetched: the lock is the trust anchor here too.
+        var served = Index(spec).Versions(package.Name).FirstOrDefault(r => r.Version == package.Version);
+        if (served is null)
+        {
+            var now = Index(spec).Versions(package.Name).Select(r => r.Version).FirstOrDefault();
+            throw new KilnException(DiagnosticCodes.PackageLockedVersionGone, $"kiln.lock.json pins {package.Name} {package.Version} ({spec.Suite}/{spec.Architecture}), which the mirror no longer serves{(now is null ? "" : $" (it has {now})")} and which is not in the cache. Update the lock explicitly: dotnet build -p:KilnUpdateLock=true (or kiln lock --update), review the new versions, and commit kiln.lock.json.");
+        }
+
+        if (served.Sha256 != package.Sha256)
+        {
+            throw new KilnException(DiagnosticCodes.PackageHashMismatch, $"kiln.lock.json pins {package.Name} {package.Version} with SHA-256 {package.Sha256}, but the mirror's signed index lists {served.Sha256} for that version. A released version must not change; check the mirror, or update the lock explicitly (KilnUpdateLock=true) if the change is expected.");
+        }
+
+        return Obtain(Client(spec), package.Filename, package.Sha256, package.Size, DiagnosticCodes.PackageHashMismatch, $"Package {package.Name} {package.Version}");
+    }
+
+    private PackageIndex Index(DebianBase spec)
+    {
+        var key = $"{spec.Suite}/{spec.Architecture}";
+        if (_indexes.TryGetValue(key, out var index))
+        {
+            return index;
+        }
+
+        var client = Client(spec);
+        var inRelease = client.GetBytes($"dists/{spec.Suite}/InRelease")
+            ?? throw new KilnException(DiagnosticCodes.SuiteNotFound, $"The mirror '{client.Mirror}' has no suite '{spec.Suite}' (dists/{spec.Suite}/InRelease is missing). Check the suite name in the spec (bookworm, trixie…) or the mirror (KilnDebianMirror).");
+        _keyring ??= ReleaseFile.LoadKeyring(request.DebianKeyring);
+        var release = ReleaseFile.Verify(inRelease, _keyring, new Uri(client.Mirror, $"dists/{spec.Suite}/InRelease").ToString());
+        var candidates = new[] { ".xz", ".gz", "" }.Select(ext => $"main/binary-{spec.Architecture}/Packages{ext}");
+        var entry = candidates.Select(c => release.Entries.GetValueOrDefault(c)).FirstOrDefault(e => e is not null)
+            ?? throw new KilnException(DiagnosticCodes.SuiteNotFound, $"The Release file of suite '{spec.Suite}' lists no Packages index for main/binary-{spec.Architecture}. Check the architecture in the spec.");
+        var path = Obtain(client, $"dists/{spec.Suite}/{entry.Path}", entry.Sha256, entry.Size, DiagnosticCodes.PackageIndexHashMismatch, $"The Packages index of {spec.Suite}/{spec.Architecture}");
+        using var file = File.OpenRead(path);
+        using Stream stream = Path.GetExtension(entry.Path) switch
+        {
+            ".xz" => new SharpCompress.Compressors.Xz.XZStream(file),
+            ".gz" => new GZipStream(file, CompressionMode.Decompress),
+            _ => file,
+        };
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return _indexes[key] = PackageIndex.Read(reader, spec.Architecture);
+    }
+
+    private ArchiveClient Client(DebianBase spec)
+    {
+        var mirror = request.DebianMirror is { Length: > 0 } configured
+            ? AptSources.Normalize(configured)
+            : AptSources.Mirror(request.AptSources, spec.Suite)
+              ?? throw new KilnException(DiagnosticCodes.DebianMirrorUnknown, $"No Debian mirror is configured and none of the apt sources ({string.Join(", ", request.AptSources.DefaultIfEmpty("none given"))}) names one. Set KilnDebianMirror (for example http://deb.debian.org/debian).");
+        return new ArchiveClient(mirror, _cache, http);
+    }
+
+    private BuiltLayer PackageLayer(OciLayout layout, LockedPackageSet pinned, List<(LockedPackage Package, string Path)> debs)
+    {
+        var key = Key("kiln-package-layer/1", string.Join("\n", pinned.Packages.Select(p => $"{p.Name} {p.Version} {p.Architecture} {p.Sha256}")));
+        return CachedLayer(layout, key, "debian packages", () => RootFileSystem.Assemble(debs.Select(d => (d.Package, DebArchive.Read(d.Path, $"{d.Package.Name}_{d.Package.Version}.deb")))));
+    }
+
+    private BuiltLayer AccountLayer(OciLayout layout, Account account)
+    {
+        var key = Key("kiln-account-layer/1", $"{account.Name} {account.Uid} {account.Gid}");
+        return CachedLayer(layout, key, "account", () => RootFileSystem.Account(account));
+    }
+
+    private string Key(string kind, string content) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{kind}\n{LayerBuilder.Describe(request)}\n{content}")));
+
+    /// <summary>Writes a layer, or reuses it when the same inputs were written before and its blob is still there.</summary>
+    private BuiltLayer CachedLayer(OciLayout layout, string key, string source, Func<IEnumerable<LayerEntry>> entries)
+    {
+        var marker = Path.Combine(layout.Root, "layers", key + ".json");
+        if (File.Exists(marker))
+        {
+            try
+            {
+                var saved = JsonSerializer.Deserialize<SavedLayer>(File.ReadAllBytes(marker))!;
+                var descriptor = new Descriptor(MediaTypes.LayerTarGzip, Digest.Parse(saved.Digest), saved.Size);
+                if (layout.Contains(descriptor.Digest))
+                {
+                    return new BuiltLayer(descriptor, Digest.Parse(saved.DiffId), [], source, FromCache: true);
+                }
+            }
+            catch (Exception e) when (e is JsonException or OciFormatException or IOException)
+            {
+                // rebuilt below
+            }
+        }
+
+        LayerResult result;
+        using (var blob = layout.BeginBlob())
+        {
+            result = LayerWriter.Write(entries(), blob.Stream, new LayerWriterOptions
+            {
+                Timestamp = DateTimeOffset.FromUnixTimeSeconds(request.SourceDateEpoch),
+                CompressionLevel = LayerBuilder.CompressionLevel,
+            });
+            blob.Complete();
+        }
+
+        AtomicFile.Write(marker, JsonSerializer.SerializeToUtf8Bytes(new SavedLayer(result.Digest.ToString(), result.DiffId.ToString(), result.Size)));
+        return new BuiltLayer(result.ToDescriptor(), result.DiffId, [], source, FromCache: false);
+    }
+
+    private sealed record SavedLayer(string Digest, string DiffId, long Size);
+}

@@ -1,0 +1,125 @@
+using System.Collections.Immutable;
+using Kiln.Engine.Diagnostics;
+
+namespace Kiln.Engine.Packages;
+
+/// <summary>
+/// Picks the packages a base needs: the requested ones (highest version, or the exact <c>name=version</c> asked
+/// for) and, transitively, their Pre-Depends and Depends. For each dependency group the first alternative that is
+/// already installed wins; otherwise the first satisfiable alternative, a real package (highest version meeting the
+/// constraint) before a provider of a virtual name. No backtracking and no Conflicts/Breaks handling: a base is a
+/// small, explicit set, and the result is pinned in the lock where a reviewer sees it.
+/// </summary>
+internal sealed class PackageResolver(PackageIndex index, string suite)
+{
+    private readonly Dictionary<string, PackageRecord> _selected = new(StringComparer.Ordinal);
+
+    public ImmutableArray<PackageRecord> Resolve(IEnumerable<string> requested)
+    {
+        var diagnostics = new DiagnosticBag();
+        var queue = new Queue<PackageRecord>();
+        foreach (var request in requested)
+        {
+            var equals = request.IndexOf('=');
+            var name = equals < 0 ? request.Trim() : request[..equals].Trim();
+            var version = equals < 0 ? null : request[(equals + 1)..].Trim();
+            var record = version is null ? Best(new Relation(name, null, null)) : index.Versions(name).FirstOrDefault(r => r.Version == version);
+            if (record is null)
+            {
+                diagnostics.Error(DiagnosticCodes.PackageUnknown, Unknown(name, version));
+                continue;
+            }
+
+            Select(record, queue);
+        }
+
+        diagnostics.ThrowIfErrors();
+        while (queue.TryDequeue(out var package))
+        {
+            foreach (var group in package.Dependencies)
+            {
+                if (group.Any(IsInstalled))
+                {
+                    continue;
+                }
+
+                var choice = group.Where(r => !_selected.ContainsKey(r.Name)).Select(Best).FirstOrDefault(r => r is not null);
+                if (choice is null)
+                {
+                    diagnostics.Error(DiagnosticCodes.PackageUnsatisfiable, $"Package '{package.Name}' {package.Version} depends on '{string.Join(" | ", group)}', which no package in suite '{suite}' satisfies{Installed(group)}. Pin compatible versions in the spec (name=version), or drop the package that needs it.");
+                    continue;
+                }
+
+                Select(choice, queue);
+            }
+        }
+
+        diagnostics.ThrowIfErrors();
+        return [.. _selected.Values.OrderBy(p => p.Name, StringComparer.Ordinal)];
+    }
+
+    private string Installed(ImmutableArray<Relation> group)
+    {
+        var installed = group.Where(r => _selected.ContainsKey(r.Name)).Select(r => $"{r.Name} {_selected[r.Name].Version}").ToList();
+        return installed.Count == 0 ? "" : $" (already chosen: {string.Join(", ", installed)})";
+    }
+
+    private void Select(PackageRecord record, Queue<PackageRecord> queue)
+    {
+        if (_selected.TryAdd(record.Name, record))
+        {
+            queue.Enqueue(record);
+        }
+    }
+
+    private bool IsInstalled(Relation relation) =>
+        (_selected.TryGetValue(relation.Name, out var chosen) && DebianVersion.Satisfies(chosen.Version, relation.Operator, relation.Version))
+        || _selected.Values.Any(p => p.Provides.Any(provided => provided.Name == relation.Name && ProvidesSatisfies(provided, relation)));
+
+    private PackageRecord? Best(Relation relation) =>
+        index.Versions(relation.Name).FirstOrDefault(r => DebianVersion.Satisfies(r.Version, relation.Operator, relation.Version))
+        ?? index.Providers(relation.Name).Where(p => ProvidesSatisfies(p.Provided, relation)).Select(p => p.Provider).FirstOrDefault();
+
+    /// <summary>A versioned dependency is only met by a versioned Provides (Debian policy 7.5).</summary>
+    private static bool ProvidesSatisfies(Relation provided, Relation wanted) =>
+        wanted.Operator is null || (provided.Operator == "=" && DebianVersion.Satisfies(provided.Version!, wanted.Operator, wanted.Version));
+
+    private string Unknown(string name, string? version)
+    {
+        if (version is not null && index.Versions(name).Any())
+        {
+            return $"Package '{name}' has no version '{version}' in suite '{suite}'; it has {string.Join(", ", index.Versions(name).Select(v => v.Version))}. Change the version in the spec, or drop '={version}' to take the newest.";
+        }
+
+        var close = index.Names
+            .Select(n => (Name: n, Distance: Distance(name, n)))
+            .Where(c => c.Distance <= Math.Max(2, name.Length / 3) || c.Name.StartsWith(name, StringComparison.Ordinal))
+            .OrderBy(c => c.Distance).ThenBy(c => c.Name, StringComparer.Ordinal)
+            .Take(5).Select(c => c.Name).ToList();
+        return $"Package '{name}' is not in suite '{suite}'." + (close.Count > 0 ? $" Did you mean: {string.Join(", ", close)}?" : " Check the name (apt-cache search, or https://packages.debian.org).");
+    }
+
+    /// <summary>Levenshtein distance, for suggestions.</summary>
+    internal static int Distance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
+    }
+}

@@ -1,0 +1,133 @@
+using Kiln.Engine.Diagnostics;
+using Kiln.Oci;
+using Kiln.Oci.Registry;
+
+namespace Kiln.Engine.Registry;
+
+/// <summary>
+/// Pulls a base image pinned by digest into the shared, content-addressed cache (an OCI layout). Every blob is verified
+/// before it is moved into the cache, and manifests are written only after everything they name is in place, so a
+/// refused download leaves nothing behind. A cached image needs no network.
+/// </summary>
+internal sealed class BasePuller(OciLayout cache, RegistrySettings settings, Action<TransferEvent>? observer = null)
+{
+    /// <summary>The cache layout's place under the shared cache directory.</summary>
+    public const string CacheLayoutDirectory = "oci";
+
+    /// <summary>The <c>kiln pull</c> entry: parse, require a digest, pull linux/amd64 into CACHE/oci.</summary>
+    public static Descriptor PullInto(string text, string cacheDirectory, RegistrySettings settings, Action<TransferEvent>? observer)
+    {
+        if (!ImageReference.TryParse(text, out var reference, out var error))
+        {
+            throw new KilnException(DiagnosticCodes.InvalidImageReference, $"'{text}' is not a valid image reference: {error}");
+        }
+
+        if (reference!.Digest is null)
+        {
+            throw new KilnException(DiagnosticCodes.ImageReferenceNotPinned, $"'{text}' is not pinned by digest; the cache is content-addressed. Add @sha256:….");
+        }
+
+        try
+        {
+            return new BasePuller(OciLayout.OpenOrCreate(Path.Combine(cacheDirectory, CacheLayoutDirectory)), settings, observer).Pull(reference, new Platform("amd64", "linux"));
+        }
+        catch (RegistryException e)
+        {
+            throw RegistryErrors.ToKiln(e, $"Pulling '{reference}'");
+        }
+    }
+
+    /// <summary>Whether the image (and, for an index, the chosen platform's image) is complete in the cache.</summary>
+    public bool IsCached(Digest root, Platform platform, out Descriptor manifest)
+    {
+        manifest = null!;
+        if (!cache.Contains(root))
+        {
+            return false;
+        }
+
+        try
+        {
+            var descriptor = new Descriptor(MediaTypeOf(cache.ReadBlob(root)), root, new FileInfo(cache.GetBlobPath(root)).Length);
+            var (resolved, image) = cache.ResolveManifest(descriptor, platform);
+            if (!cache.Contains(image.Config.Digest) || image.Layers.Any(l => !cache.Contains(l.Digest)))
+            {
+                return false;
+            }
+
+            manifest = resolved;
+            return true;
+        }
+        catch (OciFormatException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Pulls <paramref name="reference"/> (which must carry a digest) and returns the image manifest chosen.</summary>
+    public Descriptor Pull(ImageReference reference, Platform platform, CancellationToken cancellationToken = default)
+    {
+        var root = reference.Digest ?? throw new ArgumentException("The reference must be pinned by digest.", nameof(reference));
+        if (IsCached(root, platform, out var cached))
+        {
+            return cached;
+        }
+
+        using var client = settings.Client(reference.Registry, observer);
+        var pending = new List<byte[]>();
+        var (descriptor, content) = client.GetManifestAsync(reference.Repository, root.ToString(), cancellationToken).GetAwaiter().GetResult();
+        pending.Add(content);
+        for (var depth = 0; MediaTypes.IsIndex(descriptor.MediaType); depth++)
+        {
+            if (depth > 4)
+            {
+                throw new RegistryException(RegistryFailure.Protocol, reference.Registry, $"'{reference}' nests indexes too deeply.");
+            }
+
+            var index = ImageIndex.Parse(content);
+            var entry = index.Manifests.FirstOrDefault(m => m.Platform is { } p && p.Os == platform.Os && p.Architecture == platform.Architecture && (platform.Variant is null || p.Variant == platform.Variant))
+                ?? throw new RegistryException(RegistryFailure.NotFound, reference.Registry, $"'{reference}' is a multi-platform index without an image for {platform}; it has: {string.Join(", ", index.Manifests.Select(m => m.Platform?.ToString() ?? "(no platform)"))}.");
+            (descriptor, content) = client.GetManifestAsync(reference.Repository, entry.Digest.ToString(), cancellationToken).GetAwaiter().GetResult();
+            if (descriptor.Size != entry.Size)
+            {
+                throw new RegistryException(RegistryFailure.ContentMismatch, reference.Registry, $"'{reference}': manifest {entry.Digest} is {descriptor.Size} bytes, but the index says {entry.Size}. The content was refused.");
+            }
+
+            pending.Add(content);
+        }
+
+        var image = ImageManifest.Parse(content);
+        foreach (var blob in image.Layers.Prepend(image.Config))
+        {
+            if (cache.Contains(blob.Digest))
+            {
+                continue;
+            }
+
+            using var writer = cache.BeginBlob();
+            client.DownloadBlobAsync(reference.Repository, blob, writer.Stream, cancellationToken).GetAwaiter().GetResult();
+            writer.Complete();
+        }
+
+        // Manifests last, the chosen image first and the root last: a root in the cache means a complete image.
+        for (var i = pending.Count - 1; i >= 0; i--)
+        {
+            cache.WriteBlob(pending[i], MediaTypeOf(pending[i]));
+        }
+
+        cache.Tag(reference.ToString(), new Descriptor(MediaTypeOf(pending[0]), root, pending[0].Length));
+        return descriptor;
+    }
+
+    private static string MediaTypeOf(byte[] content)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(content);
+        if (document.RootElement.TryGetProperty("mediaType", out var m) && m.GetString() is { } mediaType)
+        {
+            return mediaType;
+        }
+
+        // OCI allows the field to be absent: an index has "manifests", an image "config".
+        return document.RootElement.TryGetProperty("manifests", out _) ? MediaTypes.ImageIndex : MediaTypes.ImageManifest;
+    }
+}

@@ -1,0 +1,197 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kiln.Engine.Diagnostics;
+using Kiln.Engine.IO;
+using Kiln.Engine.Manifests;
+using Kiln.Engine.Requests;
+using Kiln.Oci;
+using Kiln.Oci.Registry;
+
+namespace Kiln.Engine.Registry;
+
+/// <summary>One image pushed: where it went, by digest and by tag.</summary>
+/// <param name="Reference">REGISTRY/REPOSITORY:TAG@DIGEST.</param>
+public sealed record PushedImage(string Name, string Version, string Repository, string Reference, Digest Digest);
+
+/// <summary>What a push did: the images, and how many blobs and bytes actually went over the wire.</summary>
+public sealed record PushResult(ImmutableArray<PushedImage> Images, int BlobsUploaded, int BlobsSkipped, int BlobsMounted, long BytesUploaded);
+
+/// <summary>
+/// Pushes every image of a build: its blobs (skipping those the registry has, mounting those another repository of this
+/// push already holds), then the manifest by digest, then the tag. The tag comes last so that a tag never names a
+/// manifest whose blobs are missing; an interrupted push is simply run again.
+/// </summary>
+internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? observer, HttpMessageHandler? handler = null)
+{
+    public PushResult Push(CancellationToken cancellationToken = default)
+    {
+        var output = Path.GetFullPath(request.OutputDirectory);
+        var releasePath = Path.Combine(output, Release.FileName);
+        var images = ReadRelease(releasePath);
+        OciLayout layout;
+        try
+        {
+            layout = OciLayout.Open(Path.Combine(output, KilnEngine.LayoutDirectory));
+        }
+        catch (OciFormatException e)
+        {
+            throw new KilnException(DiagnosticCodes.PushNothingBuilt, $"The build's image layout under '{output}' could not be opened: {e.Message} Build the images first (dotnet build).");
+        }
+
+        var registry = request.Registry.Trim().TrimEnd('/');
+        if (registry.Contains("://", StringComparison.Ordinal))
+        {
+            registry = registry[(registry.IndexOf("://", StringComparison.Ordinal) + 3)..];
+        }
+
+        var prefix = request.RepositoryPrefix?.Trim('/') is { Length: > 0 } p ? p + "/" : "";
+        var targets = new List<(ReleaseImage Image, ImageReference Target)>();
+        foreach (var image in images)
+        {
+            var text = $"{registry}/{prefix}{image.Name}:{image.Version}";
+            if (!ImageReference.TryParse(text, out var target, out var error) || target!.Registry != registry)
+            {
+                throw new KilnException(DiagnosticCodes.PushTargetInvalid, $"'{text}' (KilnRegistry '{request.Registry}', KilnRepositoryPrefix '{request.RepositoryPrefix}') is not a valid image reference{(error is null ? "" : ": " + error)}. Set KilnRegistry to host[:port] and KilnRepositoryPrefix to lower-case path segments.");
+            }
+
+            targets.Add((image, target));
+        }
+
+        var counter = new Counter(observer);
+        using var client = request.Settings.Client(registry, counter.Observe, handler);
+        var holders = new ConcurrentDictionary<Digest, string>();
+        var pushed = ImmutableArray.CreateBuilder<PushedImage>();
+        try
+        {
+            foreach (var (image, target) in targets)
+            {
+                var manifestBytes = layout.ReadBlob(image.Digest);
+                var manifest = ImageManifest.Parse(manifestBytes);
+                var blobs = manifest.Layers.Prepend(manifest.Config).DistinctBy(b => b.Digest).ToList();
+                Parallel.ForEachAsync(blobs, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, request.Parallelism), CancellationToken = cancellationToken }, async (blob, ct) =>
+                {
+                    if (!layout.Contains(blob.Digest))
+                    {
+                        throw new KilnException(DiagnosticCodes.PushNothingBuilt, $"Blob {blob.Digest} of {image.Name}:{image.Version} is missing from the layout '{layout.Root}'. Build again.");
+                    }
+
+                    if (await client.BlobExistsAsync(target.Repository, blob.Digest, ct).ConfigureAwait(false))
+                    {
+                        counter.Observe(new TransferEvent(TransferKind.Exists, target.Repository, blob.Digest, blob.Size, blob.Size));
+                    }
+                    else if (holders.TryGetValue(blob.Digest, out var from) && from != target.Repository
+                        && await client.MountBlobAsync(target.Repository, blob.Digest, from, ct).ConfigureAwait(false))
+                    {
+                        // Counted by the Mounted event the client reports.
+                    }
+                    else
+                    {
+                        await client.UploadBlobAsync(target.Repository, blob, () => layout.OpenBlob(blob.Digest), ct).ConfigureAwait(false);
+                    }
+
+                    holders.TryAdd(blob.Digest, target.Repository);
+                }).GetAwaiter().GetResult();
+
+                client.PutManifestAsync(target.Repository, image.Digest.ToString(), image.MediaType, manifestBytes, cancellationToken).GetAwaiter().GetResult();
+                client.PutManifestAsync(target.Repository, image.Version, image.MediaType, manifestBytes, cancellationToken).GetAwaiter().GetResult();
+                pushed.Add(new PushedImage(image.Name, image.Version, $"{registry}/{target.Repository}", target.With(image.Version, image.Digest).ToString(), image.Digest));
+            }
+        }
+        catch (RegistryException e)
+        {
+            throw RegistryErrors.ToKiln(e, $"Pushing to '{registry}'");
+        }
+
+        RecordInRelease(releasePath, pushed);
+        return new PushResult(pushed.ToImmutable(), counter.Uploaded, counter.Skipped, counter.Mounted, client.BytesUploaded);
+    }
+
+    private sealed record ReleaseImage(string Name, string Version, Digest Digest, string MediaType);
+
+    private static List<ReleaseImage> ReadRelease(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new KilnException(DiagnosticCodes.PushNothingBuilt, $"There is nothing to push: '{path}' does not exist. Build the images first (dotnet build), or point kiln push at the build's kiln directory.");
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            return [.. document.RootElement.GetProperty("images").EnumerateArray().Select(i => new ReleaseImage(
+                i.GetProperty("name").GetString()!,
+                i.GetProperty("version").GetString()!,
+                Digest.Parse(i.GetProperty("digest").GetString()!),
+                i.GetProperty("mediaType").GetString()!))];
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new KilnException(DiagnosticCodes.PushNothingBuilt, $"'{path}' is not a Kiln release file: {e.Message} Build the images again.");
+        }
+    }
+
+    /// <summary>Adds each image's pushed reference to release.json (replacing an earlier push to the same repository).</summary>
+    private static void RecordInRelease(string path, IEnumerable<PushedImage> pushed)
+    {
+        var root = JsonNode.Parse(File.ReadAllBytes(path))!.AsObject();
+        foreach (var image in root["images"]!.AsArray().Select(n => n!.AsObject()))
+        {
+            var name = image["name"]!.GetValue<string>();
+            var version = image["version"]!.GetValue<string>();
+            var mine = pushed.Where(p => p.Name == name && p.Version == version).ToList();
+            if (mine.Count == 0)
+            {
+                continue;
+            }
+
+            var list = image["pushed"] as JsonArray ?? [];
+            foreach (var p in mine)
+            {
+                foreach (var stale in list.Where(n => n?["repository"]?.GetValue<string>() == p.Repository).ToList())
+                {
+                    list.Remove(stale);
+                }
+
+                list.Add(new JsonObject { ["repository"] = p.Repository, ["reference"] = p.Reference, ["digest"] = p.Digest.ToString() });
+            }
+
+            image["pushed"] = JsonNode.Parse(list.ToJsonString());
+        }
+
+        AtomicFile.Write(path, AtomicFile.Json(w => root.WriteTo(w)));
+    }
+
+    /// <summary>Counts what happened to blobs while passing every event on.</summary>
+    private sealed class Counter(Action<TransferEvent>? next)
+    {
+        private int _uploaded;
+        private int _skipped;
+        private int _mounted;
+
+        public int Uploaded => _uploaded;
+
+        public int Skipped => _skipped;
+
+        public int Mounted => _mounted;
+
+        public void Observe(TransferEvent e)
+        {
+            switch (e.Kind)
+            {
+                case TransferKind.Uploaded:
+                    Interlocked.Increment(ref _uploaded);
+                    break;
+                case TransferKind.Exists:
+                    Interlocked.Increment(ref _skipped);
+                    break;
+                case TransferKind.Mounted:
+                    Interlocked.Increment(ref _mounted);
+                    break;
+            }
+
+            next?.Invoke(e);
+        }
+    }
+}

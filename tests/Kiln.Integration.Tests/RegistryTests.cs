@@ -1,0 +1,226 @@
+using System.Text.Json;
+using Kiln.Integration.Tests.Infrastructure;
+using Kiln.Oci;
+using Kiln.Tests.Registry;
+using Xunit;
+
+namespace Kiln.Integration.Tests;
+
+/// <summary>
+/// Registries end to end: `dotnet build -t:KilnPush` to a real CNCF registry on 127.0.0.1, bases pulled by digest into
+/// the cache (and used offline), basic auth from a temporary config.json, and the faults users hit.
+/// </summary>
+[Collection(KilnCollection.Name)]
+public sealed class RegistryTests(KilnPackage package) : IDisposable
+{
+    private readonly string _temp = Directory.CreateTempSubdirectory("kiln-registry-it-").FullName;
+
+    public void Dispose() => Directory.Delete(_temp, recursive: true);
+
+    private string Cache => Path.Combine(_temp, "cache");
+
+    private string DockerConfig => Path.Combine(_temp, "docker");
+
+    /// <summary>An isolated cache and Docker config, so that nothing of the machine's leaks in.</summary>
+    private Dictionary<string, string?> Environment() => new()
+    {
+        ["KILN_CACHE"] = Cache,
+        ["DOCKER_CONFIG"] = DockerConfig,
+        ["KILN_REGISTRY_USERNAME"] = null,
+        ["KILN_REGISTRY_PASSWORD"] = null,
+    };
+
+    private static RegistryServer StartRegistry(string? htpasswd = null)
+    {
+        Tools.Require("docker-registry", "docker-registry");
+        return RegistryServer.Start(htpasswd);
+    }
+
+    [SkippableFact]
+    public void KilnPush_FixtureImages_SkopeoSeesSameDigests_AndSecondPushUploadsZeroBytes()
+    {
+        var skopeo = Tools.Require("skopeo", "skopeo");
+        using var registry = StartRegistry();
+        var fixture = BuildTests.TwoServerFixture(package);
+
+        var first = fixture.Build(Environment(), "-t:KilnPush", $"-p:KilnRegistry={registry.Host}", "-p:KilnRepositoryPrefix=kiln-it");
+
+        Assert.True(first.ExitCode == 0, first.Output);
+        var release = fixture.ReadRelease();
+        Assert.Equal(2, release.Digests.Count);
+        foreach (var (reference, digest) in release.Digests)
+        {
+            var remote = $"docker://{registry.Host}/kiln-it/{reference}";
+            var inspect = ProcessRunner.Run(skopeo, ["inspect", "--tls-verify=false", remote]);
+            Assert.True(inspect.ExitCode == 0, inspect.Output);
+            Assert.Equal(digest, JsonDocument.Parse(inspect.Output).RootElement.GetProperty("Digest").GetString());
+
+            var copy = Path.Combine(_temp, "copy-" + reference.Replace(':', '-'));
+            var copied = ProcessRunner.Run(skopeo, ["copy", "--src-tls-verify=false", remote, $"oci:{copy}:{reference}"]);
+            Assert.True(copied.ExitCode == 0, copied.Output);
+            Assert.Equal(Digest.Parse(digest), OciLayout.Open(copy).FindManifest(reference)!.Digest);
+            Assert.Contains($"{registry.Host}/kiln-it/{reference}@{digest}", release.Text);
+        }
+
+        Assert.Contains("uploaded", first.Output);
+
+        var second = fixture.Build(Environment(), "-t:KilnPush", $"-p:KilnRegistry={registry.Host}", "-p:KilnRepositoryPrefix=kiln-it");
+
+        Assert.True(second.ExitCode == 0, second.Output);
+        Assert.Contains("2 image(s) pushed; 0 blob(s) uploaded (0 bytes)", second.Output);
+        Assert.Contains(" exists", second.Output); // a line per blob at normal verbosity
+    }
+
+    [SkippableFact]
+    public void RegistryBase_PushedBySkopeo_PulledByDigestAndUsed_ThenBuiltFromCacheWithRegistryStopped()
+    {
+        var busybox = Tools.Require("busybox", "busybox-static");
+        using var registry = StartRegistry();
+        var (reference, baseManifest) = PushBusyboxBase(registry, busybox);
+        var fixture = BaseFixture(reference, "v1");
+
+        var first = fixture.Build(Environment());
+
+        Assert.True(first.ExitCode == 0, first.Output);
+        var built = ReadImage(fixture, "hello:1.0.0");
+        Assert.Equal(baseManifest.Layers[0].Digest, built.Layers[0].Digest);
+        Assert.True(OciLayout.Open(Path.Combine(Cache, "oci")).Contains(baseManifest.Layers[0].Digest), "the base layer is in the shared cache");
+
+        registry.Stop();
+        fixture.Write("greeting", "changed\n");
+        var offline = fixture.Build(Environment());
+
+        Assert.True(offline.ExitCode == 0, "a cached, pinned base needs no network:\n" + offline.Output);
+        Assert.Equal(baseManifest.Layers[0].Digest, ReadImage(fixture, "hello:1.0.0").Layers[0].Digest);
+    }
+
+    [SkippableFact]
+    public void RegistryBase_BasicAuth_401WithoutCredentialsNamesRegistryAndSources_ThenConfigJsonWorks()
+    {
+        var busybox = Tools.Require("busybox", "busybox-static");
+        Tools.Require("htpasswd", "apache2-utils");
+        var htpasswd = RegistryServer.Htpasswd(Path.Combine(_temp, "auth"), "kiln", "it-s3cret")!;
+        using var registry = StartRegistry(htpasswd);
+        var (reference, _) = PushBusyboxBase(registry, busybox, "--dest-creds=kiln:it-s3cret");
+        var fixture = BaseFixture(reference, "v1");
+
+        var denied = fixture.Build(Environment());
+
+        Assert.NotEqual(0, denied.ExitCode);
+        Assert.Contains("KILN1002", denied.Output);
+        Assert.Contains(registry.Host, denied.Output);
+        Assert.Contains(Path.Combine(DockerConfig, "config.json"), denied.Output);
+
+        Directory.CreateDirectory(DockerConfig);
+        File.WriteAllText(Path.Combine(DockerConfig, "config.json"),
+            "{\"auths\":{\"" + registry.Host + "\":{\"auth\":\"" + Convert.ToBase64String("kiln:it-s3cret"u8.ToArray()) + "\"}}}");
+        var allowed = fixture.Build(Environment());
+
+        Assert.True(allowed.ExitCode == 0, allowed.Output);
+        Assert.DoesNotContain("it-s3cret", allowed.Output + denied.Output);
+    }
+
+    [SkippableFact]
+    public void RegistryBase_UnknownDigest_404NamesTheReference()
+    {
+        using var registry = StartRegistry();
+        var reference = $"{registry.Host}/bases/none:1@{Digest.Sha256("missing"u8)}";
+        var fixture = BaseFixture(reference, "v1");
+
+        var result = fixture.Build(Environment());
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("KILN1004", result.Output);
+        Assert.Contains(reference, result.Output);
+    }
+
+    [Fact]
+    public void RegistryBase_BlobWithWrongContent_RefusedAndNothingCached()
+    {
+        using var fake = new FakeRegistry();
+        var image = TestImage.Create(4096);
+        var served = fake.Serve("bases/bad", image.Manifest, image.Blobs);
+        var layer = image.Manifest.Layers[0];
+        var tampered = (byte[])image.Blobs[layer.Digest].Clone();
+        tampered[7] ^= 0x55;
+        fake.Corrupt("bases/bad", layer.Digest, tampered);
+        var fixture = BaseFixture($"{fake.Host}/bases/bad:1@{served.Digest}", "v1");
+
+        var result = fixture.Build(Environment());
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("KILN1005", result.Output);
+        var blobs = Path.Combine(Cache, "oci", "blobs", "sha256");
+        Assert.False(File.Exists(Path.Combine(blobs, layer.Digest.Encoded)), "the refused layer is not cached");
+        Assert.False(File.Exists(Path.Combine(blobs, served.Digest.Encoded)), "no manifest is cached for an image that failed");
+    }
+
+    [Fact]
+    public void RegistryBase_NotPinnedByDigest_KILN2031()
+    {
+        var fixture = BaseFixture("127.0.0.1:1/bases/busybox:latest", "v1");
+
+        var result = fixture.Build(Environment());
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("KILN2031", result.Output);
+    }
+
+    [SkippableFact]
+    public void Export_DockerAndOciArchives_AcceptedBySkopeo()
+    {
+        var skopeo = Tools.Require("skopeo", "skopeo");
+        var fixture = BuildTests.TwoServerFixture(package);
+        fixture.BuildOk();
+        var digest = fixture.ReadRelease().Digests["fixture-api:1.2.3"];
+        var engine = Path.Combine(package.Packages, "kiln.build", KilnPackage.Version, "tools", "engine", "kiln.dll");
+
+        foreach (var format in new[] { "docker-archive", "oci-archive" })
+        {
+            var archive = Path.Combine(_temp, $"api.{format}.tar");
+            var export = ProcessRunner.Run("dotnet", [engine, "export", fixture.LayoutDirectory, "fixture-api:1.2.3", "--format", format, "-o", archive]);
+            Assert.True(export.ExitCode == 0, export.Output);
+
+            var inspect = ProcessRunner.Run(skopeo, ["inspect", $"{format}:{archive}"]);
+            Assert.True(inspect.ExitCode == 0, inspect.Output);
+            if (format == "oci-archive")
+            {
+                Assert.Equal(digest, JsonDocument.Parse(inspect.Output).RootElement.GetProperty("Digest").GetString());
+            }
+        }
+    }
+
+    /// <summary>Pushes the busybox layout to the registry with skopeo; returns the pinned reference and the manifest.</summary>
+    private (string Reference, ImageManifest Manifest) PushBusyboxBase(RegistryServer registry, string busybox, params string[] extra)
+    {
+        var skopeo = Tools.Require("skopeo", "skopeo");
+        var layoutPath = Path.Combine(_temp, "busybox-layout");
+        BusyboxLayout.Create(layoutPath, busybox);
+        var layout = OciLayout.Open(layoutPath);
+        var manifest = layout.FindManifest(BusyboxLayout.Reference)!;
+        var copy = ProcessRunner.Run(skopeo, ["copy", "--dest-tls-verify=false", .. extra, $"oci:{layoutPath}:{BusyboxLayout.Reference}", $"docker://{registry.Host}/bases/busybox:static"]);
+        Assert.True(copy.ExitCode == 0, copy.Output);
+        return ($"{registry.Host}/bases/busybox:static@{manifest.Digest}", layout.ReadManifest(manifest.Digest));
+    }
+
+    private FixtureProject BaseFixture(string reference, string greeting) =>
+        new FixtureProject(package)
+            .Write("greeting", greeting + "\n")
+            .Specs($$"""
+                public sealed class Hello : ServerSpec
+                {
+                    public override string Name => "hello";
+                    public override string Version => "1.0.0";
+                    public override BaseImage Base => BaseImage.Registry("{{reference}}");
+                    public override ImmutableArray<Layer> Layers => [Layer.File("greeting", to: "/etc/greeting")];
+                    public override Account Account => Account.NonRoot("hello", 10001);
+                    public override Entrypoint Entrypoint => new("/bin/cat", "/etc/greeting");
+                }
+                """);
+
+    private static ImageManifest ReadImage(FixtureProject fixture, string reference)
+    {
+        var layout = OciLayout.Open(fixture.LayoutDirectory);
+        return layout.ReadManifest(layout.FindManifest(reference)!.Digest);
+    }
+}

@@ -1,0 +1,145 @@
+using System.Net.Http;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Kiln.Integration.Tests.Infrastructure;
+using Xunit;
+
+namespace Kiln.Integration.Tests;
+
+/// <summary>
+/// The Shop sample's API, built the way a user builds it (the packed Kiln.Build, a self-contained linux-x64 publish on
+/// a Debian bookworm package base from the mirror this machine's apt uses), booted under runc.
+/// </summary>
+[Collection(KilnCollection.Name)]
+public sealed class SampleBootTests(KilnPackage package)
+{
+    [SkippableFact]
+    public void ShopApi_OnBookwormPackageBase_BootsReadOnlyAsNonRootAndAnswersHealthz()
+    {
+        var umoci = Tools.Require("umoci", "umoci");
+        var runc = Tools.Require("runc", "runc");
+        var shop = ShopSample.Build(package);
+
+        var bundle = ShopSample.Unpack(shop, umoci, "boot");
+        var port = FreePort();
+        var configPath = Path.Combine(bundle, "config.json");
+        var config = JsonNode.Parse(File.ReadAllText(configPath))!;
+        config["process"]!["terminal"] = false;
+        config["root"]!["readonly"] = true;
+        Assert.Equal(10001, (int)config["process"]!["user"]!["uid"]!);
+        // Share the host's network namespace so that the test reaches the server on 127.0.0.1.
+        var namespaces = config["linux"]!["namespaces"]!.AsArray();
+        foreach (var network in namespaces.Where(n => (string?)n!["type"] == "network").ToList())
+        {
+            namespaces.Remove(network);
+        }
+
+        config["process"]!["env"]!.AsArray().Add($"ASPNETCORE_URLS=http://127.0.0.1:{port}");
+        var args = config["process"]!["args"]!.AsArray();
+        args.Clear();
+        args.Add("/app/Shop.Api");
+        // The spec's /tmp volume, as a platform would mount it.
+        config["mounts"]!.AsArray().Add(JsonNode.Parse("""{"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["nosuid","nodev","mode=1777"]}"""));
+        File.WriteAllText(configPath, config.ToJsonString());
+
+        var id = "kiln-shop-" + Guid.NewGuid().ToString("N")[..12];
+        using var process = ProcessRunner.Start(runc, ["run", "--bundle", bundle, id], bundle, null, out var output);
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+            string? body = null;
+            for (var attempt = 0; attempt < 60 && body is null && !process.HasExited; attempt++)
+            {
+                try
+                {
+                    using var response = http.GetAsync($"http://127.0.0.1:{port}/healthz").GetAwaiter().GetResult();
+                    Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+                    body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+                }
+                catch (HttpRequestException)
+                {
+                    Thread.Sleep(500);
+                }
+                catch (TaskCanceledException)
+                {
+                    Thread.Sleep(500);
+                }
+            }
+
+            Assert.True(body == "ok", $"no answer from /healthz; runc output:\n{output}");
+        }
+        finally
+        {
+            ProcessRunner.Run(runc, ["kill", id, "KILL"]);
+            process.WaitForExit(10_000);
+            ProcessRunner.Run(runc, ["delete", "--force", id]);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>
+/// A fixture with the Shop sample's API spec and project, built once per test run and shared by the boot and
+/// package-base tests (a self-contained publish is ~70 MB; building it for every test would be slow for nothing).
+/// </summary>
+internal static class ShopSample
+{
+    private static readonly object Gate = new();
+    private static FixtureProject? built;
+
+    /// <summary>The package cache of the tests (not the user's), so that the first build really fetches from the mirror.</summary>
+    public static string CacheDirectory(KilnPackage package) => Path.Combine(package.Root, "kiln-cache");
+
+    public static FixtureProject Build(KilnPackage package)
+    {
+        lock (Gate)
+        {
+            if (built is not null)
+            {
+                return built;
+            }
+
+            var fixture = new FixtureProject(package, "Shop");
+            var sample = Path.Combine(Repo.Root, "samples", "Shop");
+            foreach (var file in new[] { "src/Shop.Api/Program.cs", "src/Shop.Api/Shop.Api.csproj", "config/appsettings.Production.json", "Specs/ShopBase.cs" })
+            {
+                fixture.Write(file, File.ReadAllText(Path.Combine(sample, file)));
+            }
+
+            fixture.Write("Specs/ShopApi.cs", File.ReadAllText(Path.Combine(sample, "Specs", "ShopApi.cs")));
+            // The spec project must not compile the API's sources; the API restores its runtime packs from nuget.org.
+            fixture.Write("Directory.Build.props", "<Project><PropertyGroup><Nullable>enable</Nullable><ImplicitUsings>enable</ImplicitUsings><DefaultItemExcludes>$(DefaultItemExcludes);src/**;config/**</DefaultItemExcludes></PropertyGroup></Project>");
+            fixture.Write("nuget.config", $"""
+                <?xml version="1.0" encoding="utf-8"?>
+                <configuration>
+                  <packageSources>
+                    <clear />
+                    <add key="kiln" value="{package.Feed}" />
+                    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+                  </packageSources>
+                </configuration>
+                """);
+            fixture.BuildOk($"-p:KilnCacheDirectory={CacheDirectory(package)}");
+            return built = fixture;
+        }
+    }
+
+    public static string Unpack(FixtureProject fixture, string umoci, string name)
+    {
+        var bundle = Path.Combine(fixture.Directory, "bundle-" + name);
+        if (Directory.Exists(bundle))
+        {
+            Directory.Delete(bundle, recursive: true);
+        }
+
+        var unpack = ProcessRunner.Run(umoci, ["unpack", "--image", $"{fixture.LayoutDirectory}:shop-api:1.0.0", bundle]);
+        Assert.True(unpack.ExitCode == 0, unpack.Output);
+        return bundle;
+    }
+}
