@@ -61,7 +61,8 @@ fi
 time_once() {
   if [[ "$timer" == hyperfine ]]; then
     # -N: no intermediate shell, so nothing but the build is timed. The command is split on whitespace.
-    hyperfine -N --style none --runs 1 --export-json "$work/run.json" --output "$work/last.log" -- "$*" >/dev/null
+    hyperfine -N --style none --runs 1 --export-json "$work/run.json" --output "$work/last.log" -- "$*" >/dev/null \
+      || { cat "$work/last.log" >&2; return 1; }
     jq -r '.results[0].mean * 1000 | floor' "$work/run.json"
   else
     local start end
@@ -76,7 +77,7 @@ median() {
   sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 
-echo "preparing: dotnet build samples/Shop ${extra[*]} (restore and a full build, not timed)"
+echo "preparing: dotnet build samples/Shop${extra[*]:+ ${extra[*]}} (restore and a full build, not timed)"
 dotnet build samples/Shop -nologo -v:q "${extra[@]}" >"$work/prepare.log" 2>&1 || { cat "$work/prepare.log" >&2; exit 1; }
 
 echo "warming up: $warmup run(s) of each variant"

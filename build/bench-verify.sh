@@ -22,7 +22,7 @@ for tool in mtree aide umoci python3 dotnet; do
 done
 
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+trap '[[ -n "${KEEP:-}" ]] || rm -rf "$work"' EXIT   # KEEP=1 keeps it for a look
 echo "== work directory: $work"
 
 echo "== generating $files files"
@@ -43,6 +43,9 @@ PY
 echo "== building the image with Kiln from source"
 cat > "$work/proj/Directory.Build.props" <<XML
 <Project><PropertyGroup><KilnRepoRoot>$repo/</KilnRepoRoot><Nullable>enable</Nullable><ImplicitUsings>enable</ImplicitUsings></PropertyGroup></Project>
+XML
+cat > "$work/proj/Directory.Build.targets" <<XML
+<Project><Import Project="$repo/samples/Kiln.FromSource.targets" /></Project>
 XML
 cat > "$work/proj/Bench.csproj" <<XML
 <Project Sdk="Microsoft.NET.Sdk">

@@ -41,6 +41,7 @@ internal static class EngineCommand
     // Registries (issue 5): bases pulled during build, and the push verb.
     private static readonly Option<string[]> InsecureRegistry = new("--insecure-registry") { Description = "A registry that may be reached over plain HTTP (loopback always may)." };
     private static readonly Option<string> PushRegistry = new("--registry") { Required = true, Description = "The registry to push to, host[:port]." };
+    private static readonly Option<string?> ArchiveFormatOption = new("--archive-format") { Description = "Also write every image as oci-archive or docker-archive under archives/." };
     private static readonly Option<string?> PushRepositoryPrefix = new("--repository-prefix") { Description = "Images go to REGISTRY/PREFIX/NAME." };
 
     // Deployments (issue 7): where rendered YAML pulls images from (KilnRegistry, KilnRepositoryPrefix).
@@ -71,6 +72,7 @@ internal static class EngineCommand
         push.SetAction(result => Edge.Run(() => Push(result)));
         evaluate.Options.Add(InsecureRegistry);
         build.Options.Add(InsecureRegistry);
+        build.Options.Add(ArchiveFormatOption);
         foreach (var command in new[] { evaluate, build })
         {
             command.Options.Add(DeployRegistry);
@@ -78,7 +80,7 @@ internal static class EngineCommand
         }
         evaluate.Options.Add(PublishList);
         evaluate.SetAction(result => Edge.Run(() => Evaluate(ToRequest(result), result.GetValue(PublishList)!)));
-        build.SetAction(result => Edge.Run(() => Build(ToRequest(result))));
+        build.SetAction(result => Edge.Run(() => Build(ToRequest(result)) is var code && code == Edge.Ok ? WriteArchives(result) : code));
         return new Command("engine", "Run the engine for Kiln's MSBuild tasks.") { Hidden = true, Subcommands = { evaluate, build, push } };
     }
 
@@ -193,6 +195,39 @@ internal static class EngineCommand
         }
 
         return text.ToString();
+    }
+
+    /// <summary>KilnArchiveFormat: every image of the build as an archive beside the layout (archives/NAME-VERSION.FORMAT.tar).</summary>
+    private static int WriteArchives(ParseResult result)
+    {
+        var format = result.GetValue(ArchiveFormatOption);
+        var output = Path.GetFullPath(result.GetValue(Output)!);
+        var directory = Path.Combine(output, "archives");
+        if (string.IsNullOrEmpty(format))
+        {
+            return Edge.Ok;
+        }
+
+        var kind = format switch
+        {
+            "oci-archive" => Kiln.Engine.Registry.ArchiveFormat.OciArchive,
+            "docker-archive" => Kiln.Engine.Registry.ArchiveFormat.DockerArchive,
+            _ => throw new KilnException(DiagnosticCodes.ExportFailed, $"KilnArchiveFormat '{format}' is not oci-archive or docker-archive."),
+        };
+        if (Directory.Exists(directory))
+        {
+            Directory.Delete(directory, recursive: true); // archives of images this build no longer produces must not linger
+        }
+
+        var layout = Path.Combine(output, KilnEngine.LayoutDirectory);
+        foreach (var name in Kiln.Oci.OciLayout.Open(layout).ReadIndex().Manifests.Select(m => m.RefName).OfType<string>())
+        {
+            var file = Path.Combine(directory, $"{name.Replace(':', '-')}.{format}.tar");
+            KilnEngine.Export(layout, name, kind, file);
+            Console.Out.WriteLine($"kiln: wrote {file}");
+        }
+
+        return Edge.Ok;
     }
 
     /// <summary>One line per blob (MSBuild shows them at normal verbosity), then one per pushed image.</summary>

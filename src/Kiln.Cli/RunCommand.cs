@@ -26,7 +26,9 @@ internal static class RunCommand
         {
             reference, layout, bundle, name, timeout, grace, runc, umoci,
         };
-        command.SetAction((result, cancellation) => Task.FromResult(Edge.Run(() => Run(
+        // A synchronous action: System.CommandLine then installs no Ctrl-C handler of its own (which would end the process
+        // after its termination timeout); the signal handlers below stop the instance instead.
+        command.SetAction(result => Edge.Run(() => Run(
             result.GetValue(reference)!,
             result.GetValue(layout)!,
             result.GetValue(bundle),
@@ -34,7 +36,7 @@ internal static class RunCommand
             result.GetValue(timeout),
             TimeSpan.FromSeconds(result.GetValue(grace)),
             Resolve(result.GetValue(runc)!),
-            Resolve(result.GetValue(umoci)!)))));
+            Resolve(result.GetValue(umoci)!))));
         return command;
     }
 

@@ -218,6 +218,10 @@ public sealed class DeploymentTests(KilnPackage package)
 
         Assert.Contains("Fixture.Bad", result.Output, StringComparison.Ordinal);
         Assert.Contains("Specs.cs(", result.Output, StringComparison.Ordinal);
+
+        // The analyzers saw the same components at compile time: Api has no health check, none declares resources.
+        Assert.Contains("warning KILN0012:", result.Output, StringComparison.Ordinal);
+        Assert.Contains("warning KILN0013:", result.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at Kiln.", result.Output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(fixture.OutputDirectory, "deploy")));
     }

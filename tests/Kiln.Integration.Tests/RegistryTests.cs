@@ -190,6 +190,23 @@ public sealed class RegistryTests(KilnPackage package) : IDisposable
         }
     }
 
+    [SkippableFact]
+    public void KilnArchiveFormat_DockerArchive_WrittenBesideLayoutAndAcceptedBySkopeo()
+    {
+        var skopeo = Tools.Require("skopeo", "skopeo");
+        var fixture = BuildTests.TwoServerFixture(package);
+
+        fixture.BuildOk("-p:KilnArchiveFormat=docker-archive");
+
+        foreach (var reference in fixture.ReadRelease().Digests.Keys)
+        {
+            var archive = Path.Combine(fixture.OutputDirectory, "archives", $"{reference.Replace(':', '-')}.docker-archive.tar");
+            Assert.True(File.Exists(archive), archive);
+            var inspect = ProcessRunner.Run(skopeo, ["inspect", $"docker-archive:{archive}"]);
+            Assert.True(inspect.ExitCode == 0, inspect.Output);
+        }
+    }
+
     /// <summary>Pushes the busybox layout to the registry with skopeo; returns the pinned reference and the manifest.</summary>
     private (string Reference, ImageManifest Manifest) PushBusyboxBase(RegistryServer registry, string busybox, params string[] extra)
     {

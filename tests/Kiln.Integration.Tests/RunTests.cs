@@ -88,6 +88,67 @@ public sealed class RunTests(KilnPackage package)
     }
 
     [SkippableFact]
+    public void Run_HttpHealthCheck_PassesThroughTheHostLoopback()
+    {
+        // busybox httpd on 127.0.0.1 inside the instance, which shares the host's network namespace (as a pod shares its own).
+        var port = Random.Shared.Next(20_000, 40_000);
+        var fixture = Fixture(
+            $"#!/bin/sh\n/bin/busybox mkdir -p /tmp/www\necho ok > /tmp/www/healthz\n/bin/busybox httpd -f -p 127.0.0.1:{port} -h /tmp/www &\ntrap 'kill $!; exit 0' TERM\nwhile true; do sleep 1; done\n",
+            health: $"HealthCheck.Http({port}, \"/healthz\") with {{ Interval = TimeSpan.FromSeconds(1), StartPeriod = TimeSpan.FromSeconds(1) }}");
+        var id = "kiln-run-" + Guid.NewGuid().ToString("N")[..10];
+        using var kiln = ProcessRunner.Start("dotnet", ["exec", Engine(package), "run", "hello:1.0.0", "--layout", fixture.LayoutDirectory, "--name", id, "--stop-timeout", "20"], fixture.Directory, null, out var output);
+        try
+        {
+            Assert.True(WaitFor(output, "is healthy", kiln), "kiln run did not report a healthy instance:\n" + Text(output));
+            using var client = new HttpClient();
+            Assert.Equal("ok\n", client.GetStringAsync(new Uri($"http://127.0.0.1:{port}/healthz")).GetAwaiter().GetResult());
+
+            Assert.Equal(0, ProcessRunner.Run("kill", ["-TERM", kiln.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]).ExitCode);
+            Assert.True(kiln.WaitForExit(TimeSpan.FromMinutes(1)), "kiln run did not stop after SIGTERM:\n" + Text(output));
+            kiln.WaitForExit();
+            Assert.True(kiln.ExitCode == 0, Text(output));
+            Assert.Contains($"{id} stopped", Text(output), StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!kiln.HasExited)
+            {
+                kiln.Kill(entireProcessTree: true);
+            }
+
+            ProcessRunner.Run("runc", ["delete", "--force", id]);
+        }
+    }
+
+    [SkippableFact]
+    public void Run_ServerIgnoringSigterm_IsKilledAfterTheGracePeriodAndDeleted()
+    {
+        var fixture = Fixture("#!/bin/sh\ntrap '' TERM\ntouch /tmp/ready\nwhile true; do sleep 1; done\n");
+        var id = "kiln-run-" + Guid.NewGuid().ToString("N")[..10];
+        using var kiln = ProcessRunner.Start("dotnet", ["exec", Engine(package), "run", "hello:1.0.0", "--layout", fixture.LayoutDirectory, "--name", id, "--stop-timeout", "2"], fixture.Directory, null, out var output);
+        try
+        {
+            Assert.True(WaitFor(output, "is healthy", kiln), "kiln run did not report a healthy instance:\n" + Text(output));
+
+            Assert.Equal(0, ProcessRunner.Run("kill", ["-INT", kiln.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]).ExitCode);
+            Assert.True(kiln.WaitForExit(TimeSpan.FromMinutes(1)), "kiln run did not stop after SIGINT:\n" + Text(output));
+            kiln.WaitForExit();
+            Assert.True(kiln.ExitCode == 0, Text(output));
+            Assert.Contains($"{id} killed after 2 s", Text(output), StringComparison.Ordinal);
+            Assert.True(ProcessRunner.Run("runc", ["state", id]).ExitCode != 0, "the container must be deleted after the kill");
+        }
+        finally
+        {
+            if (!kiln.HasExited)
+            {
+                kiln.Kill(entireProcessTree: true);
+            }
+
+            ProcessRunner.Run("runc", ["delete", "--force", id]);
+        }
+    }
+
+    [SkippableFact]
     public void Run_ServerThatExitsBeforeHealthy_ReportsKiln3023()
     {
         var fixture = Fixture("#!/bin/sh\necho giving up\nexit 3\n");

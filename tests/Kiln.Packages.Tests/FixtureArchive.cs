@@ -43,7 +43,7 @@ internal sealed class FixtureArchive : IDisposable
         var packagesText = new StringBuilder();
         foreach (var package in packages)
         {
-            var deb = BuildDeb(package);
+            var deb = BuildDeb(Root, package);
             var bytes = File.ReadAllBytes(deb);
             packagesText.Append($"Package: {package.Name}\nVersion: {package.Version}\nArchitecture: {package.Architecture}\n");
             if (package.PreDepends is not null)
@@ -128,14 +128,12 @@ internal sealed class FixtureArchive : IDisposable
     public static string BuildStandalone(FixturePackage package, string directory)
     {
         RequireTools();
-        var archive = (FixtureArchive)System.Runtime.CompilerServices.RuntimeHelpers.GetUninitializedObject(typeof(FixtureArchive));
-        typeof(FixtureArchive).GetProperty(nameof(Root))!.SetValue(archive, directory);
-        return archive.BuildDeb(package);
+        return BuildDeb(directory, package);
     }
 
-    private string BuildDeb(FixturePackage package)
+    private static string BuildDeb(string root, FixturePackage package)
     {
-        var tree = Path.Combine(Root, "build", package.Name + "_" + package.Version);
+        var tree = Path.Combine(root, "build", package.Name + "_" + package.Version);
         Directory.CreateDirectory(Path.Combine(tree, "DEBIAN"));
         var control = new StringBuilder($"Package: {package.Name}\nVersion: {package.Version}\nArchitecture: {package.Architecture}\nMaintainer: Kiln <kiln@kiln.test>\n");
         if (package.Depends is not null)
@@ -159,7 +157,7 @@ internal sealed class FixtureArchive : IDisposable
             File.CreateSymbolicLink(link, target);
         }
 
-        var pool = Path.Combine(Root, "pool", "main", package.Name[..1], package.Name);
+        var pool = Path.Combine(root, "pool", "main", package.Name[..1], package.Name);
         Directory.CreateDirectory(pool);
         var deb = Path.Combine(pool, $"{package.Name}_{package.Version}_{package.Architecture}.deb");
         Run("dpkg-deb", "--root-owner-group", "-Z" + package.Compression, "--build", tree, deb);

@@ -9,10 +9,11 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace Kiln.Analyzers.Rules;
 
 /// <summary>
-/// KILN0013: a component of a DeploymentSpec whose expression sets no cpu/memory resources. The component API does
-/// not exist yet, so the rule reads names: a component is an element of a collection (or the value a member returns)
-/// that names a ServerSpec type, and its resources are any argument, initializer member or method in that element
-/// whose name contains <c>cpu</c>, <c>memory</c> or <c>resources</c>. Silent until Kiln.Spec has a DeploymentSpec type.
+/// KILN0013: a component of a DeploymentSpec whose expression sets no cpu/memory resources. The rule reads names, so
+/// it also holds for helpers users write around the DSL: a component is an element of a collection (or the value a
+/// member returns) that names a ServerSpec type (<c>Component.Of&lt;T&gt;(…)</c>, <c>new Component(typeof(T))</c>), and
+/// its resources are any argument, initializer member or method in that element whose name contains <c>cpu</c>,
+/// <c>memory</c> or <c>resources</c> (<c>resources: Resources.Of(…)</c>, <c>with { Resources = … }</c>).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ComponentWithoutResourcesAnalyzer : SpecAnalyzer

@@ -9,7 +9,7 @@ namespace Kiln.Analyzers.Rules;
 
 /// <summary>
 /// KILN0012: a DeploymentSpec names a server (by <c>typeof</c> or as a type argument) whose spec declares no
-/// health check. Silent until Kiln.Spec has a DeploymentSpec type.
+/// health check. Evaluation reports the same as the error KILN2093 for rolling and blue/green components.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class DeployedServerWithoutHealthCheckAnalyzer : SpecAnalyzer

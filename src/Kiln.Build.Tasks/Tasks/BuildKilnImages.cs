@@ -14,10 +14,14 @@ public sealed class BuildKilnImages : KilnEngineTask
     /// <summary>KilnRepositoryPrefix: the repository path under the registry.</summary>
     public string? DeployRepositoryPrefix { get; set; }
 
+    /// <summary>KilnArchiveFormat: oci-archive or docker-archive to also write every image as an archive beside the layout.</summary>
+    public string? ArchiveFormat { get; set; }
+
     /// <inheritdoc />
     protected override void AppendVerbSwitches(CommandLineBuilder builder)
     {
         base.AppendVerbSwitches(builder);
+        builder.AppendSwitchIfNotNull("--archive-format ", string.IsNullOrWhiteSpace(ArchiveFormat) ? null : ArchiveFormat!.Trim());
         builder.AppendSwitchIfNotNull("--deploy-registry ", string.IsNullOrWhiteSpace(DeployRegistry) ? null : DeployRegistry!.Trim());
         builder.AppendSwitchIfNotNull("--deploy-repository-prefix ", string.IsNullOrWhiteSpace(DeployRepositoryPrefix) ? null : DeployRepositoryPrefix!.Trim());
     }

@@ -95,6 +95,12 @@ internal static partial class DeploymentValidator
 
     private static void ValidateComponent(ResolvedComponent c, Action<string, string> error)
     {
+        // The name and version become label values (app.kubernetes.io/name, /version), which Kubernetes caps at 63 characters.
+        if (c.Server.Name.Length > 63 || c.Server.Version.Length > 63)
+        {
+            error(DiagnosticCodes.InvalidDeploymentName, $"server '{c.Server.Reference}' has a name or version longer than 63 characters, which cannot be a Kubernetes label value. Shorten it.");
+        }
+
         if (c.Replicas < 0)
         {
             error(DiagnosticCodes.InvalidReplicas, $"replicas is {c.Replicas}; it must be 0 or more.");

@@ -1,6 +1,4 @@
 using System.Collections.Immutable;
-using System.Formats.Tar;
-using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
@@ -27,8 +25,6 @@ namespace Kiln.Engine.Packages;
 /// </summary>
 internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http)
 {
-    private const string UsrMergePrefixes = "bin sbin lib lib32 lib64 libx32";
-
     private readonly PackageCache _cache = new(request.CacheDirectory ?? throw new KilnException(DiagnosticCodes.PackageCacheFailed, "No package cache directory was given. Set KilnCacheDirectory (or KILN_CACHE)."));
     private readonly Dictionary<string, PackageIndex> _indexes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _pending = new(StringComparer.Ordinal);

@@ -97,17 +97,15 @@ internal sealed class BasePuller(OciLayout cache, RegistrySettings settings, Act
         }
 
         var image = ImageManifest.Parse(content);
-        foreach (var blob in image.Layers.Prepend(image.Config))
+        var missing = image.Layers.Prepend(image.Config).DistinctBy(b => b.Digest).Where(b => !cache.Contains(b.Digest)).ToList();
+        // A few blobs at once, as skopeo does: one stream rarely fills a fast link. Each goes to its own temp file and
+        // is moved into place only after its digest and size were verified.
+        Parallel.ForEachAsync(missing, new ParallelOptions { MaxDegreeOfParallelism = 3, CancellationToken = cancellationToken }, async (blob, ct) =>
         {
-            if (cache.Contains(blob.Digest))
-            {
-                continue;
-            }
-
             using var writer = cache.BeginBlob();
-            client.DownloadBlobAsync(reference.Repository, blob, writer.Stream, cancellationToken).GetAwaiter().GetResult();
+            await client.DownloadBlobAsync(reference.Repository, blob, writer.Stream, ct).ConfigureAwait(false);
             writer.Complete();
-        }
+        }).GetAwaiter().GetResult();
 
         // Manifests last, the chosen image first and the root last: a root in the cache means a complete image.
         for (var i = pending.Count - 1; i >= 0; i--)

@@ -21,16 +21,27 @@ public sealed record RunHealthCheck(ImmutableArray<string> Command, int Port, st
 /// </summary>
 public sealed record RunSpec
 {
+    /// <summary>name:version.</summary>
     public required string Reference { get; init; }
+    /// <summary>The image name.</summary>
     public required string Name { get; init; }
+    /// <summary>The spec's account uid.</summary>
     public required int Uid { get; init; }
+    /// <summary>The spec's account gid.</summary>
     public required int Gid { get; init; }
+    /// <summary>Entrypoint followed by the default arguments (the image config's Entrypoint + Cmd).</summary>
     public required ImmutableArray<string> Args { get; init; }
+    /// <summary>The image's environment, NAME=value.</summary>
     public required ImmutableArray<string> Environment { get; init; }
+    /// <summary>The working directory.</summary>
     public required string WorkingDirectory { get; init; }
+    /// <summary>RLIMIT_NOFILE, when declared.</summary>
     public int? OpenFiles { get; init; }
+    /// <summary>RLIMIT_NPROC, when declared.</summary>
     public int? Processes { get; init; }
+    /// <summary>The only writable paths.</summary>
     public required ImmutableArray<string> Volumes { get; init; }
+    /// <summary>The health check, if declared.</summary>
     public RunHealthCheck? Health { get; init; }
 
     /// <summary>Reads the image config from <paramref name="layout"/> and the Kiln manifest beside it (<c>../manifests/</c>).</summary>

@@ -143,11 +143,9 @@ public sealed class DockerConfigCredentials(string configPath, Func<string, stri
         ? ["https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io"]
         : [registry, "https://" + registry, "http://" + registry];
 
-    private static string Normalize(string key)
-    {
-        var trimmed = key.TrimEnd('/');
-        return trimmed.StartsWith("https://index.docker.io", StringComparison.Ordinal) ? "https://index.docker.io/v1/" : key.StartsWith("http", StringComparison.Ordinal) ? trimmed : trimmed;
-    }
+    /// <summary>config.json keys may carry a trailing slash; Docker Hub's is always its historical v1 URL.</summary>
+    private static string Normalize(string key) =>
+        key.StartsWith("https://index.docker.io", StringComparison.Ordinal) ? "https://index.docker.io/v1/" : key.TrimEnd('/');
 
     private RegistryCredential? FromHelper(string helper, string serverUrl, string registry)
     {

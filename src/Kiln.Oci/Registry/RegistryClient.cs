@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
-using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -153,7 +152,7 @@ public sealed class RegistryClient : IDisposable
         var buffer = new byte[CopyBuffer];
         long total = 0;
         int read;
-        while ((read = await body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        while ((read = await ReadBodyAsync(body, buffer, repository, blob.Digest, cancellationToken).ConfigureAwait(false)) > 0)
         {
             total += read;
             if (total > blob.Size)
@@ -173,6 +172,19 @@ public sealed class RegistryClient : IDisposable
         }
 
         _options.Observer?.Invoke(new TransferEvent(TransferKind.Downloaded, repository, blob.Digest, blob.Size, total));
+    }
+
+    /// <summary>A connection lost mid-body is the registry being unreachable, not a bug: say so with its name.</summary>
+    private async Task<int> ReadBodyAsync(Stream body, byte[] buffer, string repository, Digest digest, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new RegistryException(RegistryFailure.Unreachable, Registry, $"The connection to registry '{Registry}' broke while downloading blob {digest} of '{repository}' ({Describe(e)}). Run again; nothing partial was kept.", inner: e);
+        }
     }
 
     /// <summary>

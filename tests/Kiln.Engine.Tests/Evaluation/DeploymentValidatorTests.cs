@@ -111,6 +111,12 @@ public sealed class DeploymentValidatorTests
     }
 
     [Fact]
+    public void Validate_ServerNameLongerThanALabelValue_ReportsKiln2090()
+    {
+        AssertSingle(Validate(Deployment(Component(Api() with { Name = "orders-" + new string('a', 60) }) with { Exposure = new Exposure([ServicePort.Tcp(8080)], ServiceName: "orders") })), DiagnosticCodes.InvalidDeploymentName, "63 characters");
+    }
+
+    [Fact]
     public void Validate_NoComponentsOrTheSameServerTwice_ReportsKiln2101AndKiln2092()
     {
         AssertSingle(Validate(Deployment()), DiagnosticCodes.EmptyDeployment);

@@ -30,6 +30,15 @@ internal sealed class FakeRegistry : IDisposable
     /// <summary>Requests seen, in order ("GET /v2/…").</summary>
     public List<string> Requests { get; } = [];
 
+    /// <summary>
+    /// When set, /v2/ requests need <c>Authorization: Bearer TOKEN</c>; /token hands TOKEN out for basic credentials
+    /// <c>user:password</c> (the token flow of https://distribution.github.io/distribution/spec/auth/token/).
+    /// </summary>
+    public (string User, string Password, string Token)? Bearer { get; set; }
+
+    /// <summary>The query strings the token endpoint was called with.</summary>
+    public List<string> TokenQueries { get; } = [];
+
     /// <summary>Answer the next <paramref name="count"/> requests with 503.</summary>
     public void FailNext(int count) => _failuresLeft = count;
 
@@ -77,6 +86,38 @@ internal sealed class FakeRegistry : IDisposable
                 response.StatusCode = 503;
                 response.Close();
                 continue;
+            }
+
+            if (Bearer is { } bearer)
+            {
+                var authorization = context.Request.Headers["Authorization"];
+                if (path == "/token")
+                {
+                    lock (TokenQueries)
+                    {
+                        TokenQueries.Add(context.Request.Url!.Query);
+                    }
+
+                    var expected = "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{bearer.User}:{bearer.Password}"));
+                    response.StatusCode = authorization == expected ? 200 : 401;
+                    if (response.StatusCode == 200)
+                    {
+                        var token = System.Text.Encoding.UTF8.GetBytes($"{{\"token\":\"{bearer.Token}\"}}");
+                        response.ContentType = "application/json";
+                        await response.OutputStream.WriteAsync(token);
+                    }
+
+                    response.Close();
+                    continue;
+                }
+
+                if (authorization != "Bearer " + bearer.Token)
+                {
+                    response.StatusCode = 401;
+                    response.Headers["WWW-Authenticate"] = $"Bearer realm=\"http://127.0.0.1:{Port}/token\",service=\"fake-registry\"";
+                    response.Close();
+                    continue;
+                }
             }
 
             byte[]? body = null;

@@ -289,6 +289,32 @@ public sealed class RegistryClientTests : IDisposable
     }
 
     [Fact]
+    public async Task TokenFlow_BearerChallenge_TokenFetchedWithBasicCredentialsAndScope()
+    {
+        using var fake = new FakeRegistry { Bearer = ("bot", "pw", "tok-123") };
+        var image = TestImage.Create(10);
+        fake.Serve("kiln/private", image.Manifest, image.Blobs);
+        var credentials = new StaticCredentials(new RegistryCredential("bot", "pw"), fake.Host, "test credentials");
+        using var client = new RegistryClient(fake.Host, Fast() with { Credentials = credentials });
+
+        var (descriptor, _) = await client.GetManifestAsync("kiln/private", image.Digest.ToString());
+
+        Assert.Equal(image.Digest, descriptor.Digest);
+        var query = Assert.Single(fake.TokenQueries);
+        Assert.Contains("service=fake-registry", query);
+        Assert.Contains("scope=" + Uri.EscapeDataString("repository:kiln/private:pull"), query);
+    }
+
+    [Fact]
+    public async Task TokenFlow_NoCredentials_TokenRefused_CredentialsMissing()
+    {
+        using var fake = new FakeRegistry { Bearer = ("bot", "pw", "tok-123") };
+        using var client = new RegistryClient(fake.Host, Fast());
+        var e = await Assert.ThrowsAsync<RegistryException>(() => client.GetManifestAsync("kiln/private", "1"));
+        Assert.Equal(RegistryFailure.CredentialsMissing, e.Failure);
+    }
+
+    [Fact]
     public void AllowsPlainHttp_LoopbackOrListed_OthersNot()
     {
         var options = new RegistryClientOptions { InsecureRegistries = ["registry.lan:5000"] };
