@@ -21,7 +21,7 @@ internal static class PlanCommand
         {
             old, @new, json,
         };
-        command.SetAction(result => Edge.Run(() => Plan(new PlanRequest(result.GetValue(old)!, result.GetValue(@new)!), result.GetValue(json)), Edge.BadInput));
+        command.SetAction(result => Edge.Run(() => Plan(new PlanRequest(Path.GetFullPath(result.GetValue(old)!), Path.GetFullPath(result.GetValue(@new)!)), result.GetValue(json)), Edge.BadInput));
         return command;
     }
 

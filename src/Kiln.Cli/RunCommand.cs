@@ -30,7 +30,7 @@ internal static class RunCommand
         // after its termination timeout); the signal handlers below stop the instance instead.
         command.SetAction(result => Edge.Run(() => Run(
             result.GetValue(reference)!,
-            result.GetValue(layout)!,
+            Path.GetFullPath(result.GetValue(layout)!), // the engine is given absolute paths, never the current directory
             result.GetValue(bundle),
             result.GetValue(name),
             result.GetValue(timeout),

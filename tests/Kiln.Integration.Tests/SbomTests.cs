@@ -21,6 +21,11 @@ public sealed class SbomTests(KilnPackage package)
         {
             ArtifactSchemas.ValidateSbom(sbom);
         }
+
+        // The check can fail: the same SBOM with a component the schema forbids is rejected.
+        var broken = Path.Combine(fixture.Directory, "broken.cdx.json");
+        File.WriteAllText(broken, File.ReadAllText(sboms[0]).Replace("\"type\": \"library\"", "\"type\": \"gadget\"", StringComparison.Ordinal).Replace("\"components\": []", "\"components\": [{ \"type\": \"gadget\", \"name\": \"x\" }]", StringComparison.Ordinal));
+        Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => ArtifactSchemas.ValidateSbom(broken));
     }
 
     [SkippableFact]

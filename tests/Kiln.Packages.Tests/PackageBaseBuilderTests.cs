@@ -73,6 +73,34 @@ public sealed class PackageBaseBuilderTests : IDisposable
     }
 
     [SkippableFact]
+    public void Build_TwoBuildsShareOneCacheAtOnce_BothSucceedWithOneCopyOfEachFile()
+    {
+        var archive = Archive;
+
+        var results = Enumerable.Range(0, 2).AsParallel().WithDegreeOfParallelism(2)
+            .Select(i => Builder(intermediate: Path.Combine(_work, $"obj{i}")).Build(Server(), Spec("runtime-fixture"), locked: null))
+            .ToList();
+
+        Assert.Equal(results[0].Plan.Layers.Select(l => l.Digest), results[1].Plan.Layers.Select(l => l.Digest));
+        var cached = Directory.GetFiles(Path.Combine(_work, "cache", "sha256")).Select(Path.GetFileName).Order().ToList();
+        Assert.Equal(results[0].Pinned.Packages.Select(p => p.Sha256).Append(IndexSha256(archive)).Order(), cached);
+        Assert.Empty(Directory.GetFiles(Path.Combine(_work, "cache", "tmp")));
+    }
+
+    [SkippableFact]
+    public void Plan_DebianBase_PinsTheSetInTheLockAndDropsSetsNoSpecUses()
+    {
+        var stale = new LockedPackageSet(FixtureArchive.Suite, "amd64", []);
+        var request = Request();
+        var planner = new Kiln.Engine.Planning.Planner(request, KilnLock.Empty with { PackageBases = KilnLock.Empty.PackageBases.Add("gone/amd64: x", stale) });
+
+        var plans = planner.Plan([Server() with { Base = Spec("runtime-fixture") }]);
+
+        Assert.Equal(["libc-fixture", "mta-fixture", "runtime-fixture"], plans.Single().Base.Packages.Select(p => p.Name));
+        Assert.Equal([PackageBaseBuilder.LockKey(Spec("runtime-fixture"))], planner.Lock.PackageBases.Keys);
+    }
+
+    [SkippableFact]
     public void Build_ForeignSignature_ReportsKILN2043AndCachesNothing()
     {
         Archive.SignReleaseWithForeignKey();
@@ -187,19 +215,25 @@ public sealed class PackageBaseBuilderTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_work, "obj", "package-bases")));
     }
 
-    private PackageBaseBuilder Builder(string? mirror = null, bool updateLock = false) => new(
+    private static string IndexSha256(FixtureArchive archive) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(archive.PathOf($"dists/{FixtureArchive.Suite}/main/binary-amd64/Packages.xz"))));
+
+    private PackageBaseBuilder Builder(string? mirror = null, bool updateLock = false, string? intermediate = null) => new(
+        Request(mirror, updateLock, intermediate),
+        new HttpClient());
+
+    private BuildRequest Request(string? mirror = null, bool updateLock = false, string? intermediate = null) =>
         new BuildRequest
         {
             Assembly = Path.Combine(_work, "specs.dll"),
             ProjectDirectory = _work,
             OutputDirectory = Path.Combine(_work, "bin"),
-            IntermediateDirectory = Path.Combine(_work, "obj"),
+            IntermediateDirectory = intermediate ?? Path.Combine(_work, "obj"),
             CacheDirectory = Path.Combine(_work, "cache"),
             DebianMirror = mirror ?? Archive.Mirror,
             DebianKeyring = Archive.Keyring,
             UpdateLock = updateLock,
-        },
-        new HttpClient());
+        };
 
     private static DebianBase Spec(params string[] packages) => new(FixtureArchive.Suite, [.. packages], "amd64");
 

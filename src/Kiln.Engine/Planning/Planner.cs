@@ -92,6 +92,9 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
         }
 
         diagnostics.ThrowIfErrors();
+        // A package set no spec asks for any more (its packages changed) is dropped, so the lock only pins what is used.
+        var usedPackageBases = servers.Select(s => s.Base).OfType<DebianBase>().Select(PackageBaseBuilder.LockKey).ToHashSet(StringComparer.Ordinal);
+        Lock = Lock with { PackageBases = Lock.PackageBases.RemoveRange(Lock.PackageBases.Keys.Where(k => !usedPackageBases.Contains(k))) };
         return [.. plans];
     }
 
