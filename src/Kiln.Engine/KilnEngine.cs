@@ -69,6 +69,7 @@ public static class KilnEngine
         var evaluation = SpecEvaluator.Evaluate(request.Assembly, request.PathMap);
         DeploymentArtifacts.ValidateSettings(request.Registry, request.RepositoryPrefix);
         var lockPath = Path.Combine(request.ProjectDirectory, KilnLock.FileName);
+        var lockMode = VersionLock.ParseMode(request.LockMode); // a bad KilnLockMode fails before any work
         var planner = new Planner(request, KilnLock.Load(lockPath)) { RegistryLog = log is null ? null : Registry.TransferLog.Lines(log) };
         var plans = planner.Plan(evaluation.Servers);
 
@@ -96,7 +97,7 @@ public static class KilnEngine
         var locked = VersionLock.Apply(
             planner.Lock,
             images.Select(i => new LockCandidate(i.Plan.Server.Name, i.Plan.Server.Version, i.Manifest.Digest.ToString(), contentDigests[i].ToString())),
-            VersionLock.ParseMode(request.LockMode),
+            lockMode,
             request.UpdateLock,
             lockPath);
         planner.Lock = locked.Lock;

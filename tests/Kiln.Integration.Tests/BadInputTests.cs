@@ -63,7 +63,13 @@ public sealed class BadInputTests(KilnPackage package)
             public sealed class Bad : ServerSpec
             {
                 public override string Name => "bad";
-                public override string Version => "1.0";
+                public override string Version => Versions.Current();
+            }
+
+            // Computed, so only evaluation can see it (a literal "1.0" is already a compile error, KILN0023).
+            internal static class Versions
+            {
+                public static string Current() => string.Join('.', 1, 0);
             }
             """);
         var result = BuildFails(fixture, "KILN2004");
@@ -73,7 +79,7 @@ public sealed class BadInputTests(KilnPackage package)
     [Fact]
     public void Build_PortOutOfRange_ReportsKiln2006()
     {
-        var fixture = new FixtureProject(package).Specs(Spec("""    public override ImmutableArray<Port> Ports => [Port.Tcp(70000)];"""));
+        var fixture = new FixtureProject(package).Specs(Spec("""    public override ImmutableArray<Port> Ports => [Port.Tcp(int.Parse("70000"))];""")); // computed: a literal is KILN0020 at compile time
         var result = BuildFails(fixture, "KILN2006");
         Assert.Contains("70000", result.Output, StringComparison.Ordinal);
     }
@@ -103,7 +109,7 @@ public sealed class BadInputTests(KilnPackage package)
         var release = File.ReadAllText(fixture.ReleasePath);
         var index = File.ReadAllText(Path.Combine(fixture.LayoutDirectory, "index.json"));
 
-        fixture.Specs(BuildTests.TwoServers.Replace("Port.Tcp(8080)", "Port.Tcp(0)", StringComparison.Ordinal));
+        fixture.Specs(BuildTests.TwoServers.Replace("Port.Tcp(8080)", "Port.Tcp(int.Parse(\"0\"))", StringComparison.Ordinal));
         var result = fixture.Build();
 
         Assert.NotEqual(0, result.ExitCode);

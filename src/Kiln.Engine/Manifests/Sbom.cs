@@ -5,7 +5,6 @@ using Kiln.Engine.IO;
 using Kiln.Engine.Planning;
 using Kiln.Engine.Requests;
 using Kiln.Oci;
-using Kiln.Spec;
 
 namespace Kiln.Engine.Manifests;
 
