@@ -15,7 +15,7 @@ internal static class LockCommand
     {
         var project = new Argument<string>("project") { Description = "The spec project (directory or .csproj).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "." };
         var update = new Option<bool>("--update") { Description = "Accept the content this build produces for every version, and re-resolve pinned inputs." };
-        var configuration = new Option<string>("--configuration", "-c") { DefaultValueFactory = _ => "Debug" };
+        var configuration = new Option<string>("--configuration", "-c") { DefaultValueFactory = _ => "Release", Description = "The configuration whose images the lock records (KilnLockConfiguration; Release by default)." };
         var command = new Command("lock", "Update kiln.lock.json explicitly: 'kiln lock --update' accepts changed content under a version.") { project, update, configuration };
         command.SetAction(result => Edge.Run(() =>
         {

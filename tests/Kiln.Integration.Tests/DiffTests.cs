@@ -11,6 +11,9 @@ namespace Kiln.Integration.Tests;
 [Collection(KilnCollection.Name)]
 public sealed class DiffTests(KilnPackage package)
 {
+    /// <summary>Fixtures build Debug; versions are locked for Release by default, so lock Debug here.</summary>
+    private const string LockedDebug = "-p:KilnLockConfiguration=Debug";
+
     internal static string Spec(string version, int openFiles) => $$"""
         public sealed class Api : ServerSpec
         {
@@ -35,7 +38,7 @@ public sealed class DiffTests(KilnPackage package)
     private (FixtureProject Fixture, string Archived) TwoVersions()
     {
         var fixture = new FixtureProject(package).Specs(Spec("1.0.0", 1024)).Write("app.conf", "mode=a\n").Write("static.txt", "same\n");
-        fixture.BuildOk();
+        fixture.BuildOk(LockedDebug);
         var archived = Path.Combine(fixture.Directory, "releases", "1.0.0");
         foreach (var file in Directory.EnumerateFiles(fixture.OutputDirectory, "*", SearchOption.AllDirectories).Where(f => !f.Contains("/oci/", StringComparison.Ordinal)))
         {
@@ -45,7 +48,7 @@ public sealed class DiffTests(KilnPackage package)
         }
 
         fixture.Specs(Spec("1.1.0", 65536)).Write("app.conf", "mode=b\n");
-        fixture.BuildOk("-p:KilnLockMode=Enforce");
+        fixture.BuildOk(LockedDebug, "-p:KilnLockMode=Enforce");
         return (fixture, archived);
     }
 
@@ -97,7 +100,7 @@ public sealed class DiffTests(KilnPackage package)
     public void DiffAndQuery_BadInputs_ClearErrors()
     {
         var fixture = new FixtureProject(package).Specs(Spec("1.0.0", 1024)).Write("app.conf", "mode=a\n").Write("static.txt", "same\n");
-        fixture.BuildOk();
+        fixture.BuildOk(LockedDebug);
         var manifest = Path.Combine(fixture.OutputDirectory, "manifests", "diff-api-1.0.0.json");
 
         var notKiln = KilnCli.Run(package, fixture.Directory, "diff", Path.Combine(fixture.LayoutDirectory, "index.json"), manifest);

@@ -11,6 +11,9 @@ public enum LockMode
 
     /// <summary>A locked version whose digest changed is an error (CI): a released version never means two things.</summary>
     Enforce,
+
+    /// <summary>Versions are neither checked nor recorded: builds of a configuration that is not released (Debug).</summary>
+    Off,
 }
 
 /// <summary>One image as the lock sees it.</summary>
@@ -46,7 +49,12 @@ internal static class VersionLock
             return LockMode.Enforce;
         }
 
-        throw new KilnException(DiagnosticCodes.InvalidLockMode, $"KilnLockMode is '{text}', which is neither 'Update' nor 'Enforce'. Use Update for local builds (the default) or Enforce for CI (the default when ContinuousIntegrationBuild is true).");
+        if (text.Equals("Off", StringComparison.OrdinalIgnoreCase))
+        {
+            return LockMode.Off;
+        }
+
+        throw new KilnException(DiagnosticCodes.InvalidLockMode, $"KilnLockMode is '{text}', which is not 'Update', 'Enforce' or 'Off'. Use Update for local Release builds (the default), Enforce for CI (the default when ContinuousIntegrationBuild is true), or Off (the default for configurations other than KilnLockConfiguration, Release).");
     }
 
     /// <summary>
@@ -56,6 +64,11 @@ internal static class VersionLock
     /// </summary>
     public static VersionLockResult Apply(KilnLock current, IEnumerable<LockCandidate> images, LockMode mode, bool explicitUpdate, string lockPath)
     {
+        if (mode == LockMode.Off && !explicitUpdate)
+        {
+            return new VersionLockResult(current, ImmutableDictionary<(string Name, string Version), Lineage>.Empty, []);
+        }
+
         var servers = current.Servers.ToBuilder();
         var lineage = ImmutableDictionary.CreateBuilder<(string, string), Lineage>();
         var diagnostics = new DiagnosticBag();
