@@ -1,14 +1,10 @@
-using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
-using System.Threading.Tasks;
 using Kiln.Analyzers.Infrastructure;
 using Kiln.Analyzers.Rules;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.Editing;
-using Microsoft.CodeAnalysis.Simplification;
 
 namespace Kiln.Analyzers.CodeFixes;
 
@@ -18,48 +14,19 @@ namespace Kiln.Analyzers.CodeFixes;
 /// form runs the same program with the same arguments.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(ShellFormEntrypointCodeFix)), Shared]
-public sealed class ShellFormEntrypointCodeFix : CodeFixProvider
+public sealed class ShellFormEntrypointCodeFix() : ReplaceNodeCodeFix(DiagnosticIds.ShellFormEntrypoint, "Use exec form", "Kiln.Spec.Entrypoint")
 {
-    public override ImmutableArray<string> FixableDiagnosticIds => [DiagnosticIds.ShellFormEntrypoint];
-
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
-
-    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    private protected override bool TryGetReplacement(Diagnostic diagnostic, out System.Func<SyntaxGenerator, SyntaxNode, SyntaxNode> replace)
     {
-        var diagnostic = context.Diagnostics[0];
         if (!diagnostic.Properties.TryGetValue(ShellFormEntrypointAnalyzer.CommandProperty, out var command)
             || command is null
             || !ShellForm.TrySplitPlainCommand(command, out var argv))
         {
-            return;
+            replace = null!;
+            return false;
         }
 
-        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        if (root?.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not { } node)
-        {
-            return;
-        }
-
-        context.RegisterCodeFix(
-            CodeAction.Create(
-                "Use exec form",
-                async cancellationToken =>
-                {
-                    var editor = await DocumentEditor.CreateAsync(context.Document, cancellationToken).ConfigureAwait(false);
-                    var entrypoint = editor.SemanticModel.Compilation.GetTypeByMetadataName("Kiln.Spec.Entrypoint");
-                    if (entrypoint is null)
-                    {
-                        return context.Document;
-                    }
-
-                    var generator = editor.Generator;
-                    var replacement = generator.ObjectCreationExpression(generator.TypeExpression(entrypoint), argv.Select(a => generator.LiteralExpression(a)))
-                        .WithTriviaFrom(node)
-                        .WithAdditionalAnnotations(Simplifier.Annotation);
-                    editor.ReplaceNode(node, replacement);
-                    return editor.GetChangedDocument();
-                },
-                equivalenceKey: DiagnosticIds.ShellFormEntrypoint),
-            diagnostic);
+        replace = (generator, entrypoint) => generator.ObjectCreationExpression(entrypoint, argv.Select(a => generator.LiteralExpression(a)));
+        return true;
     }
 }

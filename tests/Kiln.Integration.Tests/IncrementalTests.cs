@@ -27,6 +27,19 @@ public sealed class IncrementalTests(KilnPackage package)
     }
 
     [Fact]
+    public void Build_ArtifactsDeletedByHand_AreBuiltAgain()
+    {
+        var fixture = BuildTests.TwoServerFixture(package);
+        fixture.BuildOk();
+        var digests = fixture.ReadRelease().Digests;
+
+        Directory.Delete(fixture.OutputDirectory, recursive: true);
+        fixture.BuildOk();
+
+        Assert.Equal(digests, fixture.ReadRelease().Digests);
+    }
+
+    [Fact]
     public void Build_OneInputFileEdited_RebuildsOnlyThatLayer()
     {
         var fixture = BuildTests.TwoServerFixture(package);

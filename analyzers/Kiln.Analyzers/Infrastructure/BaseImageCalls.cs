@@ -1,4 +1,6 @@
+using System;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace Kiln.Analyzers.Infrastructure;
@@ -6,6 +8,42 @@ namespace Kiln.Analyzers.Infrastructure;
 /// <summary>Recognises the BaseImage factory calls whose arguments the pinning rules read.</summary>
 internal static class BaseImageCalls
 {
+    /// <summary>Runs <paramref name="action"/> on each <c>BaseImage.Registry("…")</c> call in a spec, with the reference and the argument's location.</summary>
+    public static void RegisterRegistryReferenceAction(
+        CompilationStartAnalysisContext context,
+        SpecTypes types,
+        Action<SpecOperationContext, string, Location> action) =>
+        SpecActions.RegisterOperationAction(
+            context,
+            types,
+            new SyntaxFilter("Registry"),
+            operationContext =>
+            {
+                if (TryGetRegistryReference(operationContext.Operation, types, out var reference, out var location))
+                {
+                    action(operationContext, reference, location);
+                }
+            },
+            OperationKind.Invocation);
+
+    /// <summary>Runs <paramref name="action"/> on each <c>BaseImage.Debian(suite, packages)</c> call in a spec.</summary>
+    public static void RegisterDebianAction(
+        CompilationStartAnalysisContext context,
+        SpecTypes types,
+        Action<SpecOperationContext, IInvocationOperation> action) =>
+        SpecActions.RegisterOperationAction(
+            context,
+            types,
+            new SyntaxFilter("Debian"),
+            operationContext =>
+            {
+                if (IsDebian(operationContext.Operation, types, out var debian))
+                {
+                    action(operationContext, debian);
+                }
+            },
+            OperationKind.Invocation);
+
     /// <summary>A <c>BaseImage.Registry("…")</c> call whose reference is a compile-time constant.</summary>
     public static bool TryGetRegistryReference(IOperation operation, SpecTypes types, out string reference, out Location location)
     {

@@ -14,50 +14,43 @@ internal static class DeploymentComponents
     public static void Register(
         CompilationStartAnalysisContext context,
         SpecTypes types,
-        Action<OperationAnalysisContext, INamedTypeSymbol, SyntaxNode> onComponent) =>
-        context.RegisterSymbolStartAction(
-            symbolStart =>
+        Action<SpecOperationContext, INamedTypeSymbol, SyntaxNode> onComponent) =>
+        SpecActions.RegisterOperationAction(
+            context,
+            types.IsDeploymentSpec,
+            SyntaxFilter.Everything,
+            operationContext =>
             {
-                if (!types.IsDeploymentSpec((INamedTypeSymbol)symbolStart.Symbol))
+                switch (operationContext.Operation)
                 {
-                    return;
-                }
-
-                symbolStart.RegisterOperationAction(
-                    operationContext =>
-                    {
-                        switch (operationContext.Operation)
+                    case ITypeOfOperation { TypeOperand: INamedTypeSymbol server } typeOf when IsServer(server, types):
+                        onComponent(operationContext, server, typeOf.Syntax);
+                        break;
+                    case IInvocationOperation invocation:
+                        foreach (var argument in invocation.TargetMethod.TypeArguments)
                         {
-                            case ITypeOfOperation { TypeOperand: INamedTypeSymbol server } typeOf when IsServer(server, types):
-                                onComponent(operationContext, server, typeOf.Syntax);
-                                break;
-                            case IInvocationOperation invocation:
-                                foreach (var argument in invocation.TargetMethod.TypeArguments)
-                                {
-                                    if (argument is INamedTypeSymbol server && IsServer(server, types))
-                                    {
-                                        onComponent(operationContext, server, invocation.Syntax);
-                                    }
-                                }
-
-                                break;
-                            case IObjectCreationOperation { Type: INamedTypeSymbol created } creation:
-                                foreach (var argument in created.TypeArguments)
-                                {
-                                    if (argument is INamedTypeSymbol server && IsServer(server, types))
-                                    {
-                                        onComponent(operationContext, server, creation.Syntax);
-                                    }
-                                }
-
-                                break;
+                            if (argument is INamedTypeSymbol server && IsServer(server, types))
+                            {
+                                onComponent(operationContext, server, invocation.Syntax);
+                            }
                         }
-                    },
-                    OperationKind.TypeOf,
-                    OperationKind.Invocation,
-                    OperationKind.ObjectCreation);
+
+                        break;
+                    case IObjectCreationOperation { Type: INamedTypeSymbol created } creation:
+                        foreach (var argument in created.TypeArguments)
+                        {
+                            if (argument is INamedTypeSymbol server && IsServer(server, types))
+                            {
+                                onComponent(operationContext, server, creation.Syntax);
+                            }
+                        }
+
+                        break;
+                }
             },
-            SymbolKind.NamedType);
+            OperationKind.TypeOf,
+            OperationKind.Invocation,
+            OperationKind.ObjectCreation);
 
     private static bool IsServer(INamedTypeSymbol type, SpecTypes types) => !type.IsAbstract && types.IsServerSpec(type);
 }

@@ -14,6 +14,10 @@ internal sealed class ForbiddenApis
     private readonly HashSet<INamedTypeSymbol> _types = new(SymbolEqualityComparer.Default);
     private readonly Dictionary<INamedTypeSymbol, HashSet<string>> _members = new(SymbolEqualityComparer.Default);
 
+    // A use names a forbidden type's member, or creates an object (of a forbidden type, or of a type derived from one).
+    // Not seen: a member that a type derived from a forbidden type declares itself, called on an instance obtained otherwise.
+    private readonly SyntaxFilter _filter = new() { ObjectCreations = true };
+
     public ForbiddenApis(Compilation compilation, IEnumerable<string> wholeTypes, IEnumerable<(string Type, string Member)> members)
     {
         foreach (var name in wholeTypes)
@@ -21,6 +25,7 @@ internal sealed class ForbiddenApis
             if (compilation.GetTypeByMetadataName(name) is { } type)
             {
                 _types.Add(type);
+                _filter.WithType(type);
             }
         }
 
@@ -34,6 +39,7 @@ internal sealed class ForbiddenApis
                 }
 
                 names.Add(member);
+                _filter.WithNames([member]);
             }
         }
     }
@@ -79,7 +85,22 @@ internal sealed class ForbiddenApis
         _ => null,
     };
 
-    public void Register(CompilationStartAnalysisContext context, SpecTypes types, DiagnosticDescriptor rule, System.Func<ISymbol, string> describe)
+    /// <summary>
+    /// Reports <paramref name="rule"/> on each use of a forbidden API in spec code, naming it as <c>Type.Member</c>
+    /// (<c>Type.new</c> for a constructor).
+    /// </summary>
+    public static void Register(
+        CompilationStartAnalysisContext context,
+        SpecTypes types,
+        DiagnosticDescriptor rule,
+        IEnumerable<string> wholeTypes,
+        IEnumerable<(string Type, string Member)> members) =>
+        new ForbiddenApis(context.Compilation, wholeTypes, members).Register(context, types, rule);
+
+    private static string Describe(ISymbol member) =>
+        member.ContainingType.Name + "." + (member is IMethodSymbol { MethodKind: MethodKind.Constructor } ? "new" : member.Name);
+
+    private void Register(CompilationStartAnalysisContext context, SpecTypes types, DiagnosticDescriptor rule)
     {
         if (IsEmpty)
         {
@@ -89,12 +110,13 @@ internal sealed class ForbiddenApis
         SpecActions.RegisterOperationAction(
             context,
             types,
+            _filter,
             operationContext =>
             {
                 // `Process.GetCurrentProcess().Id` is one use, reported on the call that produced the instance.
                 if (Match(operationContext.Operation) is { } member && (Instance(operationContext.Operation) is not { } receiver || Match(receiver) is null))
                 {
-                    operationContext.ReportDiagnostic(Diagnostic.Create(rule, operationContext.Operation.Syntax.GetLocation(), describe(member)));
+                    operationContext.ReportDiagnostic(Diagnostic.Create(rule, operationContext.Operation.Syntax.GetLocation(), Describe(member)));
                 }
             },
             OperationKind.Invocation,

@@ -1,4 +1,6 @@
+using System;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace Kiln.Analyzers.Infrastructure;
@@ -6,6 +8,28 @@ namespace Kiln.Analyzers.Infrastructure;
 /// <summary>Reads the port number (and protocol) out of <c>Port.Tcp(n)</c>, <c>Port.Udp(n)</c>, <c>new Port(n, …)</c> and <c>HealthCheck.Http(n)</c>.</summary>
 internal static class PortCalls
 {
+    /// <summary>The members where a port can be declared: a factory by name, or a creation (<c>new(80)</c> need not name Port).</summary>
+    public static SyntaxFilter Filter => new("Tcp", "Udp", "Http") { ObjectCreations = true };
+
+    /// <summary>Runs <paramref name="action"/> on each port declaration with a constant number in a spec, with the number and its operation.</summary>
+    public static void RegisterPortAction(
+        CompilationStartAnalysisContext context,
+        SpecTypes types,
+        Action<SpecOperationContext, int, IOperation> action) =>
+        SpecActions.RegisterOperationAction(
+            context,
+            types,
+            Filter,
+            operationContext =>
+            {
+                if (TryGetPort(operationContext.Operation, types, out var number, out _, out var numberOperation))
+                {
+                    action(operationContext, number, numberOperation);
+                }
+            },
+            OperationKind.Invocation,
+            OperationKind.ObjectCreation);
+
     /// <summary>The constant number of a port declaration, and its protocol (<c>tcp</c>/<c>udp</c>, null for a health check).</summary>
     public static bool TryGetPort(IOperation operation, SpecTypes types, out int number, out string? protocol, out IOperation numberOperation)
     {

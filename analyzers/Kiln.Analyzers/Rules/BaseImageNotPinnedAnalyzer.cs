@@ -23,32 +23,22 @@ public sealed class BaseImageNotPinnedAnalyzer : SpecAnalyzer
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rule];
 
     private protected override void Register(CompilationStartAnalysisContext context, SpecTypes types) =>
-        SpecActions.RegisterOperationAction(
-            context,
-            types,
-            operationContext =>
+        BaseImageCalls.RegisterRegistryReferenceAction(context, types, (operationContext, text, location) =>
+        {
+            var reference = ImageReference.Parse(text);
+            if (reference.IsPinned)
             {
-                var operation = operationContext.Operation;
-                if (!BaseImageCalls.TryGetRegistryReference(operation, types, out var text, out var location))
-                {
-                    return;
-                }
+                return;
+            }
 
-                var reference = ImageReference.Parse(text);
-                if (reference.IsPinned)
-                {
-                    return;
-                }
-
-                if (reference.Digest is not null)
-                {
-                    operationContext.ReportDiagnostic(Diagnostic.Create(Rule, location, text, $"has a malformed digest '{reference.Digest}' (expected sha256: and 64 lower-case hex digits)"));
-                }
-                else if (reference.Tag is { } tag
-                    && !System.Linq.Enumerable.Contains(KilnOptions.MutableTags(operationContext.Options, operation.Syntax.SyntaxTree), tag, System.StringComparer.OrdinalIgnoreCase))
-                {
-                    operationContext.ReportDiagnostic(Diagnostic.Create(Rule, location, text, "is pinned by tag only"));
-                }
-            },
-            OperationKind.Invocation);
+            if (reference.Digest is not null)
+            {
+                operationContext.ReportDiagnostic(Diagnostic.Create(Rule, location, text, $"has a malformed digest '{reference.Digest}' (expected sha256: and 64 lower-case hex digits)"));
+            }
+            else if (reference.Tag is { } tag
+                && !System.Linq.Enumerable.Contains(KilnOptions.MutableTags(operationContext.Options, location.SourceTree!), tag, System.StringComparer.OrdinalIgnoreCase))
+            {
+                operationContext.ReportDiagnostic(Diagnostic.Create(Rule, location, text, "is pinned by tag only"));
+            }
+        });
 }

@@ -28,23 +28,5 @@ public sealed class InvalidImageNameAnalyzer : SpecAnalyzer
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rule];
 
     private protected override void Register(CompilationStartAnalysisContext context, SpecTypes types) =>
-        SpecActions.RegisterPropertyValueAction(context, types, "Name", (blockContext, property, value) =>
-        {
-            if (value.TryGetString(out var name) && !IsValid(name))
-            {
-                blockContext.ReportDiagnostic(Diagnostic.Create(Rule, value.Syntax.GetLocation(), name));
-            }
-        });
-
-    private static bool IsValid(string name)
-    {
-        try
-        {
-            return name.Length <= 255 && Name.IsMatch(name);
-        }
-        catch (RegexMatchTimeoutException)
-        {
-            return false;
-        }
-    }
+        SpecActions.RegisterStringPropertyCheck(context, types, "Name", Rule, name => Name.IsMatchWithin(name, maxLength: 255));
 }

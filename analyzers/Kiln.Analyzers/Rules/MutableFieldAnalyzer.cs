@@ -1,6 +1,10 @@
+using System;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using Kiln.Analyzers.Infrastructure;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -40,6 +44,7 @@ public sealed class MutableFieldAnalyzer : SpecAnalyzer
         SpecActions.RegisterOperationAction(
             context,
             types,
+            new SyntaxFilter().WithNames(StaticFieldNames(context.Compilation)),
             operationContext =>
             {
                 var reference = (IFieldReferenceOperation)operationContext.Operation;
@@ -52,6 +57,33 @@ public sealed class MutableFieldAnalyzer : SpecAnalyzer
                 }
             },
             OperationKind.FieldReference);
+    }
+
+    /// <summary>
+    /// The names of the static fields declared in source that are neither const nor readonly: the only fields whose
+    /// reads the rule reports, so the only names a member must spell to be worth binding.
+    /// </summary>
+    private static IEnumerable<string> StaticFieldNames(Compilation compilation)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var tree in compilation.SyntaxTrees)
+        {
+            foreach (var node in tree.GetRoot().DescendantNodes(n => n is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax))
+            {
+                if (node is FieldDeclarationSyntax field
+                    && field.Modifiers.Any(SyntaxKind.StaticKeyword)
+                    && !field.Modifiers.Any(SyntaxKind.ConstKeyword)
+                    && !field.Modifiers.Any(SyntaxKind.ReadOnlyKeyword))
+                {
+                    foreach (var variable in field.Declaration.Variables)
+                    {
+                        names.Add(variable.Identifier.ValueText);
+                    }
+                }
+            }
+        }
+
+        return names;
     }
 
     private static bool IsMutable(IFieldSymbol field) =>

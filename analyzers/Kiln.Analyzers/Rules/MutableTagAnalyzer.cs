@@ -26,30 +26,27 @@ public sealed class MutableTagAnalyzer : SpecAnalyzer
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rule];
 
-    private protected override void Register(CompilationStartAnalysisContext context, SpecTypes types) =>
-        SpecActions.RegisterOperationAction(
-            context,
-            types,
-            operationContext =>
+    private protected override void Register(CompilationStartAnalysisContext context, SpecTypes types)
+    {
+        BaseImageCalls.RegisterRegistryReferenceAction(context, types, (operationContext, text, location) =>
+        {
+            var reference = ImageReference.Parse(text);
+            if (reference.Tag is { } tag && reference.Digest is null
+                && KilnOptions.MutableTags(operationContext.Options, location.SourceTree!).Contains(tag, StringComparer.OrdinalIgnoreCase))
             {
-                var operation = operationContext.Operation;
-                if (BaseImageCalls.TryGetRegistryReference(operation, types, out var text, out var location))
-                {
-                    var reference = ImageReference.Parse(text);
-                    if (reference.Tag is { } tag && reference.Digest is null
-                        && KilnOptions.MutableTags(operationContext.Options, operation.Syntax.SyntaxTree).Contains(tag, StringComparer.OrdinalIgnoreCase))
-                    {
-                        operationContext.ReportDiagnostic(Diagnostic.Create(Rule, location, "Tag", tag, $"pin '{text}' by digest ('@sha256:…')"));
-                    }
-                }
-                else if (BaseImageCalls.IsDebian(operation, types, out var debian)
-                    && debian.Arguments.Argument("suite") is { } suiteArgument
-                    && suiteArgument.TryGetString(out var suite)
-                    && MovingSuites.Contains(suite, StringComparer.OrdinalIgnoreCase))
-                {
-                    operationContext.ReportDiagnostic(Diagnostic.Create(
-                        Rule, suiteArgument.Syntax.GetLocation(), "Debian suite", suite, "name the release by its codename (for example 'bookworm')"));
-                }
-            },
-            OperationKind.Invocation);
+                operationContext.ReportDiagnostic(Diagnostic.Create(Rule, location, "Tag", tag, $"pin '{text}' by digest ('@sha256:…')"));
+            }
+        });
+
+        BaseImageCalls.RegisterDebianAction(context, types, (operationContext, debian) =>
+        {
+            if (debian.Arguments.Argument("suite") is { } suiteArgument
+                && suiteArgument.TryGetString(out var suite)
+                && MovingSuites.Contains(suite, StringComparer.OrdinalIgnoreCase))
+            {
+                operationContext.ReportDiagnostic(Diagnostic.Create(
+                    Rule, suiteArgument.Syntax.GetLocation(), "Debian suite", suite, "name the release by its codename (for example 'bookworm')"));
+            }
+        });
+    }
 }

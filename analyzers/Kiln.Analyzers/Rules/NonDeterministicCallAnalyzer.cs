@@ -41,6 +41,5 @@ public sealed class NonDeterministicCallAnalyzer : SpecAnalyzer
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rule];
 
     private protected override void Register(CompilationStartAnalysisContext context, SpecTypes types) =>
-        new ForbiddenApis(context.Compilation, WholeTypes, Members)
-            .Register(context, types, Rule, member => member.ContainingType.Name + "." + (member is IMethodSymbol { MethodKind: MethodKind.Constructor } ? "new" : member.Name));
+        ForbiddenApis.Register(context, types, Rule, WholeTypes, Members);
 }

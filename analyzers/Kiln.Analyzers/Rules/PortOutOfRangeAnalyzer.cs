@@ -20,16 +20,11 @@ public sealed class PortOutOfRangeAnalyzer : SpecAnalyzer
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rule];
 
     private protected override void Register(CompilationStartAnalysisContext context, SpecTypes types) =>
-        SpecActions.RegisterOperationAction(
-            context,
-            types,
-            operationContext =>
+        PortCalls.RegisterPortAction(context, types, (operationContext, number, numberOperation) =>
+        {
+            if (number < 1 || number > 65535)
             {
-                if (PortCalls.TryGetPort(operationContext.Operation, types, out var number, out _, out var numberOperation) && (number < 1 || number > 65535))
-                {
-                    operationContext.ReportDiagnostic(Diagnostic.Create(Rule, numberOperation.Syntax.GetLocation(), number));
-                }
-            },
-            OperationKind.Invocation,
-            OperationKind.ObjectCreation);
+                operationContext.ReportDiagnostic(Diagnostic.Create(Rule, numberOperation.Syntax.GetLocation(), number));
+            }
+        });
 }

@@ -37,6 +37,7 @@ public sealed class PrivilegeEscalationAnalyzer : SpecAnalyzer
         SpecActions.RegisterOperationAction(
             context,
             types,
+            new SyntaxFilter("Octal", "Shell", "Command") { ObjectCreations = true }.WithNames(PrivilegeSettings),
             operationContext =>
             {
                 var reason = Reason(operationContext.Operation, operationContext.ContainingSymbol, types);

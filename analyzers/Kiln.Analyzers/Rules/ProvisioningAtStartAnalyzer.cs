@@ -60,6 +60,7 @@ public sealed class ProvisioningAtStartAnalyzer : SpecAnalyzer
         SpecActions.RegisterOperationAction(
             context,
             types,
+            new SyntaxFilter("Shell", "Command") { ObjectCreations = true },
             operationContext =>
             {
                 var operation = operationContext.Operation;

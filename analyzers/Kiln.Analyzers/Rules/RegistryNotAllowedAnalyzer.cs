@@ -25,36 +25,26 @@ public sealed class RegistryNotAllowedAnalyzer : SpecAnalyzer
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rule];
 
     private protected override void Register(CompilationStartAnalysisContext context, SpecTypes types) =>
-        SpecActions.RegisterOperationAction(
-            context,
-            types,
-            operationContext =>
+        BaseImageCalls.RegisterRegistryReferenceAction(context, types, (operationContext, text, location) =>
+        {
+            var allowed = KilnOptions.AllowedRegistries(operationContext.Options, location.SourceTree!);
+            if (allowed.IsEmpty)
             {
-                var operation = operationContext.Operation;
-                if (!BaseImageCalls.TryGetRegistryReference(operation, types, out var text, out var location))
+                return;
+            }
+
+            var reference = ImageReference.Parse(text);
+            var fullName = reference.Registry + "/" + reference.Repository;
+            foreach (var entry in allowed)
+            {
+                var prefix = entry.TrimEnd('/');
+                if (string.Equals(prefix, reference.Registry, StringComparison.OrdinalIgnoreCase)
+                    || fullName.StartsWith(prefix + "/", StringComparison.OrdinalIgnoreCase))
                 {
                     return;
                 }
+            }
 
-                var allowed = KilnOptions.AllowedRegistries(operationContext.Options, operation.Syntax.SyntaxTree);
-                if (allowed.IsEmpty)
-                {
-                    return;
-                }
-
-                var reference = ImageReference.Parse(text);
-                var fullName = reference.Registry + "/" + reference.Repository;
-                foreach (var entry in allowed)
-                {
-                    var prefix = entry.TrimEnd('/');
-                    if (string.Equals(prefix, reference.Registry, StringComparison.OrdinalIgnoreCase)
-                        || fullName.StartsWith(prefix + "/", StringComparison.OrdinalIgnoreCase))
-                    {
-                        return;
-                    }
-                }
-
-                operationContext.ReportDiagnostic(Diagnostic.Create(Rule, location, text, reference.Registry, string.Join(", ", allowed)));
-            },
-            OperationKind.Invocation);
+            operationContext.ReportDiagnostic(Diagnostic.Create(Rule, location, text, reference.Registry, string.Join(", ", allowed)));
+        });
 }

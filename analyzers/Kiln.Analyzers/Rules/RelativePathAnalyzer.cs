@@ -48,6 +48,7 @@ public sealed class RelativePathAnalyzer : SpecAnalyzer
         SpecActions.RegisterOperationAction(
             context,
             types,
+            new SyntaxFilter { ObjectCreations = true }.WithType(types.Layer),
             operationContext =>
             {
                 var (what, argument) = operationContext.Operation switch

@@ -29,6 +29,7 @@ public sealed class RemoteShellAccessAnalyzer : SpecAnalyzer
         SpecActions.RegisterOperationAction(
             context,
             types,
+            PortCalls.Filter.WithNames(["Debian"]),
             operationContext =>
             {
                 var operation = operationContext.Operation;

@@ -32,6 +32,7 @@ public sealed class RootAccountAnalyzer : SpecAnalyzer
         SpecActions.RegisterOperationAction(
             context,
             types,
+            new SyntaxFilter("Root", "NonRoot") { ObjectCreations = true },
             operationContext =>
             {
                 var operation = operationContext.Operation;

@@ -51,6 +51,7 @@ public sealed class SecretLiteralAnalyzer : SpecAnalyzer
         SpecActions.RegisterOperationAction(
             context,
             types,
+            new SyntaxFilter { ObjectCreations = true, Strings = text => Looks(text) is not null },
             operationContext =>
             {
                 switch (operationContext.Operation)

@@ -36,6 +36,7 @@ public sealed class ShellFormEntrypointAnalyzer : SpecAnalyzer
         SpecActions.RegisterOperationAction(
             context,
             types,
+            new SyntaxFilter("Shell") { ObjectCreations = true },
             operationContext =>
             {
                 IOperation? command = null;

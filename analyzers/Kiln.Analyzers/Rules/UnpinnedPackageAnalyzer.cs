@@ -23,25 +23,19 @@ public sealed class UnpinnedPackageAnalyzer : SpecAnalyzer
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rule];
 
     private protected override void Register(CompilationStartAnalysisContext context, SpecTypes types) =>
-        SpecActions.RegisterOperationAction(
-            context,
-            types,
-            operationContext =>
+        BaseImageCalls.RegisterDebianAction(context, types, (operationContext, debian) =>
+        {
+            if (!KilnOptions.RequirePackagePins(operationContext.Options, debian.Syntax.SyntaxTree))
             {
-                var operation = operationContext.Operation;
-                if (!BaseImageCalls.IsDebian(operation, types, out var debian)
-                    || !KilnOptions.RequirePackagePins(operationContext.Options, operation.Syntax.SyntaxTree))
-                {
-                    return;
-                }
+                return;
+            }
 
-                foreach (var element in debian.Arguments.Argument("packages").CollectionElements())
+            foreach (var element in debian.Arguments.Argument("packages").CollectionElements())
+            {
+                if (element.TryGetString(out var package) && package.IndexOf('=') < 0)
                 {
-                    if (element.TryGetString(out var package) && package.IndexOf('=') < 0)
-                    {
-                        operationContext.ReportDiagnostic(Diagnostic.Create(Rule, element.Syntax.GetLocation(), package));
-                    }
+                    operationContext.ReportDiagnostic(Diagnostic.Create(Rule, element.Syntax.GetLocation(), package));
                 }
-            },
-            OperationKind.Invocation);
+            }
+        });
 }

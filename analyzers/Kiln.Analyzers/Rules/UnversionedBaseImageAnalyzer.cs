@@ -20,19 +20,12 @@ public sealed class UnversionedBaseImageAnalyzer : SpecAnalyzer
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rule];
 
     private protected override void Register(CompilationStartAnalysisContext context, SpecTypes types) =>
-        SpecActions.RegisterOperationAction(
-            context,
-            types,
-            operationContext =>
+        BaseImageCalls.RegisterRegistryReferenceAction(context, types, (operationContext, text, location) =>
+        {
+            var reference = ImageReference.Parse(text);
+            if (reference.Tag is null && reference.Digest is null)
             {
-                if (BaseImageCalls.TryGetRegistryReference(operationContext.Operation, types, out var text, out var location))
-                {
-                    var reference = ImageReference.Parse(text);
-                    if (reference.Tag is null && reference.Digest is null)
-                    {
-                        operationContext.ReportDiagnostic(Diagnostic.Create(Rule, location, text));
-                    }
-                }
-            },
-            OperationKind.Invocation);
+                operationContext.ReportDiagnostic(Diagnostic.Create(Rule, location, text));
+            }
+        });
 }

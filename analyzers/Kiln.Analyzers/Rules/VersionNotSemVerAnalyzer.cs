@@ -28,23 +28,7 @@ public sealed class VersionNotSemVerAnalyzer : SpecAnalyzer
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rule];
 
     private protected override void Register(CompilationStartAnalysisContext context, SpecTypes types) =>
-        SpecActions.RegisterPropertyValueAction(context, types, "Version", (blockContext, property, value) =>
-        {
-            if (value.TryGetString(out var version) && !IsSemVer(version))
-            {
-                blockContext.ReportDiagnostic(Diagnostic.Create(Rule, value.Syntax.GetLocation(), version));
-            }
-        });
+        SpecActions.RegisterStringPropertyCheck(context, types, "Version", Rule, IsSemVer);
 
-    internal static bool IsSemVer(string version)
-    {
-        try
-        {
-            return version.Length <= 128 && SemVer.IsMatch(version);
-        }
-        catch (RegexMatchTimeoutException)
-        {
-            return false;
-        }
-    }
+    internal static bool IsSemVer(string version) => SemVer.IsMatchWithin(version, maxLength: 128);
 }
