@@ -19,13 +19,88 @@ public sealed class SampleBootTests(KilnPackage package)
         var umoci = Tools.Require("umoci", "umoci");
         var runc = Tools.Require("runc", "runc");
         var shop = ShopSample.Build(package);
-
         var bundle = ShopSample.Unpack(shop, umoci, "boot");
-        var port = FreePort();
+
+        using var instance = ApiInstance.Start(runc, bundle, readOnlyRoot: true);
+
+        Assert.True(instance.Healthz() == "ok", $"no answer from /healthz; runc output:\n{instance.Output}");
+    }
+
+    /// <summary>
+    /// Drift on a running instance of the sample's API: an operator's ad hoc change through the host's view of the
+    /// instance's root (/proc/PID/root — the image has no shell to change it from inside) is exactly what
+    /// `kiln verify` reports, with AIDE's exit code 7 (1 added + 2 removed + 4 changed).
+    /// </summary>
+    [SkippableFact]
+    public void Verify_RunningShopApiChangedByHand_ReportsExactlyThoseThreeChanges()
+    {
+        var umoci = Tools.Require("umoci", "umoci");
+        var runc = Tools.Require("runc", "runc");
+        var shop = ShopSample.Build(package);
+        var bundle = ShopSample.Unpack(shop, umoci, "drift");
+        var manifest = Path.Combine(shop.OutputDirectory, "manifests", "shop-api-1.0.0.json");
+
+        using var instance = ApiInstance.Start(runc, bundle, readOnlyRoot: false);
+        Assert.True(instance.Healthz() == "ok", $"no answer from /healthz; runc output:\n{instance.Output}");
+        var root = $"/proc/{instance.Pid}/root";
+
+        var clean = KilnCli.Run(package, shop.Directory, "verify", "--manifest", manifest, "--root", root, "--json");
+        Assert.True(clean.ExitCode == 0, clean.Output);
+
+        File.WriteAllText(Path.Combine(root, "app", "appsettings.Production.json"), "{ \"Shop\": { \"Currency\": \"USD\" } }\n");
+        File.WriteAllText(Path.Combine(root, "app", "hotfix.txt"), "applied by hand\n");
+        File.Delete(Path.Combine(root, "app", "Shop.Api.deps.json"));
+        File.WriteAllText(Path.Combine(root, "tmp", "scratch"), "the instance's own volume: not drift\n");
+
+        var drifted = KilnCli.Run(package, shop.Directory, "verify", "--manifest", manifest, "--root", root, "--json");
+
+        Assert.True(drifted.ExitCode == 7, drifted.Output);
+        var drift = System.Text.Json.JsonDocument.Parse(drifted.Output).RootElement.GetProperty("drift").EnumerateArray()
+            .Select(d => $"{d.GetProperty("path").GetString()} {d.GetProperty("kind").GetString()}")
+            .ToList();
+        Assert.Equal(["/app/Shop.Api.deps.json removed", "/app/appsettings.Production.json changed", "/app/hotfix.txt added"], drift);
+    }
+
+}
+
+/// <summary>The sample's API running under runc with the host's network, on a free loopback port.</summary>
+internal sealed class ApiInstance : IDisposable
+{
+    private readonly string _runc;
+    private readonly string _id;
+    private readonly System.Diagnostics.Process _process;
+    private readonly System.Text.StringBuilder _output;
+    private readonly int _port;
+
+    private ApiInstance(string runc, string id, System.Diagnostics.Process process, System.Text.StringBuilder output, int port)
+    {
+        _runc = runc;
+        _id = id;
+        _process = process;
+        _output = output;
+        _port = port;
+    }
+
+    public string Output => _output.ToString();
+
+    /// <summary>The instance's init process as the host sees it.</summary>
+    public int Pid
+    {
+        get
+        {
+            var state = ProcessRunner.Run(_runc, ["state", _id]);
+            Assert.True(state.ExitCode == 0, state.Output);
+            return (int)JsonNode.Parse(state.Output)!["pid"]!;
+        }
+    }
+
+    public static ApiInstance Start(string runc, string bundle, bool readOnlyRoot)
+    {
+        var port = FreePortNumber();
         var configPath = Path.Combine(bundle, "config.json");
         var config = JsonNode.Parse(File.ReadAllText(configPath))!;
         config["process"]!["terminal"] = false;
-        config["root"]!["readonly"] = true;
+        config["root"]!["readonly"] = readOnlyRoot;
         Assert.Equal(10001, (int)config["process"]!["user"]!["uid"]!);
         // Share the host's network namespace so that the test reaches the server on 127.0.0.1.
         var namespaces = config["linux"]!["namespaces"]!.AsArray();
@@ -43,40 +118,40 @@ public sealed class SampleBootTests(KilnPackage package)
         File.WriteAllText(configPath, config.ToJsonString());
 
         var id = "kiln-shop-" + Guid.NewGuid().ToString("N")[..12];
-        using var process = ProcessRunner.Start(runc, ["run", "--bundle", bundle, id], bundle, null, out var output);
-        try
-        {
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-            string? body = null;
-            for (var attempt = 0; attempt < 60 && body is null && !process.HasExited; attempt++)
-            {
-                try
-                {
-                    using var response = http.GetAsync($"http://127.0.0.1:{port}/healthz").GetAwaiter().GetResult();
-                    Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
-                    body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
-                }
-                catch (HttpRequestException)
-                {
-                    Thread.Sleep(500);
-                }
-                catch (TaskCanceledException)
-                {
-                    Thread.Sleep(500);
-                }
-            }
-
-            Assert.True(body == "ok", $"no answer from /healthz; runc output:\n{output}");
-        }
-        finally
-        {
-            ProcessRunner.Run(runc, ["kill", id, "KILL"]);
-            process.WaitForExit(10_000);
-            ProcessRunner.Run(runc, ["delete", "--force", id]);
-        }
+        var process = ProcessRunner.Start(runc, ["run", "--bundle", bundle, id], bundle, null, out var output);
+        return new ApiInstance(runc, id, process, output, port);
     }
 
-    private static int FreePort()
+    /// <summary>The body of GET /healthz once the server answers, or null when it never does.</summary>
+    public string? Healthz()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        for (var attempt = 0; attempt < 60 && !_process.HasExited; attempt++)
+        {
+            try
+            {
+                using var response = http.GetAsync($"http://127.0.0.1:{_port}/healthz").GetAwaiter().GetResult();
+                Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+                return response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                Thread.Sleep(500);
+            }
+        }
+
+        return null;
+    }
+
+    public void Dispose()
+    {
+        ProcessRunner.Run(_runc, ["kill", _id, "KILL"]);
+        _process.WaitForExit(10_000);
+        ProcessRunner.Run(_runc, ["delete", "--force", _id]);
+        _process.Dispose();
+    }
+
+    private static int FreePortNumber()
     {
         using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();

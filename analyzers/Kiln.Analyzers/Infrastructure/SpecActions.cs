@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
@@ -18,18 +19,22 @@ namespace Kiln.Analyzers.Infrastructure;
 /// </summary>
 internal static class SpecActions
 {
-    private static readonly ImmutableArray<SyntaxKind> MemberKinds =
+    // The syntax of executable code: method-like bodies, property and accessor bodies, initializers. Actions on these
+    // run when the compiler has bound the member, with a semantic model that reuses its bound nodes.
+    private static readonly ImmutableArray<SyntaxKind> CodeBlockKinds =
     [
         SyntaxKind.MethodDeclaration,
         SyntaxKind.ConstructorDeclaration,
         SyntaxKind.DestructorDeclaration,
         SyntaxKind.OperatorDeclaration,
         SyntaxKind.ConversionOperatorDeclaration,
-        SyntaxKind.PropertyDeclaration,
-        SyntaxKind.IndexerDeclaration,
-        SyntaxKind.EventDeclaration,
-        SyntaxKind.FieldDeclaration,
-        SyntaxKind.EventFieldDeclaration,
+        SyntaxKind.GetAccessorDeclaration,
+        SyntaxKind.SetAccessorDeclaration,
+        SyntaxKind.InitAccessorDeclaration,
+        SyntaxKind.AddAccessorDeclaration,
+        SyntaxKind.RemoveAccessorDeclaration,
+        SyntaxKind.ArrowExpressionClause,
+        SyntaxKind.EqualsValueClause,
     ];
 
     /// <summary>
@@ -53,21 +58,18 @@ internal static class SpecActions
         params OperationKind[] kinds)
     {
         var wanted = ImmutableHashSet.Create(kinds);
-        RegisterMemberAction(context, isScope, (nodeContext, member) =>
+        RegisterCodeBlockAction(context, isScope, nodeContext =>
         {
-            if (!filter.Matches(member))
+            if (!filter.Matches(nodeContext.Node) || CodeBlock(nodeContext) is not var (root, containingSymbol))
             {
                 return;
             }
 
-            foreach (var (root, containingSymbol) in CodeBlocks(member, nodeContext.SemanticModel, nodeContext.CancellationToken))
+            foreach (var operation in root.DescendantsAndSelf())
             {
-                foreach (var operation in root.DescendantsAndSelf())
+                if (wanted.Contains(operation.Kind))
                 {
-                    if (wanted.Contains(operation.Kind))
-                    {
-                        action(new SpecOperationContext(operation, containingSymbol, nodeContext.Options, nodeContext.ReportDiagnostic, nodeContext.CancellationToken));
-                    }
+                    action(new SpecOperationContext(operation, containingSymbol, nodeContext.Options, nodeContext.ReportDiagnostic, nodeContext.CancellationToken));
                 }
             }
         });
@@ -82,26 +84,26 @@ internal static class SpecActions
         SpecTypes types,
         string propertyName,
         Action<SpecOperationContext, IPropertySymbol, IOperation> action) =>
-        RegisterMemberAction(context, types.IsServerSpec, (nodeContext, member) =>
+        RegisterCodeBlockAction(context, types.IsServerSpec, nodeContext =>
         {
-            if (member is not PropertyDeclarationSyntax declaration
+            var declaration = nodeContext.Node switch
+            {
+                ArrowExpressionClauseSyntax { Parent: PropertyDeclarationSyntax p } => p,
+                AccessorDeclarationSyntax { RawKind: (int)SyntaxKind.GetAccessorDeclaration, Parent.Parent: PropertyDeclarationSyntax p } => p,
+                _ => null,
+            };
+            if (declaration is null
                 || declaration.Identifier.ValueText != propertyName
                 || nodeContext.SemanticModel.GetDeclaredSymbol(declaration, nodeContext.CancellationToken) is not { } property
                 || !types.IsServerSpecProperty(property, propertyName)
-                || property.GetMethod is not { } getter)
+                || CodeBlock(nodeContext) is not var (root, getter))
             {
                 return;
             }
 
-            foreach (var (root, containingSymbol) in CodeBlocks(member, nodeContext.SemanticModel, nodeContext.CancellationToken))
+            foreach (var value in ReturnedValues(root))
             {
-                if (SymbolEqualityComparer.Default.Equals(containingSymbol, getter))
-                {
-                    foreach (var value in ReturnedValues(root))
-                    {
-                        action(new SpecOperationContext(value, getter, nodeContext.Options, nodeContext.ReportDiagnostic, nodeContext.CancellationToken), property, value);
-                    }
-                }
+                action(new SpecOperationContext(value, getter, nodeContext.Options, nodeContext.ReportDiagnostic, nodeContext.CancellationToken), property, value);
             }
         });
 
@@ -123,115 +125,60 @@ internal static class SpecActions
             }
         });
 
-    /// <summary>Runs <paramref name="action"/> on each member declaration of the types <paramref name="isScope"/> accepts (tested once a type).</summary>
-    private static void RegisterMemberAction(
+    /// <summary>Runs <paramref name="action"/> on each block of executable code in the types <paramref name="isScope"/> accepts.</summary>
+    private static void RegisterCodeBlockAction(
         CompilationStartAnalysisContext context,
         Func<INamedTypeSymbol, bool> isScope,
-        Action<SyntaxNodeAnalysisContext, MemberDeclarationSyntax> action) =>
-        context.RegisterSymbolStartAction(
-            symbolStart =>
-            {
-                var type = (INamedTypeSymbol)symbolStart.Symbol;
-                if (!isScope(type))
-                {
-                    return;
-                }
-
-                var declarations = type.DeclaringSyntaxReferences;
-                symbolStart.RegisterSyntaxNodeAction(
-                    nodeContext =>
-                    {
-                        var member = (MemberDeclarationSyntax)nodeContext.Node;
-                        // Members of a nested type belong to that type's own scope.
-                        if (member.Parent is { } parent && declarations.Any(d => d.SyntaxTree == parent.SyntaxTree && d.Span == parent.Span))
-                        {
-                            action(nodeContext, member);
-                        }
-                    },
-                    MemberKinds);
-            },
-            SymbolKind.NamedType);
-
-    /// <summary>The operation trees of a member's executable code, each with the symbol it belongs to (an accessor for accessor bodies).</summary>
-    private static IEnumerable<(IOperation Root, ISymbol ContainingSymbol)> CodeBlocks(MemberDeclarationSyntax member, SemanticModel model, System.Threading.CancellationToken cancellationToken)
+        Action<SyntaxNodeAnalysisContext> action)
     {
-        var blocks = new List<(SyntaxNode Node, SyntaxNode Declaration)>();
-        switch (member)
+        // The scope is decided once a type and remembered for the compilation.
+        var scopes = new ConcurrentDictionary<INamedTypeSymbol, bool>(SymbolEqualityComparer.Default);
+        context.RegisterSyntaxNodeAction(
+            nodeContext =>
+            {
+                if (IsCodeBlock(nodeContext.Node)
+                    && nodeContext.ContainingSymbol?.ContainingType is { } type
+                    && scopes.GetOrAdd(type, isScope))
+                {
+                    action(nodeContext);
+                }
+            },
+            CodeBlockKinds);
+    }
+
+    /// <summary>Whether a node of <see cref="CodeBlockKinds"/> is a member's own code, not a part of a larger block (a local's initializer, a local function's body).</summary>
+    private static bool IsCodeBlock(SyntaxNode node) => node switch
+    {
+        ArrowExpressionClauseSyntax arrow => arrow.Parent is PropertyDeclarationSyntax or IndexerDeclarationSyntax,
+        EqualsValueClauseSyntax equals => equals.Parent switch
         {
-            case BaseMethodDeclarationSyntax method:
-                blocks.Add((method, method));
-                foreach (var parameter in method.ParameterList.Parameters)
-                {
-                    if (parameter.Default is { } defaultValue)
-                    {
-                        blocks.Add((defaultValue, parameter));
-                    }
-                }
+            VariableDeclaratorSyntax { Parent.Parent: BaseFieldDeclarationSyntax } => true,
+            PropertyDeclarationSyntax => true,
+            ParameterSyntax { Parent.Parent: BaseMethodDeclarationSyntax or IndexerDeclarationSyntax } => true,
+            _ => false,
+        },
+        _ => true,
+    };
 
-                break;
-            case BasePropertyDeclarationSyntax property:
-                if (property is PropertyDeclarationSyntax { ExpressionBody: { } propertyBody })
-                {
-                    blocks.Add((propertyBody, property));
-                }
-                else if (property is IndexerDeclarationSyntax { ExpressionBody: { } indexerBody })
-                {
-                    blocks.Add((indexerBody, property));
-                }
-
-                if (property is PropertyDeclarationSyntax { Initializer: { } propertyInitializer })
-                {
-                    blocks.Add((propertyInitializer, property));
-                }
-
-                if (property.AccessorList is { } accessors)
-                {
-                    foreach (var accessor in accessors.Accessors)
-                    {
-                        blocks.Add((accessor, accessor));
-                    }
-                }
-
-                if (property is IndexerDeclarationSyntax indexer)
-                {
-                    foreach (var parameter in indexer.ParameterList.Parameters)
-                    {
-                        if (parameter.Default is { } defaultValue)
-                        {
-                            blocks.Add((defaultValue, parameter));
-                        }
-                    }
-                }
-
-                break;
-            case BaseFieldDeclarationSyntax field:
-                foreach (var variable in field.Declaration.Variables)
-                {
-                    if (variable.Initializer is { } value)
-                    {
-                        blocks.Add((value, variable));
-                    }
-                }
-
-                break;
+    /// <summary>The operation tree of a code block, and the symbol it belongs to (an expression-bodied property's is its getter).</summary>
+    private static (IOperation Root, ISymbol ContainingSymbol)? CodeBlock(SyntaxNodeAnalysisContext nodeContext)
+    {
+        var model = nodeContext.SemanticModel;
+        var node = nodeContext.Node;
+        if (model.GetOperation(node, nodeContext.CancellationToken) is not { } root)
+        {
+            return null;
         }
 
-        foreach (var (node, declaration) in blocks)
+        ISymbol? symbol = node switch
         {
-            if (model.GetOperation(node, cancellationToken) is not { } root
-                || model.GetDeclaredSymbol(declaration, cancellationToken) is not { } symbol)
-            {
-                continue;
-            }
-
-            // An expression-bodied property or indexer is its getter's body.
-            if (node is ArrowExpressionClauseSyntax && symbol is IPropertySymbol { GetMethod: { } getter })
-            {
-                symbol = getter;
-            }
-
-            yield return (root, symbol);
-        }
+            ArrowExpressionClauseSyntax { Parent: BasePropertyDeclarationSyntax property } =>
+                (model.GetDeclaredSymbol(property, nodeContext.CancellationToken) as IPropertySymbol)?.GetMethod,
+            EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax variable } => model.GetDeclaredSymbol(variable, nodeContext.CancellationToken),
+            EqualsValueClauseSyntax { Parent: { } parent } => model.GetDeclaredSymbol(parent, nodeContext.CancellationToken),
+            _ => model.GetDeclaredSymbol(node, nodeContext.CancellationToken),
+        };
+        return symbol is null ? null : (root, symbol);
     }
 
     private static IEnumerable<IOperation> ReturnedValues(IOperation root)
