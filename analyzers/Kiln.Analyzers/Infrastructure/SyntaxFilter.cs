@@ -6,20 +6,20 @@ using Microsoft.CodeAnalysis.CSharp;
 namespace Kiln.Analyzers.Infrastructure;
 
 /// <summary>
-/// A cheap test on a member's tokens that says whether a rule could report anything in it: the names the rule's
-/// operations must spell, whether it looks at object creations (whose type <c>new(…)</c> need not spell), at
-/// <c>typeof</c> and generic arguments, or at string literals. A member that fails it is never bound for the rule.
+/// A cheap test on a block of code's tokens that says whether a rule could report anything in it: the names the
+/// rule's operations must spell, whether it looks at object creations (whose type <c>new(…)</c> need not spell), at
+/// <c>typeof</c> and generic arguments, or at string literals. A block that fails it never has its operations built
+/// for the rule.
 /// </summary>
 internal sealed class SyntaxFilter
 {
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+    private bool _everything;
 
     public SyntaxFilter(params string[] names) => _names.UnionWith(names);
 
-    /// <summary>Every member passes: for scopes that are rare (deployment specs) or rules that need the whole body.</summary>
+    /// <summary>Every member passes: for scopes that are rare (deployment specs). Shared: never add names to it.</summary>
     public static SyntaxFilter Everything { get; } = new() { _everything = true };
-
-    private bool _everything;
 
     /// <summary>Object creations, explicit or target-typed, pass.</summary>
     public bool ObjectCreations { get; set; }
@@ -47,6 +47,9 @@ internal sealed class SyntaxFilter
         _names.UnionWith(names);
         return this;
     }
+
+    /// <summary>Whether <paramref name="name"/> is one of the names the rule looks for.</summary>
+    public bool Matches(string name) => _everything || _names.Contains(name);
 
     public bool Matches(SyntaxNode node)
     {
