@@ -10,6 +10,10 @@
 # off through the environment): a cold csc process per build measures JIT, not analysis. A compiler server this
 # script started is stopped, by its process id, at the end.
 #
+# With BASELINE_ANALYZERS=path/to/Kiln.Analyzers.dll (an earlier build of the analyzers, copied aside), each run
+# also builds with that DLL, interleaved with the others, so that a change can be compared with what it replaces
+# under the same load.
+#
 #   build/bench-analyzers.sh [classes=300] [runs=5]
 set -euo pipefail
 
@@ -44,10 +48,11 @@ cat > "$work/Bench.Specs.csproj" <<XML
     <ImplicitUsings>enable</ImplicitUsings>
     <Nullable>enable</Nullable>
     <GenerateDocumentationFile>false</GenerateDocumentationFile>
+    <KilnAnalyzerDll Condition="'\$(KilnAnalyzerDll)' == ''">$analyzer_dll</KilnAnalyzerDll>
   </PropertyGroup>
   <ItemGroup>
     <Reference Include="Kiln.Spec" HintPath="$spec_dll" />
-    <Analyzer Include="$analyzer_dll" Condition="'\$(KilnAnalyzers)' == 'true'" />
+    <Analyzer Include="\$(KilnAnalyzerDll)" Condition="'\$(KilnAnalyzers)' == 'true'" />
   </ItemGroup>
 </Project>
 XML
@@ -117,20 +122,29 @@ build() { # $1 = true|false, $2.. extra properties; prints "wall-seconds csc-sec
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
+baseline=${BASELINE_ANALYZERS:-}
 echo "Warming up (one build of each, not counted)..."
 build false >/dev/null
 build true >/dev/null
+[ -z "$baseline" ] || build true -p:KilnAnalyzerDll="$baseline" >/dev/null
 
 without=()
 with=()
 csc_without=()
 csc_with=()
+with_baseline=()
 for ((r = 1; r <= runs; r++)); do
   read -r t0 c0 < <(build false)
   read -r t1 c1 < <(build true)
   without+=("$t0"); csc_without+=("$c0")
   with+=("$t1"); csc_with+=("$c1")
-  printf 'run %d: without %.2fs (csc %.2fs)  with %.2fs (csc %.2fs)\n' "$r" "$t0" "$c0" "$t1" "$c1"
+  printf 'run %d: without %.2fs (csc %.2fs)  with %.2fs (csc %.2fs)' "$r" "$t0" "$c0" "$t1" "$c1"
+  if [ -n "$baseline" ]; then
+    read -r t2 c2 < <(build true -p:KilnAnalyzerDll="$baseline")
+    with_baseline+=("$t2")
+    printf '  baseline %.2fs (csc %.2fs)' "$t2" "$c2"
+  fi
+  printf '  load %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 done
 
 m0=$(printf '%s\n' "${without[@]}" | median)
@@ -139,6 +153,10 @@ k0=$(printf '%s\n' "${csc_without[@]}" | median)
 k1=$(printf '%s\n' "${csc_with[@]}" | median)
 printf '\n%d spec classes, %d runs each (medians):\n' "$classes" "$runs"
 awk -v a="$m0" -v b="$m1" 'BEGIN { printf "  dotnet build: without %.2fs, with %.2fs, ratio %.3f (%+.1f%%; target <= +15%%)\n", a, b, b / a, (b - a) / a * 100 }'
+if [ -n "$baseline" ]; then
+  m2=$(printf '%s\n' "${with_baseline[@]}" | median)
+  awk -v a="$m0" -v b="$m2" 'BEGIN { printf "  baseline:     without %.2fs, with %.2fs, ratio %.3f (%+.1f%%)\n", a, b, b / a, (b - a) / a * 100 }'
+fi
 awk -v a="$k0" -v b="$k1" 'BEGIN { printf "  Csc task:     without %.2fs, with %.2fs, ratio %.3f (%+.1f%%)\n", a, b, b / a, (b - a) / a * 100 }'
 
 build true -p:ReportAnalyzer=true -v:d >/dev/null

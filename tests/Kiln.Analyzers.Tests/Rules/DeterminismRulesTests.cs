@@ -57,6 +57,29 @@ public sealed class IoInSpecAnalyzerTests
             }
             """);
 
+    // The analyzers read only the blocks of code whose tokens could name a forbidden API: these places and spellings must still pass.
+    [Fact]
+    public Task UsesInBlockBodiesInitializersAndAliases_Report() =>
+        Verify<IoInSpecAnalyzer>.AnalyzerAsync("""
+            using Disk = System.IO.File;
+
+            public sealed class Api : ServerSpec
+            {
+                private static readonly string Seed = {|KILN0016:Disk.ReadAllText("SEED")|};
+
+                public override string Name => "api";
+
+                public override string Version
+                {
+                    get { return {|KILN0016:Disk.ReadAllText("VERSION")|}.Trim() + Seed; }
+                }
+
+                public override string WorkingDirectory => Host();
+
+                private static string Host() => "/" + {|KILN0016:System.Net.Dns.GetHostName()|};
+            }
+            """);
+
     [Fact]
     public Task PathStringOperationsAndNonSpecCode_DoNotReport() =>
         Verify<IoInSpecAnalyzer>.AnalyzerAsync("""
