@@ -147,7 +147,7 @@ internal static class EngineCommand
     }
 
     /// <summary>KILN_CACHE, else ~/.cache/kiln: shared by every project of the user.</summary>
-    private static string DefaultCacheDirectory() =>
+    internal static string DefaultCacheDirectory() =>
         Environment.GetEnvironmentVariable("KILN_CACHE") is { Length: > 0 } cache
             ? cache
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "kiln");

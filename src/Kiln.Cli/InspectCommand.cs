@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Kiln.Engine.Diagnostics;
+using Kiln.Engine.Formatting;
 using Kiln.Oci;
 using Spectre.Console;
 
@@ -86,7 +87,7 @@ internal static class InspectCommand
                 Markup.Escape(descriptor.Annotations?.GetValueOrDefault(AnnotationKeys.RefName) ?? "(untagged)"),
                 $"sha256:{descriptor.Digest.Encoded[..16]}…",
                 manifest.Layers.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Size(manifest.Layers.Sum(l => l.Size) + manifest.Config.Size));
+                ByteSize.Format(manifest.Layers.Sum(l => l.Size) + manifest.Config.Size));
         }
 
         AnsiConsole.Write(table);
@@ -121,20 +122,13 @@ internal static class InspectCommand
             layers.AddRow(
                 (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 manifest.Layers[i].Digest.Encoded[..16],
-                Size(manifest.Layers[i].Size),
+                ByteSize.Format(manifest.Layers[i].Size),
                 Markup.Escape(i < history.Count ? history[i].CreatedBy ?? "" : ""));
         }
 
         AnsiConsole.Write(layers);
-        AnsiConsole.MarkupLine($"total {Size(manifest.Layers.Sum(l => l.Size))} compressed in {manifest.Layers.Length} layer(s)");
+        AnsiConsole.MarkupLine($"total {ByteSize.Format(manifest.Layers.Sum(l => l.Size))} compressed in {manifest.Layers.Length} layer(s)");
     }
 
     private static string Argv(IEnumerable<string> argv) => string.Join(' ', argv.Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a));
-
-    private static string Size(long bytes) => bytes switch
-    {
-        < 1024 => $"{bytes} B",
-        < 1024 * 1024 => $"{bytes / 1024.0:0.0} KiB",
-        _ => $"{bytes / 1024.0 / 1024.0:0.0} MiB",
-    };
 }

@@ -15,9 +15,7 @@ internal static class PullCommand
         var command = new Command("pull", "Pull a base image pinned by digest into Kiln's shared cache, verifying every blob.") { reference, cache, insecure };
         command.SetAction(result => Edge.Run(() =>
         {
-            var directory = result.GetValue(cache) is { Length: > 0 } c ? c
-                : Environment.GetEnvironmentVariable("KILN_CACHE") is { Length: > 0 } k ? k
-                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "kiln");
+            var directory = result.GetValue(cache) is { Length: > 0 } c ? c : EngineCommand.DefaultCacheDirectory();
             var manifest = KilnEngine.Pull(result.GetValue(reference)!, Path.GetFullPath(directory), RegistryEdge.Settings(result.GetValue(insecure)), TransferLog.Lines(line => Console.Out.WriteLine($"kiln: {line}")));
             Console.Out.WriteLine($"kiln: {result.GetValue(reference)} -> {manifest.Digest} in the cache {directory}");
             return Edge.Ok;

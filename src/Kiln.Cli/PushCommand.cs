@@ -39,7 +39,7 @@ internal static class PushCommand
                 Console.Out.WriteLine($"kiln: pushed {image.Reference}");
             }
 
-            Console.Out.WriteLine($"kiln: {push.Images.Length} image(s); {push.BlobsUploaded} blob(s) uploaded ({TransferLog.Size(push.BytesUploaded)}), {push.BlobsSkipped} already present, {push.BlobsMounted} mounted");
+            Console.Out.WriteLine($"kiln: {push.Images.Length} image(s); {push.BlobsUploaded} blob(s) uploaded ({Kiln.Engine.Formatting.ByteSize.Format(push.BytesUploaded)}), {push.BlobsSkipped} already present, {push.BlobsMounted} mounted");
             return Edge.Ok;
         }));
         return command;

@@ -40,7 +40,7 @@ internal sealed class ImageBuilder(BuildRequest request, OciLayout layout)
             {
                 var layer = _layers.Build(plan);
                 built[plan.CacheKey] = layer;
-                log?.Invoke($"{(layer.FromCache ? "cached" : "wrote ")} {layer.Descriptor.Digest.Encoded[..12]} {Size(layer.Descriptor.Size),9} {plan.Source}");
+                log?.Invoke($"{(layer.FromCache ? "cached" : "wrote ")} {layer.Descriptor.Digest.Encoded[..12]} {Formatting.ByteSize.Format(layer.Descriptor.Size),9} {plan.Source}");
             });
         }
         catch (AggregateException e) when (e.InnerExceptions.Count > 0)
@@ -209,12 +209,5 @@ internal sealed class ImageBuilder(BuildRequest request, OciLayout layout)
         HttpHealthCheck http => $"http :{http.Port}{http.Path}",
         CommandHealthCheck command => $"exec {string.Join(' ', command.Argv)}",
         _ => health.GetType().Name,
-    };
-
-    private static string Size(long bytes) => bytes switch
-    {
-        < 1024 => $"{bytes} B",
-        < 1024 * 1024 => $"{bytes / 1024.0:0.0} KiB",
-        _ => $"{bytes / 1024.0 / 1024.0:0.0} MiB",
     };
 }

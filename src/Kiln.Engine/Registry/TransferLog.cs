@@ -13,21 +13,13 @@ public static class TransferLog
         {
             TransferKind.Exists => "exists",
             TransferKind.Mounted => "mounted",
-            TransferKind.Uploaded => $"uploaded {Size(e.Size)}",
-            TransferKind.Downloaded => $"downloaded {Size(e.Size)}",
+            TransferKind.Uploaded => $"uploaded {Formatting.ByteSize.Format(e.Size)}",
+            TransferKind.Downloaded => $"downloaded {Formatting.ByteSize.Format(e.Size)}",
             _ => null,
         };
         if (what is not null)
         {
             log($"{e.Repository} {e.Digest.ToString()[..19]} {what}");
         }
-    };
-
-    /// <summary>A byte count for people.</summary>
-    public static string Size(long bytes) => bytes switch
-    {
-        < 1024 => $"{bytes} B",
-        < 1024 * 1024 => (bytes / 1024.0).ToString("0.0", CultureInfo.InvariantCulture) + " KiB",
-        _ => (bytes / 1024.0 / 1024.0).ToString("0.0", CultureInfo.InvariantCulture) + " MiB",
     };
 }
