@@ -93,7 +93,8 @@ public static class KilnEngine
         // The version lock (issue 6): checked once every digest is known and before any artifact names one, so that
         // an Enforce failure leaves the previous manifests, release.json and index.json valid (new blobs stay unreferenced).
         var inventories = images.ToDictionary(i => i, i => i.Inventory.ToBytes());
-        var contentDigests = images.ToDictionary(i => i, i => Digest.Sha256(KilnManifest.Content(i, Digest.Sha256(inventories[i]), request)));
+        var inventoryDigests = images.ToDictionary(i => i, i => Digest.Sha256(inventories[i]));
+        var contentDigests = images.ToDictionary(i => i, i => Digest.Sha256(KilnManifest.Content(i, inventoryDigests[i], request)));
         var locked = VersionLock.Apply(
             planner.Lock,
             images.Select(i => new LockCandidate(i.Plan.Server.Name, i.Plan.Server.Version, i.Manifest.Digest.ToString(), contentDigests[i].ToString())),
@@ -107,7 +108,7 @@ public static class KilnEngine
         foreach (var image in images)
         {
             var inventory = inventories[image];
-            var inventoryDigest = Digest.Sha256(inventory);
+            var inventoryDigest = inventoryDigests[image];
             AtomicFile.Write(Path.Combine(output, "inventory", KilnManifest.InventoryFileName(image)), inventory);
             var manifest = KilnManifest.Write(image, inventoryDigest, request, out var contentDigest, locked.Lineage.GetValueOrDefault((image.Plan.Server.Name, image.Plan.Server.Version)));
             var manifestPath = Path.Combine(output, "manifests", KilnManifest.FileName(image));

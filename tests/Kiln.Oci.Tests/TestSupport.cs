@@ -19,10 +19,7 @@ public sealed class ToolFactAttribute : FactAttribute
 
 internal static class Tools
 {
-    public static string? Find(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
-            .Select(d => Path.Combine(d, name))
-            .FirstOrDefault(File.Exists);
+    public static string? Find(string name) => Kiln.Tests.Shared.ToolPolicy.Find(name);
 
     public static bool IsRoot => Environment.UserName == "root";
 

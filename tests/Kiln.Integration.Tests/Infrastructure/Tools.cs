@@ -1,4 +1,4 @@
-using Xunit;
+using Kiln.Tests.Shared;
 
 namespace Kiln.Integration.Tests.Infrastructure;
 
@@ -8,14 +8,9 @@ namespace Kiln.Integration.Tests.Infrastructure;
 /// </summary>
 internal static class Tools
 {
-    public static bool Required => Environment.GetEnvironmentVariable("KILN_REQUIRE_TOOLS") == "1";
+    public static bool Required => ToolPolicy.Required;
 
-    public static string? Find(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin")
-            .Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Concat(["/usr/sbin", "/sbin"])
-            .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(File.Exists);
+    public static string? Find(string name) => ToolPolicy.Find(name);
 
     /// <summary>The tool's path; skips (or, under KILN_REQUIRE_TOOLS=1, fails) when it is not installed.</summary>
     public static string Require(string name, string package)
@@ -26,13 +21,7 @@ internal static class Tools
             return path;
         }
 
-        var message = $"'{name}' is not installed (Debian package {package}); this test needs it as an independent check.";
-        if (Required)
-        {
-            throw new Xunit.Sdk.XunitException(message + " KILN_REQUIRE_TOOLS=1, so this is a failure.");
-        }
-
-        Skip.If(true, "SKIPPED LOUDLY: " + message + " Install it: apt-get install -y " + package);
+        ToolPolicy.Unavailable($"'{name}' is not installed (Debian package {package}); this test needs it as an independent check. Install it: apt-get install -y {package}");
         return "";
     }
 }

@@ -1,0 +1,36 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using Xunit;
+
+namespace Kiln.Tests.Shared;
+
+/// <summary>
+/// The one policy for tests that need a tool nobody here wrote (runc, skopeo, gpg, npm…): a missing tool skips the
+/// test loudly, naming what to install; under CI (KILN_REQUIRE_TOOLS=1) it fails it instead, so that a missing
+/// install step cannot pass for green. Linked into every test project that needs it.
+/// </summary>
+internal static class ToolPolicy
+{
+    public static bool Required => Environment.GetEnvironmentVariable("KILN_REQUIRE_TOOLS") == "1";
+
+    /// <summary>The tool's path on PATH (and the sbin directories, where runc lives), or null.</summary>
+    public static string? Find(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Concat(["/usr/sbin", "/sbin"])
+            .Select(directory => Path.Combine(directory, name))
+            .FirstOrDefault(File.Exists);
+
+    /// <summary>Skips the test loudly with <paramref name="message"/>, or fails it under KILN_REQUIRE_TOOLS=1.</summary>
+    [DoesNotReturn]
+    public static void Unavailable(string message)
+    {
+        if (Required)
+        {
+            throw new Xunit.Sdk.XunitException(message + " KILN_REQUIRE_TOOLS=1, so this is a failure.");
+        }
+
+        Skip.If(true, "SKIPPED LOUDLY: " + message);
+        throw new UnreachableException();
+    }
+}
