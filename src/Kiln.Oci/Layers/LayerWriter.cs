@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.IO.Compression;
 using System.IO.Hashing;
 using System.Security.Cryptography;
+using Kiln.Oci.IO;
 
 namespace Kiln.Oci;
 
@@ -288,14 +289,14 @@ public static class LayerWriter
         private readonly byte[] _buffer = new byte[ChunkSize];
         private readonly IncrementalHash _diffId = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         private readonly Crc32 _crc = new();
-        private readonly HashingWriteStream _compressed;
+        private readonly HashingStream _compressed;
         private readonly DeflateStream _deflate;
         private int _used;
         private long _uncompressedLength;
 
         public LayerSink(Stream destination, int level)
         {
-            _compressed = new HashingWriteStream(destination);
+            _compressed = new HashingStream(destination, write: true);
             // RFC 1952 header: ID1 ID2, CM=8 (deflate), FLG=0, MTIME=0, XFL=0, OS=255 (unknown): the same on every host.
             _compressed.Write([0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF]);
             _deflate = new DeflateStream(_compressed, new ZLibCompressionOptions { CompressionLevel = level }, leaveOpen: true);
@@ -370,62 +371,5 @@ public static class LayerWriter
             _diffId.Dispose();
             _compressed.Dispose();
         }
-    }
-}
-
-/// <summary>A write-only pass-through stream that computes the SHA-256 and length of what goes through it.
-/// Disposing it does not dispose the inner stream.</summary>
-internal sealed class HashingWriteStream : Stream
-{
-    private readonly Stream _inner;
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    private long _length;
-
-    public HashingWriteStream(Stream inner) => _inner = inner;
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => _length;
-
-    public override long Position { get => _length; set => throw new NotSupportedException(); }
-
-    public Digest GetDigest()
-    {
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        _hash.GetCurrentHash(hash);
-        return Digest.FromSha256Hash(hash);
-    }
-
-    public override void Write(ReadOnlySpan<byte> buffer)
-    {
-        _hash.AppendData(buffer);
-        _inner.Write(buffer);
-        _length += buffer.Length;
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override void WriteByte(byte value) => Write([value]);
-
-    public override void Flush() => _inner.Flush();
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _hash.Dispose();
-        }
-
-        base.Dispose(disposing);
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Kiln.Oci.IO;
 
 namespace Kiln.Oci;
 
@@ -339,24 +340,7 @@ public sealed class OciLayout
         return Path.Combine(TempDirectory, $"{prefix}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12))}");
     }
 
-    private void WriteFileAtomically(string path, ReadOnlySpan<byte> content)
-    {
-        string temp = NewTempPath("file");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(content);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
-    }
+    private void WriteFileAtomically(string path, ReadOnlySpan<byte> content) => AtomicFile.Write(path, content, NewTempPath("file"));
 
     private FileStream LockIndex()
     {
@@ -387,7 +371,7 @@ public sealed class BlobWriter : IDisposable
     private readonly OciLayout _layout;
     private readonly string _tempPath;
     private readonly FileStream _file;
-    private readonly HashingWriteStream _hashing;
+    private readonly HashingStream _hashing;
     private bool _done;
 
     internal BlobWriter(OciLayout layout)
@@ -395,7 +379,7 @@ public sealed class BlobWriter : IDisposable
         _layout = layout;
         _tempPath = layout.NewTempPath("blob");
         _file = new FileStream(_tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024);
-        _hashing = new HashingWriteStream(_file);
+        _hashing = new HashingStream(_file, write: true);
     }
 
     /// <summary>Where to write the content (write-only, not seekable).</summary>
@@ -412,14 +396,15 @@ public sealed class BlobWriter : IDisposable
         var digest = _hashing.GetDigest();
         try
         {
-            _file.Flush(flushToDisk: true);
-            _file.Dispose();
             string target = _layout.GetBlobPath(digest);
-            if (!File.Exists(target))
+            if (File.Exists(target))
             {
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                _file.Dispose();
+            }
+            else
+            {
                 // Same content under the same name: if another writer got there first, replacing is harmless.
-                File.Move(_tempPath, target, overwrite: true);
+                AtomicFile.Commit(_file, target);
             }
         }
         finally

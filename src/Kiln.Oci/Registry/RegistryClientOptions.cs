@@ -39,13 +39,16 @@ public sealed record RegistryClientOptions
     /// <summary>A PEM file of extra CA certificates to trust for registries (e.g. a private registry's own CA).</summary>
     public string? CaCertificateFile { get; init; }
 
-    /// <summary>Attempts per request for 429, 5xx, timeouts and refused connections.</summary>
-    public int MaxAttempts { get; init; } = 5;
+    /// <summary>
+    /// How long one operation may keep retrying 408, 429, 5xx, timeouts and refused connections (see
+    /// <see cref="Kiln.Oci.Http.RetryStrategy"/>); a registry's Retry-After is waited out within it.
+    /// </summary>
+    public TimeSpan RetryBudget { get; init; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>The first backoff; each retry doubles it (with Retry-After honoured up to <see cref="MaxBackoff"/>).</summary>
+    /// <summary>The first backoff; each retry doubles it up to <see cref="MaxBackoff"/>.</summary>
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>The longest wait between attempts.</summary>
+    /// <summary>The longest backoff Kiln chooses itself (a registry's Retry-After may ask for longer, within the budget).</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The timeout of one HTTP request (a whole blob transfer counts as one).</summary>
@@ -54,7 +57,7 @@ public sealed record RegistryClientOptions
     /// <summary>Blobs larger than this are uploaded in chunks of this size (PATCH); 0 uploads every blob in one PUT.</summary>
     public long ChunkSize { get; init; }
 
-    /// <summary>The clock used for backoff delays.</summary>
+    /// <summary>The clock that waits between attempts and measures the retry budget.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>Receives transfer progress (called from the transferring thread).</summary>

@@ -23,6 +23,8 @@ public enum RegistryFailure
     /// <summary>The registry answered something the distribution spec does not allow, or a status we cannot handle.</summary>
     Protocol,
 
+    /// <summary>The registry kept throttling (429, or 503 with Retry-After) for longer than the retry budget.</summary>
+    Throttled,
 
     /// <summary>A credential source (config.json, a docker-credential helper) could not be read.</summary>
     CredentialSource,
