@@ -45,6 +45,9 @@ public static class DiagnosticCodes
     public const string RegistryCaFileUnreadable = "KILN1012";
     public const string RegistryCacheFailed = "KILN1013";
     public const string ExportFailed = "KILN1014";
+    public const string RegistryThrottled = "KILN1015";
+    public const string LocalBlobCorrupt = "KILN1016";
+    public const string PullNotServed = "KILN1017";
     public const string InvalidImageReference = "KILN2030";
     public const string ImageReferenceNotPinned = "KILN2031";
     public const string InvalidPlatform = "KILN2032";

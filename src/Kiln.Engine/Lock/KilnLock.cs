@@ -82,7 +82,7 @@ public sealed record KilnLock
             PackageBases = PackageBases.ToDictionary(kv => kv.Key, kv => kv.Value),
         };
         var element = JsonSerializer.SerializeToElement(document, Options);
-        var bytes = AtomicFile.Json(w => WriteSorted(w, element));
+        var bytes = JsonText.Write(w => WriteSorted(w, element));
         if (File.Exists(path) && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes))
         {
             return;

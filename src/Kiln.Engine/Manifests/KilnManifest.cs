@@ -23,7 +23,7 @@ internal static class KilnManifest
 
     /// <summary>The content section alone, canonical; its SHA-256 is the manifest's content digest.</summary>
     public static byte[] Content(BuiltImage image, Digest inventoryDigest, BuildRequest request) =>
-        AtomicFile.Json(w => WriteContent(w, image, inventoryDigest, request));
+        JsonText.Write(w => WriteContent(w, image, inventoryDigest, request));
 
     public static string SbomFileName(BuiltImage image) => $"{image.Plan.Server.Name}-{image.Plan.Server.Version}.cdx.json";
 
@@ -36,7 +36,7 @@ internal static class KilnManifest
         var content = Content(image, inventoryDigest, request);
         var digest = Digest.Sha256(content);
         contentDigest = digest;
-        return AtomicFile.Json(w =>
+        return JsonText.Write(w =>
         {
             w.WriteStartObject();
             w.WriteString("kind", Kind);

@@ -16,7 +16,7 @@ internal static class Release
     public const string FileName = "release.json";
     public const string Kind = "KilnRelease";
 
-    public static byte[] Write(IEnumerable<ReleaseEntry> entries, IReadOnlyList<ResolvedDeployment>? deployments = null) => AtomicFile.Json(w =>
+    public static byte[] Write(IEnumerable<ReleaseEntry> entries, IReadOnlyList<ResolvedDeployment>? deployments = null) => JsonText.Write(w =>
     {
         w.WriteStartObject();
         w.WriteString("kind", Kind);

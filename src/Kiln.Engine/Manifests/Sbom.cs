@@ -28,7 +28,7 @@ internal static class Sbom
         var server = image.Plan.Server;
         var imagePurl = $"pkg:oci/{Uri.EscapeDataString(server.Name)}@{Uri.EscapeDataString(image.Manifest.Digest.ToString())}?tag={Uri.EscapeDataString(server.Version)}";
         var components = Components(image, request);
-        return AtomicFile.Json(w =>
+        return JsonText.Write(w =>
         {
             w.WriteStartObject();
             w.WriteString("bomFormat", "CycloneDX");

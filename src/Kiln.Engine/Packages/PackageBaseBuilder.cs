@@ -23,7 +23,7 @@ namespace Kiln.Engine.Packages;
 /// package, the CA bundle) and an account layer (/etc/passwd, /etc/group, the home directory). No maintainer script
 /// runs and no shell is added. Nothing is written anywhere before every input verified.
 /// </summary>
-internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http)
+internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http, Kiln.Oci.Http.RetryOptions? retry = null)
 {
     private readonly PackageCache _cache = new(request.CacheDirectory ?? throw new KilnException(DiagnosticCodes.PackageCacheFailed, "No package cache directory was given. Set KilnCacheDirectory (or KILN_CACHE)."));
     private readonly Dictionary<string, PackageIndex> _indexes = new(StringComparer.Ordinal);
@@ -109,7 +109,7 @@ internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http)
             return pending;
         }
 
-        return _pending[sha256] = client.Download(relative, sha256, size, mismatchCode, what);
+        return _pending[sha256] = client.DownloadAsync(relative, sha256, size, mismatchCode, what).GetAwaiter().GetResult();
     }
 
     /// <summary>The .deb of a pinned package, downloading it (checked against the pin's hash) when not cached.</summary>
@@ -145,7 +145,7 @@ internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http)
         }
 
         var client = Client(spec);
-        var inRelease = client.GetBytes($"dists/{spec.Suite}/InRelease")
+        var inRelease = client.GetBytesAsync($"dists/{spec.Suite}/InRelease").GetAwaiter().GetResult()
             ?? throw new KilnException(DiagnosticCodes.SuiteNotFound, $"The mirror '{client.Mirror}' has no suite '{spec.Suite}' (dists/{spec.Suite}/InRelease is missing). Check the suite name in the spec (bookworm, trixie…) or the mirror (KilnDebianMirror).");
         _keyring ??= ReleaseFile.LoadKeyring(request.DebianKeyring);
         var release = ReleaseFile.Verify(inRelease, _keyring, new Uri(client.Mirror, $"dists/{spec.Suite}/InRelease").ToString());
@@ -170,7 +170,7 @@ internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http)
             ? AptSources.Normalize(configured)
             : AptSources.Mirror(request.AptSources, spec.Suite)
               ?? throw new KilnException(DiagnosticCodes.DebianMirrorUnknown, $"No Debian mirror is configured and none of the apt sources ({string.Join(", ", request.AptSources.DefaultIfEmpty("none given"))}) names one. Set KilnDebianMirror (for example http://deb.debian.org/debian).");
-        return new ArchiveClient(mirror, _cache, http);
+        return new ArchiveClient(mirror, _cache, http, retry);
     }
 
     private BuiltLayer PackageLayer(OciLayout layout, LockedPackageSet pinned, List<(LockedPackage Package, string Path)> debs)

@@ -29,7 +29,22 @@ internal sealed class BasePuller(OciLayout cache, RegistrySettings settings, Act
 
         try
         {
-            return new BasePuller(OciLayout.OpenOrCreate(Path.Combine(cacheDirectory, CacheLayoutDirectory)), settings, observer).Pull(reference, new Platform("amd64", "linux"));
+            var puller = new BasePuller(OciLayout.OpenOrCreate(Path.Combine(cacheDirectory, CacheLayoutDirectory)), settings, observer);
+            var platform = new Platform("amd64", "linux");
+            if (!puller.IsCached(reference.Digest.Value, platform, out var cached))
+            {
+                return puller.Pull(reference, platform);
+            }
+
+            // A build may use the cache offline, but `kiln pull` says that the registry serves the image: a cached
+            // digest proves nothing about a repository that does not exist (or no longer holds it), so ask.
+            using var client = settings.Client(reference.Registry, observer);
+            if (!client.ManifestExistsAsync(reference.Repository, reference.Digest.Value.ToString()).GetAwaiter().GetResult())
+            {
+                throw new KilnException(DiagnosticCodes.PullNotServed, $"{reference.Registry}/{reference.Repository} does not serve {reference.Digest} (the registry answered 404), although the image is in the cache '{cacheDirectory}'. Check the registry and repository in '{text}': an image that a build pulls from there must exist there.");
+            }
+
+            return cached;
         }
         catch (RegistryException e)
         {

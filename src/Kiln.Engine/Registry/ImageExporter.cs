@@ -1,6 +1,7 @@
 using Kiln.Engine.Diagnostics;
 using Kiln.Engine.IO;
 using Kiln.Oci;
+using Kiln.Oci.IO;
 
 namespace Kiln.Engine.Registry;
 
@@ -37,12 +38,10 @@ internal static class ImageExporter
             throw new KilnException(DiagnosticCodes.ExportFailed, $"The layout '{layoutPath}' has no image '{reference}'. It has: {string.Join(", ", names.DefaultIfEmpty("(none)"))}.");
         }
 
-        var full = Path.GetFullPath(destination);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = $"{full}.tmp-{Guid.NewGuid():N}";
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 256 * 1024))
+            // Written through a temp file renamed into place only when complete: a refused blob leaves no archive.
+            AtomicFile.Write(Path.GetFullPath(destination), stream =>
             {
                 if (format == ArchiveFormat.DockerArchive)
                 {
@@ -52,19 +51,15 @@ internal static class ImageExporter
                 {
                     ArchiveWriter.WriteOciArchive(layout, manifest, stream);
                 }
-
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, full, overwrite: true);
+            });
         }
         catch (OciFormatException e)
         {
             throw new KilnException(DiagnosticCodes.ExportFailed, $"Exporting '{reference}' from '{layoutPath}' failed: {e.Message}");
         }
-        finally
+        catch (ContentMismatchException e)
         {
-            File.Delete(temp);
+            throw ImagePusher.Corrupt(layout, e.Message, $"no archive was written for '{reference}'");
         }
     }
 }

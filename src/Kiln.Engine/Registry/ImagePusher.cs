@@ -7,6 +7,7 @@ using Kiln.Engine.IO;
 using Kiln.Engine.Manifests;
 using Kiln.Engine.Requests;
 using Kiln.Oci;
+using Kiln.Oci.IO;
 using Kiln.Oci.Registry;
 
 namespace Kiln.Engine.Registry;
@@ -65,9 +66,12 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
         var pushed = ImmutableArray.CreateBuilder<PushedImage>();
         try
         {
+            // Every blob of every image first, then manifests and tags: a blob refused on the way (a corrupt file in
+            // the layout) leaves no image of this push tagged, not only the one it belongs to.
+            var manifests = new List<(ReleaseImage Image, ImageReference Target, byte[] Bytes)>();
             foreach (var (image, target) in targets)
             {
-                var manifestBytes = layout.ReadBlob(image.Digest);
+                var manifestBytes = ReadManifest(layout, image);
                 var manifest = ImageManifest.Parse(manifestBytes);
                 var blobs = manifest.Layers.Prepend(manifest.Config).DistinctBy(b => b.Digest).ToList();
                 Parallel.ForEachAsync(blobs, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, request.Parallelism), CancellationToken = cancellationToken }, async (blob, ct) =>
@@ -88,12 +92,17 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
                     }
                     else
                     {
+                        // The client hashes what it streams and refuses a blob that is not its digest.
                         await client.UploadBlobAsync(target.Repository, blob, () => layout.OpenBlob(blob.Digest), ct).ConfigureAwait(false);
                     }
 
                     holders.TryAdd(blob.Digest, target.Repository);
                 }).GetAwaiter().GetResult();
+                manifests.Add((image, target, manifestBytes));
+            }
 
+            foreach (var (image, target, manifestBytes) in manifests)
+            {
                 client.PutManifestAsync(target.Repository, image.Digest.ToString(), image.MediaType, manifestBytes, cancellationToken).GetAwaiter().GetResult();
                 client.PutManifestAsync(target.Repository, image.Version, image.MediaType, manifestBytes, cancellationToken).GetAwaiter().GetResult();
                 pushed.Add(new PushedImage(image.Name, image.Version, $"{registry}/{target.Repository}", target.With(image.Version, image.Digest).ToString(), image.Digest));
@@ -103,9 +112,34 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
         {
             throw RegistryErrors.ToKiln(e, $"Pushing to '{registry}'");
         }
+        catch (ContentMismatchException e)
+        {
+            throw Corrupt(layout, e.Message, "the push was refused before any manifest or tag was written");
+        }
 
         RecordInRelease(releasePath, pushed);
         return new PushResult(pushed.ToImmutable(), counter.Uploaded, counter.Skipped, counter.Mounted, client.BytesUploaded);
+    }
+
+    /// <summary>The coded refusal of a layout whose blob is not what its name says (push and export share it).</summary>
+    internal static KilnException Corrupt(OciLayout layout, string problem, string consequence) =>
+        new(DiagnosticCodes.LocalBlobCorrupt, $"{problem} The image layout '{layout.Root}' is corrupt (a file under blobs/ changed after Kiln wrote it): {consequence}. Delete that blob file and build again (dotnet build).");
+
+    private static byte[] ReadManifest(OciLayout layout, ReleaseImage image)
+    {
+        if (!layout.Contains(image.Digest))
+        {
+            throw new KilnException(DiagnosticCodes.PushNothingBuilt, $"The manifest {image.Digest} of {image.Name}:{image.Version} is missing from the layout '{layout.Root}'. Build again.");
+        }
+
+        try
+        {
+            return layout.ReadBlob(image.Digest);
+        }
+        catch (OciFormatException e)
+        {
+            throw Corrupt(layout, $"The manifest of {image.Name}:{image.Version}: {e.Message}", "the push was refused before any manifest or tag was written");
+        }
     }
 
     private sealed record ReleaseImage(string Name, string Version, Digest Digest, string MediaType);
@@ -160,7 +194,7 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
             image["pushed"] = JsonNode.Parse(list.ToJsonString());
         }
 
-        AtomicFile.Write(path, AtomicFile.Json(w => root.WriteTo(w)));
+        AtomicFile.Write(path, JsonText.Write(w => root.WriteTo(w)));
     }
 
     /// <summary>Counts what happened to blobs while passing every event on.</summary>

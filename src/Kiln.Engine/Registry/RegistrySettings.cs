@@ -31,8 +31,12 @@ public sealed record RegistrySettings
     /// <summary>A PEM file of extra CA certificates to trust (KILN_REGISTRY_CA_FILE).</summary>
     public string? CaCertificateFile { get; init; }
 
-    /// <summary>Attempts per request; tests lower it together with <see cref="InitialBackoff"/>.</summary>
-    public int MaxAttempts { get; init; } = 5;
+    /// <summary>How long one registry operation may keep retrying (throttling and transient failures).</summary>
+    public TimeSpan RetryBudget { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The clock that waits between attempts; tests hand in a fake one. Never serialised.</summary>
+    [JsonIgnore]
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>The first wait between attempts.</summary>
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(250);
@@ -71,8 +75,9 @@ public sealed record RegistrySettings
                 Credentials = Credentials(),
                 InsecureRegistries = InsecureRegistries,
                 CaCertificateFile = CaCertificateFile,
-                MaxAttempts = MaxAttempts,
+                RetryBudget = RetryBudget,
                 InitialBackoff = InitialBackoff,
+                Time = Time,
                 ChunkSize = ChunkSize,
                 Observer = observer,
                 Handler = handler,
@@ -106,6 +111,7 @@ internal static class RegistryErrors
             RegistryFailure.NotFound => DiagnosticCodes.RegistryNotFound,
             RegistryFailure.ContentMismatch => DiagnosticCodes.RegistryContentMismatch,
             RegistryFailure.CredentialSource => DiagnosticCodes.RegistryCredentialSourceFailed,
+            RegistryFailure.Throttled => DiagnosticCodes.RegistryThrottled,
             _ => DiagnosticCodes.RegistryProtocolError,
         };
         return new KilnException(code, context is null ? e.Message : $"{context}: {e.Message}");

@@ -14,7 +14,7 @@ internal static class RuntimeConfig
     /// <summary>runc's own default when the spec declares no open-files limit.</summary>
     public const int DefaultOpenFiles = 1024;
 
-    public static byte[] Create(RunSpec spec) => AtomicFile.Json(w =>
+    public static byte[] Create(RunSpec spec) => JsonText.Write(w =>
     {
         w.WriteStartObject();
         w.WriteString("ociVersion", "1.0.2");

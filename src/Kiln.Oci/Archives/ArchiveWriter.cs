@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Kiln.Oci.IO;
 
 namespace Kiln.Oci;
 
@@ -126,25 +127,17 @@ public static class ArchiveWriter
             destination.Write(new byte[TarFormat.PaddingFor(content.Length)]);
         }
 
+        /// <summary>
+        /// Archives a blob of the layout, hashing it as it streams: a blob whose content is not its digest throws
+        /// <see cref="ContentMismatchException"/> before its last byte is written, so no archive carries it.
+        /// </summary>
         public void Blob(string name, OciLayout layout, Digest digest)
         {
-            using var blob = layout.OpenBlob(digest);
-            long size = blob.Length;
+            using var file = layout.OpenBlob(digest);
+            long size = file.Length;
             TarFormat.WriteHeader(destination.Write, name, TarFormat.RegularFile, 0x1A4, 0, 0, size, 0, null);
-            long copied = 0;
-            byte[] buffer = new byte[128 * 1024];
-            int read;
-            while ((read = blob.Read(buffer)) > 0)
-            {
-                destination.Write(buffer, 0, read);
-                copied += read;
-            }
-
-            if (copied != size)
-            {
-                throw new IOException($"Blob {digest} changed size while it was archived.");
-            }
-
+            using var blob = new VerifyingStream(file, new Descriptor("application/octet-stream", digest, size), $"blob {digest} in the layout '{layout.Root}'", leaveOpen: true);
+            blob.CopyTo(destination, 128 * 1024);
             destination.Write(new byte[TarFormat.PaddingFor(size)]);
         }
 

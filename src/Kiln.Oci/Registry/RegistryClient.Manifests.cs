@@ -34,6 +34,18 @@ public sealed partial class RegistryClient
         return new Descriptor(response.Content.Headers.ContentType?.MediaType ?? MediaTypes.ImageManifest, digest, length);
     }
 
+    /// <summary>Whether the registry serves the manifest (HEAD answered 200, not 404).</summary>
+    public async Task<bool> ManifestExistsAsync(string repository, string reference, CancellationToken cancellationToken = default)
+    {
+        using var response = await SendAsync(() => ManifestRequest(HttpMethod.Head, repository, reference), new RegistryScope(repository, Push: false), cancellationToken).ConfigureAwait(false);
+        return response.StatusCode switch
+        {
+            HttpStatusCode.OK => true,
+            HttpStatusCode.NotFound => false,
+            _ => throw Unexpected(response, $"checking manifest '{reference}' in '{repository}'"),
+        };
+    }
+
     /// <summary>
     /// Fetches a manifest or index by tag or digest. When <paramref name="reference"/> is a digest the content must
     /// hash to it; otherwise it must match the Docker-Content-Digest the registry sent, if any.
