@@ -76,11 +76,11 @@ public sealed class RetryStrategy(RetryOptions? options = null)
                 retryAfter = null;
             }
 
-            var delay = Backoff(number);
-            if (retryAfter is { } asked && asked > delay)
-            {
-                delay = asked;
-            }
+            // The server's own Retry-After replaces the backoff (it knows when it will take requests again); it is
+            // never shorter than the first backoff, so that "Retry-After: 0" cannot spin.
+            var delay = retryAfter is { } asked
+                ? (asked > _options.InitialBackoff ? asked : _options.InitialBackoff)
+                : Backoff(number);
 
             var elapsed = time.GetElapsedTime(start);
             if (elapsed + delay > _options.Budget)

@@ -42,6 +42,32 @@ internal sealed class FakeRegistry : IDisposable
     /// <summary>Answer the next <paramref name="count"/> requests with 503.</summary>
     public void FailNext(int count) => _failuresLeft = count;
 
+    /// <summary>
+    /// Throttling: answer every <see cref="ThrottleEvery"/>-th request (1 = every request, 2 = every second one) with
+    /// <see cref="ThrottleStatus"/> and this Retry-After header value (seconds, or an HTTP date); null throttles nothing.
+    /// </summary>
+    public string? ThrottleRetryAfter { get; set; }
+
+    /// <summary>Which requests are throttled (see <see cref="ThrottleRetryAfter"/>).</summary>
+    public int ThrottleEvery { get; set; } = 2;
+
+    /// <summary>The throttling status: 429, or 503 with Retry-After.</summary>
+    public int ThrottleStatus { get; set; } = 429;
+
+    /// <summary>Requests answered with the throttling status.</summary>
+    public int Throttled => _throttled;
+
+    private int _requestCount;
+    private int _throttled;
+    private int _uploadCount;
+    private readonly Dictionary<string, MemoryStream> _uploads = new(StringComparer.Ordinal);
+
+    /// <summary>Whether a tag (or digest) of a repository was pushed or served.</summary>
+    public bool HasManifest(string repository, string reference) => _manifests.ContainsKey($"{repository}|{reference}");
+
+    /// <summary>Whether a blob was pushed or served.</summary>
+    public bool HasBlob(string repository, Digest digest) => _blobs.ContainsKey($"{repository}|{digest}");
+
     /// <summary>Serves an image: a config, layers, and the manifest; returns the manifest's descriptor.</summary>
     public Descriptor Serve(string repository, ImageManifest manifest, IReadOnlyDictionary<Digest, byte[]> blobs)
     {
@@ -80,6 +106,15 @@ internal sealed class FakeRegistry : IDisposable
             }
 
             var response = context.Response;
+            if (ThrottleRetryAfter is { } retryAfter && ++_requestCount % ThrottleEvery == 0)
+            {
+                _throttled++;
+                response.StatusCode = ThrottleStatus;
+                response.Headers["Retry-After"] = retryAfter;
+                response.Close();
+                continue;
+            }
+
             if (_failuresLeft > 0)
             {
                 _failuresLeft--;
@@ -120,9 +155,23 @@ internal sealed class FakeRegistry : IDisposable
                 }
             }
 
+            var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            try
+            {
+                if (await TryUploadAsync(context, parts))
+                {
+                    continue;
+                }
+            }
+            catch (Exception e) when (e is HttpListenerException or IOException)
+            {
+                // The client gave up on the request mid-body (a refused upload): nothing is stored.
+                response.Abort();
+                continue;
+            }
+
             byte[]? body = null;
             string? type = null;
-            var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
             if (path == "/v2/")
             {
                 body = "{}"u8.ToArray();
@@ -161,6 +210,94 @@ internal sealed class FakeRegistry : IDisposable
 
             response.Close();
         }
+    }
+
+    /// <summary>
+    /// The push side of the distribution API, enough for a client: POST opens a session, PATCH appends, PUT ?digest=
+    /// closes it (refusing content that does not hash to the digest, as a registry does), PUT of a manifest stores it
+    /// under its tag or digest.
+    /// </summary>
+    private async Task<bool> TryUploadAsync(HttpListenerContext context, string[] parts)
+    {
+        var request = context.Request;
+        var response = context.Response;
+        var method = request.HttpMethod;
+        if (method is not ("POST" or "PATCH" or "PUT") || parts.Length < 4 || parts[0] != "v2")
+        {
+            return false;
+        }
+
+        var body = new MemoryStream();
+        await request.InputStream.CopyToAsync(body);
+        if (parts[^2] == "manifests" && method == "PUT")
+        {
+            var repository = string.Join('/', parts[1..^2]);
+            var content = body.ToArray();
+            var type = request.ContentType ?? MediaTypes.ImageManifest;
+            _manifests[$"{repository}|{parts[^1]}"] = (content, type);
+            _manifests[$"{repository}|{Digest.Sha256(content)}"] = (content, type);
+            response.StatusCode = 201;
+            response.Close();
+            return true;
+        }
+
+        var uploads = Array.IndexOf(parts, "uploads");
+        if (uploads < 3 || parts[uploads - 1] != "blobs")
+        {
+            return false;
+        }
+
+        var repo = string.Join('/', parts[1..(uploads - 1)]);
+        if (method == "POST")
+        {
+            var id = $"u{Interlocked.Increment(ref _uploadCount)}";
+            lock (_uploads)
+            {
+                _uploads[id] = new MemoryStream();
+            }
+
+            response.StatusCode = 202;
+            response.Headers["Location"] = $"/v2/{repo}/blobs/uploads/{id}";
+            response.Close();
+            return true;
+        }
+
+        MemoryStream? session;
+        lock (_uploads)
+        {
+            _uploads.TryGetValue(parts[^1], out session);
+        }
+
+        if (session is null)
+        {
+            response.StatusCode = 404;
+            response.Close();
+            return true;
+        }
+
+        body.Position = 0;
+        body.CopyTo(session);
+        if (method == "PATCH")
+        {
+            response.StatusCode = 202;
+            response.Headers["Location"] = $"/v2/{repo}/blobs/uploads/{parts[^1]}";
+            response.Close();
+            return true;
+        }
+
+        var digest = Digest.Parse(request.QueryString["digest"]!);
+        var blob = session.ToArray();
+        if (Digest.Sha256(blob) != digest)
+        {
+            response.StatusCode = 400;
+            response.Close();
+            return true;
+        }
+
+        _blobs[$"{repo}|{digest}"] = blob;
+        response.StatusCode = 201;
+        response.Close();
+        return true;
     }
 
     public void Dispose()

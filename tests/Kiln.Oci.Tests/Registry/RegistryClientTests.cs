@@ -35,7 +35,7 @@ public sealed class RegistryClientTests : IDisposable
 
     private static RegistryClientOptions Fast(RegistryClientOptions? options = null) => (options ?? new RegistryClientOptions()) with
     {
-        MaxAttempts = 3,
+        RetryBudget = TimeSpan.FromSeconds(2),
         InitialBackoff = TimeSpan.FromMilliseconds(20),
     };
 
