@@ -160,7 +160,7 @@ public sealed class PackageBaseBuilderTests : IDisposable
         var error = Assert.Throws<KilnException>(() => Builder().Build(Server(), Spec("libc-fixture"), locked: null));
 
         Assert.Equal(DiagnosticCodes.PackageDownloadIncomplete, error.Diagnostics[0].Code);
-        Assert.Equal(3, Archive.RequestsFor(".deb"));
+        Assert.True(Archive.RequestsFor(".deb") > 1, "a short transfer is retried");
         AssertNothingWritten();
     }
 
@@ -220,7 +220,8 @@ public sealed class PackageBaseBuilderTests : IDisposable
 
     private PackageBaseBuilder Builder(string? mirror = null, bool updateLock = false, string? intermediate = null) => new(
         Request(mirror, updateLock, intermediate),
-        new HttpClient());
+        new HttpClient(),
+        new Kiln.Oci.Http.RetryOptions { Budget = TimeSpan.FromSeconds(30), Time = new Kiln.Tests.Shared.InstantTimeProvider() });
 
     private BuildRequest Request(string? mirror = null, bool updateLock = false, string? intermediate = null) =>
         new BuildRequest

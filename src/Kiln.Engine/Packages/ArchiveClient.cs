@@ -60,8 +60,9 @@ internal sealed class ArchiveClient(Uri mirror, PackageCache cache, HttpClient h
                     Check(response, uri, what);
                     long length;
                     string actual;
-                    await using (var source = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false))
+                    try
                     {
+                        await using var source = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
                         var target = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
                         await using (target.ConfigureAwait(false))
                         {
@@ -69,6 +70,11 @@ internal sealed class ArchiveClient(Uri mirror, PackageCache cache, HttpClient h
                             actual = digest.Encoded;
                             AtomicFile.Seal(target);
                         }
+                    }
+                    catch (Exception e) when (e is IOException or HttpRequestException && !ct.IsCancellationRequested)
+                    {
+                        // The mirror answered and then the body broke off: an incomplete transfer, not an unreachable mirror.
+                        throw new RetryableException($"the transfer broke off ({e.Message})", inner: e);
                     }
 
                     if (size >= 0 && length != size)
