@@ -207,6 +207,132 @@ public sealed class RegistryTests(KilnPackage package) : IDisposable
         }
     }
 
+    [SkippableFact]
+    public void KilnPush_CorruptLayerBlobInLayout_RefusedWithKILN1016AndNothingTagged()
+    {
+        using var registry = StartRegistry();
+        var fixture = BuildTests.TwoServerFixture(package);
+        var built = fixture.Build(Environment());
+        Assert.True(built.ExitCode == 0, built.Output);
+        var release = fixture.ReadRelease();
+        var (blob, size) = CorruptLargestLayer(fixture, "fixture-api:1.2.3");
+
+        var push = KilnCli.Run(package, fixture.Directory, "push", fixture.OutputDirectory, "--registry", registry.Host, "--repository-prefix", "kiln-it", "--quiet");
+
+        Assert.NotEqual(0, push.ExitCode);
+        Assert.Contains("KILN1016", push.Output);
+        Assert.Contains(blob.ToString(), push.Output);
+        Assert.DoesNotContain("   at ", push.Output); // a coded message, not a stack trace
+        using var client = new Kiln.Oci.Registry.RegistryClient(registry.Host);
+        foreach (var (reference, digest) in release.Digests)
+        {
+            var (name, version) = (reference[..reference.IndexOf(':')], reference[(reference.IndexOf(':') + 1)..]);
+            Assert.False(client.ManifestExistsAsync($"kiln-it/{name}", version).GetAwaiter().GetResult(), $"{reference} must not be tagged in the registry");
+            Assert.False(client.ManifestExistsAsync($"kiln-it/{name}", digest).GetAwaiter().GetResult(), $"{reference}'s manifest must not be in the registry");
+        }
+
+        Assert.False(client.BlobExistsAsync("kiln-it/fixture-api", blob).GetAwaiter().GetResult(), $"the corrupt blob ({size} bytes) never completed its upload");
+    }
+
+    [SkippableFact]
+    public void KilnExport_CorruptLayerBlobInLayout_RefusedWithKILN1016AndNoArchiveLeft()
+    {
+        var fixture = BuildTests.TwoServerFixture(package);
+        var built = fixture.Build(Environment());
+        Assert.True(built.ExitCode == 0, built.Output);
+        var (blob, _) = CorruptLargestLayer(fixture, "fixture-api:1.2.3");
+        var archives = Path.Combine(_temp, "archives");
+        Directory.CreateDirectory(archives);
+
+        foreach (var format in new[] { "oci-archive", "docker-archive" })
+        {
+            var archive = Path.Combine(archives, $"api.{format}.tar");
+            var export = KilnCli.Run(package, fixture.Directory, "export", fixture.LayoutDirectory, "fixture-api:1.2.3", "--format", format, "-o", archive);
+
+            Assert.NotEqual(0, export.ExitCode);
+            Assert.Contains("KILN1016", export.Output);
+            Assert.Contains(blob.ToString(), export.Output);
+        }
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(archives)); // neither an archive nor a temp file
+    }
+
+    [SkippableFact]
+    public void KilnPull_RepositoryThatDoesNotExist_KILN1017EvenWhenTheDigestIsCached()
+    {
+        using var registry = StartRegistry();
+        var image = TestImage.Create(3000, 5000);
+        using (var client = new Kiln.Oci.Registry.RegistryClient(registry.Host))
+        {
+            foreach (var blob in image.BlobDescriptors)
+            {
+                client.PushBlobAsync("bases/real", blob, () => new MemoryStream(image.Blobs[blob.Digest])).GetAwaiter().GetResult();
+            }
+
+            client.PutManifestAsync("bases/real", "1", MediaTypes.ImageManifest, image.ManifestBytes).GetAwaiter().GetResult();
+        }
+
+        EnsureEngine();
+
+        var real = KilnCli.Run(package, _temp, "pull", $"{registry.Host}/bases/real:1@{image.Digest}", "--cache-dir", Cache);
+        var cachedAgain = KilnCli.Run(package, _temp, "pull", $"{registry.Host}/bases/real:1@{image.Digest}", "--cache-dir", Cache);
+        var missing = KilnCli.Run(package, _temp, "pull", $"{registry.Host}/bases/does-not-exist:1@{image.Digest}", "--cache-dir", Cache);
+
+        Assert.True(real.ExitCode == 0, real.Output);
+        Assert.True(cachedAgain.ExitCode == 0, cachedAgain.Output);
+        Assert.True(OciLayout.Open(Path.Combine(Cache, "oci")).Contains(image.Digest), "the image is cached");
+        Assert.NotEqual(0, missing.ExitCode);
+        Assert.Contains("KILN1017", missing.Output);
+        Assert.Contains("bases/does-not-exist", missing.Output);
+    }
+
+    [Fact]
+    public void KilnPull_RegistryThrottlingEverySecondRequestWithRetryAfter1_Succeeds()
+    {
+        using var fake = new FakeRegistry();
+        var image = TestImage.Create(3000, 5000);
+        fake.Serve("bases/throttled", image.Manifest, image.Blobs);
+        fake.ThrottleRetryAfter = "1";
+        fake.ThrottleEvery = 2;
+        EnsureEngine();
+
+        var pull = KilnCli.Run(package, _temp, "pull", $"{fake.Host}/bases/throttled:1@{image.Digest}", "--cache-dir", Cache);
+
+        Assert.True(pull.ExitCode == 0, pull.Output);
+        Assert.True(fake.Throttled >= 2, $"the registry throttled {fake.Throttled} requests");
+        Assert.True(OciLayout.Open(Path.Combine(Cache, "oci")).Contains(image.Digest));
+    }
+
+    /// <summary>Flips one byte in the middle of the image's largest layer blob (its size unchanged): a disk that lied.</summary>
+    private static (Digest Digest, long Size) CorruptLargestLayer(FixtureProject fixture, string reference)
+    {
+        var layout = OciLayout.Open(fixture.LayoutDirectory);
+        var layer = layout.ReadManifest(layout.FindManifest(reference)!.Digest).Layers.MaxBy(l => l.Size)!;
+        var path = layout.GetBlobPath(layer.Digest);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = file.Length / 2;
+            var value = file.ReadByte();
+            file.Position = file.Length / 2;
+            file.WriteByte((byte)(value ^ 0x5A));
+        }
+
+        return (layer.Digest, layer.Size);
+    }
+
+    /// <summary>The packed engine comes into the test's package cache with a restore; the pull tests build nothing.</summary>
+    private void EnsureEngine()
+    {
+        if (Directory.Exists(Path.Combine(package.Packages, "kiln.build")))
+        {
+            return;
+        }
+
+        var restore = new FixtureProject(package).Specs("").Build(Environment(), "-t:Restore");
+        Assert.True(restore.ExitCode == 0, restore.Output);
+    }
+
     /// <summary>Pushes the busybox layout to the registry with skopeo; returns the pinned reference and the manifest.</summary>
     private (string Reference, ImageManifest Manifest) PushBusyboxBase(RegistryServer registry, string busybox, params string[] extra)
     {
