@@ -151,10 +151,6 @@ public readonly record struct Digest : IComparable<Digest>
         return actual == Encoded;
     }
 
-    /// <summary>A hash of this digest's algorithm, to verify content while streaming it.</summary>
-    internal IncrementalHash CreateHash() => IncrementalHash.CreateHash(
-        Algorithm == Sha512Algorithm ? HashAlgorithmName.SHA512 : HashAlgorithmName.SHA256);
-
     public int CompareTo(Digest other) => string.CompareOrdinal(ToString(), other.ToString());
 
     public override string ToString() => Algorithm is null ? "" : $"{Algorithm}:{Encoded}";
