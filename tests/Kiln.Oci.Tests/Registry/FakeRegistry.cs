@@ -108,6 +108,9 @@ internal sealed class FakeRegistry : IDisposable
             var response = context.Response;
             if (ThrottleRetryAfter is { } retryAfter && ++_requestCount % ThrottleEvery == 0)
             {
+                // Read the body first, as a registry behind a proxy does: answering mid-upload and closing makes the
+                // client's send fail with a reset instead of seeing the 429, a race that is not what is tested here.
+                await DrainAsync(context.Request);
                 _throttled++;
                 response.StatusCode = ThrottleStatus;
                 response.Headers["Retry-After"] = retryAfter;
@@ -209,6 +212,18 @@ internal sealed class FakeRegistry : IDisposable
             }
 
             response.Close();
+        }
+    }
+
+    private static async Task DrainAsync(HttpListenerRequest request)
+    {
+        try
+        {
+            await request.InputStream.CopyToAsync(Stream.Null);
+        }
+        catch (Exception e) when (e is HttpListenerException or IOException)
+        {
+            // the client went away
         }
     }
 
