@@ -94,6 +94,30 @@ public sealed class OciLayout
 
     public bool Contains(Digest digest) => File.Exists(GetBlobPath(digest));
 
+    /// <summary>The blob file's stamp (see <see cref="BlobStamp"/>), or null when the blob is missing.</summary>
+    public BlobStamp? StampOf(Digest digest) => BlobStamp.Of(GetBlobPath(digest));
+
+    /// <summary>Hashes the blob again: true when it exists, has <paramref name="size"/> bytes (when given) and
+    /// its content matches its digest.</summary>
+    public bool VerifyBlob(Digest digest, long? size = null)
+    {
+        try
+        {
+            using var stream = new FileStream(GetBlobPath(digest), FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            if (size is { } expected && stream.Length != expected)
+            {
+                return false;
+            }
+
+            return digest.Algorithm == Digest.Sha256Algorithm
+                && Convert.ToHexStringLower(SHA256.HashData(stream)) == digest.Encoded;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Opens a blob for reading (not verified; use <see cref="ReadBlob"/> for small blobs).</summary>
     /// <exception cref="OciFormatException">The blob is missing.</exception>
     public Stream OpenBlob(Digest digest)
@@ -134,7 +158,7 @@ public sealed class OciLayout
     {
         ArgumentNullException.ThrowIfNull(mediaType);
         var digest = Digest.Sha256(content);
-        if (!Contains(digest))
+        if (!HoldsExactly(digest, content))
         {
             using var writer = BeginBlob();
             writer.Stream.Write(content);
@@ -142,6 +166,22 @@ public sealed class OciLayout
         }
 
         return new Descriptor(mediaType, digest, content.Length);
+    }
+
+    /// <summary>Small blobs (configs, manifests) are compared byte for byte before being reused: a corrupt copy
+    /// left by anything else is replaced, never trusted.</summary>
+    private bool HoldsExactly(Digest digest, ReadOnlySpan<byte> content)
+    {
+        string path = GetBlobPath(digest);
+        try
+        {
+            var info = new FileInfo(path);
+            return info.Exists && info.Length == content.Length && content.SequenceEqual(File.ReadAllBytes(path));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
     }
 
     public Descriptor WriteBlob(Stream content, string mediaType)
@@ -379,8 +419,8 @@ public sealed class OciLayout
 
 /// <summary>
 /// Writes one blob into an <see cref="OciLayout"/>: bytes go to a temp file while they are hashed;
-/// <see cref="Complete"/> flushes the file to disk and renames it to <c>blobs/sha256/&lt;hex&gt;</c> (or deletes
-/// it when the blob already exists). Disposing without completing deletes the temp file.
+/// <see cref="Complete"/> flushes the file to disk and renames it to <c>blobs/sha256/&lt;hex&gt;</c>, replacing
+/// any file of that name. Disposing without completing deletes the temp file.
 /// </summary>
 public sealed class BlobWriter : IDisposable
 {
@@ -415,12 +455,11 @@ public sealed class BlobWriter : IDisposable
             _file.Flush(flushToDisk: true);
             _file.Dispose();
             string target = _layout.GetBlobPath(digest);
-            if (!File.Exists(target))
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                // Same content under the same name: if another writer got there first, replacing is harmless.
-                File.Move(_tempPath, target, overwrite: true);
-            }
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            // Always replaced: the bytes just hashed are proven, whatever sits under that name may not be (a blob
+            // corrupted on disk is healed by writing it again). If another writer got there first with the same
+            // content, replacing is harmless.
+            File.Move(_tempPath, target, overwrite: true);
         }
         finally
         {
