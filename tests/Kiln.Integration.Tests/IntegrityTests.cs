@@ -38,6 +38,10 @@ public sealed partial class IntegrityTests(KilnPackage package)
         var after = KilnCli.Run(package, fixture.Directory, "fsck", fixture.LayoutDirectory);
         Assert.True(after.ExitCode == 0, after.ToString());
         ValidateWithOciImageTool(fixture);
+
+        var notALayout = KilnCli.Run(package, fixture.Directory, "fsck", fixture.Directory);
+        Assert.True(notALayout.ExitCode == 16, notALayout.ToString());
+        Assert.Contains("error KILN3043", notALayout.Output, StringComparison.Ordinal);
     }
 
     [SkippableFact]
@@ -89,18 +93,6 @@ public sealed partial class IntegrityTests(KilnPackage package)
             var reference = image[..image.LastIndexOf('-')] + ":" + image[(image.LastIndexOf('-') + 1)..];
             UnpackedInventory.AssertMatchesUmoci(fixture.LayoutDirectory, reference, Path.Combine(fixture.OutputDirectory, "inventory", image + ".txt"));
         }
-    }
-
-    [Fact]
-    public void Fsck_NotALayout_ExitsSixteenWithItsCode()
-    {
-        var directory = Path.Combine(package.Root, "not-a-layout-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(directory);
-
-        var result = KilnCli.Run(package, directory, "fsck", directory);
-
-        Assert.True(result.ExitCode == 16, result.ToString());
-        Assert.Contains("error KILN3043", result.Output, StringComparison.Ordinal);
     }
 
     /// <summary>The last layer of fixture-api: one of its own (not a base layer).</summary>

@@ -419,8 +419,8 @@ public sealed class OciLayout
 
 /// <summary>
 /// Writes one blob into an <see cref="OciLayout"/>: bytes go to a temp file while they are hashed;
-/// <see cref="Complete"/> flushes the file to disk and renames it to <c>blobs/sha256/&lt;hex&gt;</c>, replacing
-/// any file of that name. Disposing without completing deletes the temp file.
+/// <see cref="Complete"/> flushes the file to disk and renames it to <c>blobs/sha256/&lt;hex&gt;</c>, unless a
+/// sound copy is already there (a corrupt one is replaced). Disposing without completing deletes the temp file.
 /// </summary>
 public sealed class BlobWriter : IDisposable
 {
@@ -455,11 +455,13 @@ public sealed class BlobWriter : IDisposable
             _file.Flush(flushToDisk: true);
             _file.Dispose();
             string target = _layout.GetBlobPath(digest);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            // Always replaced: the bytes just hashed are proven, whatever sits under that name may not be (a blob
-            // corrupted on disk is healed by writing it again). If another writer got there first with the same
-            // content, replacing is harmless.
-            File.Move(_tempPath, target, overwrite: true);
+            // A blob already there is kept only when it hashes to its digest: one corrupted on disk is healed by
+            // the bytes just written. If another writer got there first with the same content, replacing is harmless.
+            if (!_layout.VerifyBlob(digest, _hashing.Length))
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Move(_tempPath, target, overwrite: true);
+            }
         }
         finally
         {
