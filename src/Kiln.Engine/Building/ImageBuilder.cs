@@ -30,6 +30,7 @@ internal sealed class ImageBuilder
     private readonly LayerBuilder _layers;
     private readonly ConcurrentQueue<KilnDiagnostic> _warnings = new();
     private readonly Dictionary<BasePlan, ImmutableArray<BuiltLayer>> _bases = [];
+    private readonly HashSet<(BasePlan Base, bool AllowSpecialFiles)> _checked = [];
 
     public ImageBuilder(BuildRequest request, OciLayout layout)
     {
@@ -130,9 +131,9 @@ internal sealed class ImageBuilder
     {
         var basePlan = plan.Base;
         var allowSpecialFiles = plan.Server.Base.AllowSpecialFiles;
-        if (_bases.ContainsKey(basePlan) && !allowSpecialFiles)
+        if (!_checked.Add((basePlan, allowSpecialFiles)))
         {
-            return; // the strictest check of this base already passed
+            return; // the same base under the same rules was checked for an earlier server
         }
 
         if (basePlan.Source is null)
@@ -146,10 +147,16 @@ internal sealed class ImageBuilder
         for (var i = 0; i < basePlan.Layers.Length; i++)
         {
             var descriptor = basePlan.Layers[i];
-            var files = BaseInventory(basePlan, descriptor);
+            ImmutableArray<LayerFileRecord> files;
             try
             {
+                files = BaseInventory(basePlan, descriptor);
                 tree.Apply(files, allowSpecialFiles);
+            }
+            catch (OciFormatException e)
+            {
+                problems.Error(DiagnosticCodes.InvalidBaseImage, $"Spec '{plan.Server.SpecType}': base '{basePlan.Name}', layer {i + 1} ({descriptor.Digest}) cannot be read: {e.Message}", plan.Server.LocationOf(nameof(ServerSpec.Base)));
+                return;
             }
             catch (UnsafeLayerEntryException e)
             {
@@ -198,7 +205,6 @@ internal sealed class ImageBuilder
             }
 
             stamp = _layout.StampOf(layer.Digest);
-            entry = entry is null ? null : entry with { Stamp = stamp?.ToString() };
         }
 
         if (entry is null)
