@@ -7,6 +7,7 @@ var root = new RootCommand("kiln: immutable servers from typed C# specs. Build i
     InspectCommand.Create(),
     DiffCommand.Create(),
     VerifyCommand.Create(),
+    FsckCommand.Create(),
     QueryCommand.Create(),
     HistoryCommand.Create(),
     LockCommand.Create(),

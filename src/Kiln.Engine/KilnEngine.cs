@@ -76,10 +76,12 @@ public static class KilnEngine
         var output = Path.GetFullPath(request.OutputDirectory);
         OciLayout layout;
         ImmutableArray<BuiltImage> images;
+        ImageBuilder builder;
         try
         {
             layout = OciLayout.OpenOrCreate(Path.Combine(output, LayoutDirectory));
-            images = new ImageBuilder(request, layout).Build(plans, log);
+            builder = new ImageBuilder(request, layout);
+            images = builder.Build(plans, log);
         }
         catch (IOException e)
         {
@@ -149,7 +151,7 @@ public static class KilnEngine
         RemoveStale(output, images);
         layout.CollectGarbage();
         planner.Lock.Save(lockPath);
-        return new BuildResult(summaries.ToImmutable(), [.. evaluation.Warnings, .. locked.Warnings], releasePath, [.. planner.Inputs]);
+        return new BuildResult(summaries.ToImmutable(), [.. evaluation.Warnings, .. builder.Warnings, .. locked.Warnings], releasePath, [.. planner.Inputs]);
     }
 
     /// <summary>
@@ -172,6 +174,27 @@ public static class KilnEngine
     /// </summary>
     public static void Export(string layoutPath, string reference, Registry.ArchiveFormat format, string destination) =>
         Registry.ImageExporter.Export(layoutPath, reference, format, destination);
+
+    /// <summary>
+    /// <c>kiln fsck</c>: checks an OCI image layout: every blob reachable from index.json exists, has its
+    /// descriptor's size and hashes to its digest, and every index and manifest parses. Unreferenced blobs are
+    /// reported as information. Reads only.
+    /// </summary>
+    public static LayoutCheckResult Fsck(string layoutPath)
+    {
+        try
+        {
+            return LayoutChecker.Check(layoutPath);
+        }
+        catch (OciFormatException e)
+        {
+            throw new KilnException(DiagnosticCodes.LayoutUnreadable, $"'{layoutPath}' cannot be checked: {e.Message} Point kiln fsck at an OCI image layout directory (for example bin/Release/kiln/oci).");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new KilnException(DiagnosticCodes.LayoutUnreadable, $"'{layoutPath}' cannot be read: {e.Message}");
+        }
+    }
 
     /// <summary>Manifests and inventories of images this build no longer produces would be mistaken for current ones.</summary>
     private static void RemoveStale(string output, ImmutableArray<BuiltImage> images)

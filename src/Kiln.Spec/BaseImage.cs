@@ -7,6 +7,13 @@ public abstract record BaseImage
 {
     private protected BaseImage() { }
 
+    /// <summary>
+    /// Lets the base's layers carry device nodes and FIFOs (refused by default, KILN2133): only for a base you
+    /// trust whose image really needs them, e.g. <c>BaseImage.OciLayout("base", "legacy:1") with { AllowSpecialFiles = true }</c>.
+    /// Paths that leave the root, hard links outside it and writes through symlinks stay refused.
+    /// </summary>
+    public bool AllowSpecialFiles { get; init; }
+
     /// <summary>An empty base: the image holds only its own layers.</summary>
     public static BaseImage Scratch { get; } = new ScratchBase();
 

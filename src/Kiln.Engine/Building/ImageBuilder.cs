@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
+using Kiln.Engine.Diagnostics;
 using Kiln.Engine.Evaluation;
 using Kiln.Engine.IO;
 using Kiln.Engine.Manifests;
@@ -21,16 +22,40 @@ internal sealed record BuiltImage(
     ImmutableArray<BuiltLayer> Layers,
     Inventory Inventory);
 
-/// <summary>Writes the images of a set of plans into one OCI layout: layers in parallel, then configs and manifests.</summary>
-internal sealed class ImageBuilder(BuildRequest request, OciLayout layout)
+/// <summary>Writes the images of a set of plans into one OCI layout: bases checked first, layers in parallel, then configs and manifests.</summary>
+internal sealed class ImageBuilder
 {
-    private readonly LayerBuilder _layers = new(request, layout);
+    private readonly BuildRequest _request;
+    private readonly OciLayout _layout;
+    private readonly LayerBuilder _layers;
+    private readonly ConcurrentQueue<KilnDiagnostic> _warnings = new();
+    private readonly Dictionary<BasePlan, ImmutableArray<BuiltLayer>> _bases = [];
+    private readonly HashSet<(BasePlan Base, bool AllowSpecialFiles)> _checked = [];
+
+    public ImageBuilder(BuildRequest request, OciLayout layout)
+    {
+        _request = request;
+        _layout = layout;
+        _layers = new LayerBuilder(request, layout, _warnings.Enqueue);
+    }
+
+    /// <summary>Coded warnings of the build: caches or blobs that had to be rebuilt.</summary>
+    public IReadOnlyCollection<KilnDiagnostic> Warnings => _warnings;
 
     /// <summary>The image time: SOURCE_DATE_EPOCH, never the clock.</summary>
-    private string Created => DateTimeOffset.FromUnixTimeSeconds(request.SourceDateEpoch).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    private string Created => DateTimeOffset.FromUnixTimeSeconds(_request.SourceDateEpoch).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     public ImmutableArray<BuiltImage> Build(ImmutableArray<ImagePlan> plans, Action<string>? log = null)
     {
+        // Every base is validated before any layer is written, and every refusal reported together.
+        var problems = new DiagnosticBag();
+        foreach (var plan in plans)
+        {
+            ImportBase(plan, problems);
+        }
+
+        problems.ThrowIfErrors();
+
         // Layers are independent: compress them in parallel, each distinct input set once.
         var distinct = plans.SelectMany(p => p.Layers).DistinctBy(l => l.CacheKey).ToList();
         var built = new ConcurrentDictionary<string, BuiltLayer>(StringComparer.Ordinal);
@@ -54,15 +79,30 @@ internal sealed class ImageBuilder(BuildRequest request, OciLayout layout)
 
     private BuiltImage BuildImage(ImagePlan plan, ImmutableArray<BuiltLayer> layers)
     {
-        var baseLayers = ImportBase(plan.Base);
+        var baseLayers = _bases[plan.Base];
         var inventory = new Inventory();
-        foreach (var layer in baseLayers.Concat(layers))
+        foreach (var layer in baseLayers)
         {
-            inventory.Apply(layer.Files);
+            inventory.Apply(layer.Files, allowSpecialFiles: true); // validated in ImportBase
+        }
+
+        foreach (var layer in layers)
+        {
+            try
+            {
+                inventory.Apply(layer.Files);
+            }
+            catch (UnsafeLayerEntryException e)
+            {
+                throw new KilnException(
+                    DiagnosticCodes.LayerWriteThroughSymlink,
+                    $"Spec '{plan.Server.SpecType}': layer '{layer.Source}': {e.Message}. An unpacker would not put it where the image says; write to the link's target path instead, or change the base.",
+                    plan.Server.LocationOf(nameof(ServerSpec.Layers)));
+            }
         }
 
         var config = ImageConfigFor(plan, layers);
-        var configDescriptor = layout.WriteBlob(config.ToJson(), MediaTypes.ImageConfig);
+        var configDescriptor = _layout.WriteBlob(config.ToJson(), MediaTypes.ImageConfig);
         var annotations = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         annotations[AnnotationKeys.Created] = Created;
         annotations[AnnotationKeys.Title] = plan.Server.Name;
@@ -79,58 +119,110 @@ internal sealed class ImageBuilder(BuildRequest request, OciLayout layout)
             Layers = [.. baseLayers.Concat(layers).Select(l => l.Descriptor)],
             Annotations = annotations.ToImmutable(),
         };
-        var manifestDescriptor = layout.WriteBlob(manifest.ToJson(), MediaTypes.ImageManifest);
+        var manifestDescriptor = _layout.WriteBlob(manifest.ToJson(), MediaTypes.ImageManifest);
         return new BuiltImage(plan, manifestDescriptor, configDescriptor, baseLayers, layers, inventory);
     }
 
-    /// <summary>Copies the base's layer blobs into the layout (once) and reads their inventories (cached by digest).</summary>
-    private ImmutableArray<BuiltLayer> ImportBase(BasePlan basePlan)
+    /// <summary>
+    /// Copies the base's layer blobs into the layout (unless already there and proven), reads their inventories
+    /// (cached by digest) and validates every entry as an unpacker would apply it, layer over layer.
+    /// </summary>
+    private void ImportBase(ImagePlan plan, DiagnosticBag problems)
     {
+        var basePlan = plan.Base;
+        var allowSpecialFiles = plan.Server.Base.AllowSpecialFiles;
+        if (!_checked.Add((basePlan, allowSpecialFiles)))
+        {
+            return; // the same base under the same rules was checked for an earlier server
+        }
+
         if (basePlan.Source is null)
         {
-            return [];
+            _bases[basePlan] = [];
+            return;
         }
 
         var result = ImmutableArray.CreateBuilder<BuiltLayer>();
+        var tree = new Inventory();
         for (var i = 0; i < basePlan.Layers.Length; i++)
         {
             var descriptor = basePlan.Layers[i];
-            if (!layout.Contains(descriptor.Digest))
-            {
-                using var source = basePlan.Source.OpenBlob(descriptor.Digest);
-                var copied = layout.WriteBlob(source, descriptor.MediaType);
-                if (copied.Digest != descriptor.Digest)
-                {
-                    throw new OciFormatException($"Base layer {descriptor.Digest} in '{basePlan.Name}' does not match its digest (read {copied.Digest}).");
-                }
-            }
-
-            result.Add(new BuiltLayer(descriptor, basePlan.Config!.DiffIds[i], BaseInventory(descriptor), $"base:{basePlan.Name}", FromCache: true));
-        }
-
-        return result.ToImmutable();
-    }
-
-    private ImmutableArray<LayerFileRecord> BaseInventory(Descriptor layer)
-    {
-        var cache = Path.Combine(request.IntermediateDirectory, "base-layers", layer.Digest.Encoded + ".json");
-        if (File.Exists(cache))
-        {
+            ImmutableArray<LayerFileRecord> files;
             try
             {
-                return [.. JsonSerializer.Deserialize<LayerFileRecord[]>(File.ReadAllBytes(cache))!];
+                files = BaseInventory(basePlan, descriptor);
+                tree.Apply(files, allowSpecialFiles);
             }
-            catch (JsonException)
+            catch (OciFormatException e)
             {
-                // rebuilt below
+                problems.Error(DiagnosticCodes.InvalidBaseImage, $"Spec '{plan.Server.SpecType}': base '{basePlan.Name}', layer {i + 1} ({descriptor.Digest}) cannot be read: {e.Message}", plan.Server.LocationOf(nameof(ServerSpec.Base)));
+                return;
             }
+            catch (UnsafeLayerEntryException e)
+            {
+                var (code, fix) = e.Kind switch
+                {
+                    UnsafeEntryKind.EscapesRoot => (DiagnosticCodes.BaseEntryEscapesRoot, "The base is hostile or broken: rebuild it from a trusted source."),
+                    UnsafeEntryKind.HardLink => (DiagnosticCodes.BaseHardLinkInvalid, "The base is hostile or broken: rebuild it from a trusted source."),
+                    UnsafeEntryKind.ThroughSymlink => (DiagnosticCodes.BaseWriteThroughSymlink, "Unpackers would write the entry elsewhere than the image says: rebuild the base without writing through the link."),
+                    _ => (DiagnosticCodes.BaseSpecialFile, "Remove the device node or FIFO from the base, or, if you trust the base and need it, opt in with `with { AllowSpecialFiles = true }` on the BaseImage."),
+                };
+                problems.Error(code, $"Spec '{plan.Server.SpecType}': base '{basePlan.Name}', layer {i + 1} ({descriptor.Digest}): {e.Message}. {fix}", plan.Server.LocationOf(nameof(ServerSpec.Base)));
+                return;
+            }
+
+            result.Add(new BuiltLayer(descriptor, basePlan.Config!.DiffIds[i], files, $"base:{basePlan.Name}", FromCache: true));
         }
 
-        using var blob = layout.OpenBlob(layer.Digest);
-        ImmutableArray<LayerFileRecord> files = [.. LayerReader.ReadFiles(blob, layer.MediaType)];
-        AtomicFile.Write(cache, JsonSerializer.SerializeToUtf8Bytes(files.ToArray()));
-        return files;
+        _bases[basePlan] = result.ToImmutable();
     }
+
+    /// <summary>The entries of one base layer, from a sealed cache when the layout's blob is proven unchanged; the
+    /// blob is copied from the base (digest checked) when missing or corrupt.</summary>
+    private ImmutableArray<LayerFileRecord> BaseInventory(BasePlan basePlan, Descriptor layer)
+    {
+        var cache = Path.Combine(_request.IntermediateDirectory, "base-layers", layer.Digest.Encoded + ".json");
+        var state = SealedFile.Read<BaseLayerEntry>(cache, out var entry);
+        if (state == SealState.Damaged)
+        {
+            _warnings.Enqueue(new KilnDiagnostic(DiagnosticCodes.CacheEntryRebuilt, $"The base layer cache entry '{cache}' does not match its seal (changed after Kiln wrote it); it is rebuilt from the blob. Nothing to do unless this repeats (then check the disk).", IsWarning: true));
+            entry = null;
+        }
+
+        var stamp = BlobProof.Prove(_layout, layer, entry?.Stamp, out var corrupt);
+        if (corrupt)
+        {
+            _warnings.Enqueue(new KilnDiagnostic(DiagnosticCodes.CorruptBlobReplaced, $"Base layer blob {layer.Digest} of '{basePlan.Name}' in '{_layout.Root}' does not match its digest; it is copied again from the base. Nothing to do unless this repeats (then check the disk).", IsWarning: true));
+        }
+
+        if (stamp is null)
+        {
+            using var source = basePlan.Source!.OpenBlob(layer.Digest);
+            var copied = _layout.WriteBlob(source, layer.MediaType);
+            if (copied.Digest != layer.Digest)
+            {
+                throw new KilnException(DiagnosticCodes.InvalidBaseImage, $"Base layer {layer.Digest} in '{basePlan.Name}' does not match its digest (read {copied.Digest}). The base is corrupt: fetch or rebuild it again.");
+            }
+
+            stamp = _layout.StampOf(layer.Digest);
+        }
+
+        if (entry is null)
+        {
+            using var blob = _layout.OpenBlob(layer.Digest);
+            entry = new BaseLayerEntry(stamp?.ToString(), [.. LayerReader.ReadFiles(blob, layer.MediaType)]);
+        }
+        else if (entry.Stamp == stamp?.ToString() && state == SealState.Valid)
+        {
+            return [.. entry.Files];
+        }
+
+        SealedFile.Write(cache, entry with { Stamp = stamp?.ToString() });
+        return [.. entry.Files];
+    }
+
+    /// <param name="Stamp">The layout blob's <see cref="BlobStamp"/> when it was written or last hashed.</param>
+    private sealed record BaseLayerEntry(string? Stamp, LayerFileRecord[] Files);
 
     private ImageConfig ImageConfigFor(ImagePlan plan, ImmutableArray<BuiltLayer> layers)
     {

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json;
+using Kiln.Engine.Diagnostics;
 using Kiln.Engine.IO;
 using Kiln.Engine.Planning;
 using Kiln.Engine.Requests;
@@ -12,9 +13,10 @@ internal sealed record BuiltLayer(Descriptor Descriptor, Digest DiffId, Immutabl
 
 /// <summary>
 /// Writes planned layers into the layout, or takes them from the layer cache: a layer whose cache key (its inputs'
-/// identity) is unchanged and whose blob is still in the layout is neither re-tarred nor re-compressed.
+/// identity) is unchanged is neither re-tarred nor re-compressed, but only when the cache entry matches its seal and
+/// the blob is proven (unchanged since written, or hashed again). Anything else is rebuilt, with a warning.
 /// </summary>
-internal sealed class LayerBuilder(BuildRequest request, OciLayout layout)
+internal sealed class LayerBuilder(BuildRequest request, OciLayout layout, Action<KilnDiagnostic>? warn = null)
 {
     /// <summary>The fixed compression level; changing it changes every layer digest.</summary>
     public const int CompressionLevel = 6;
@@ -30,9 +32,9 @@ internal sealed class LayerBuilder(BuildRequest request, OciLayout layout)
     public BuiltLayer Build(LayerPlan plan)
     {
         var cacheFile = Path.Combine(_cacheDirectory, plan.CacheKey + ".json");
-        if (TryReadCache(cacheFile) is { } cached && layout.Contains(cached.Descriptor.Digest))
+        if (TryReuse(cacheFile, plan) is { } reused)
         {
-            return cached with { Source = plan.Source };
+            return reused;
         }
 
         var options = new LayerWriterOptions
@@ -48,35 +50,48 @@ internal sealed class LayerBuilder(BuildRequest request, OciLayout layout)
         }
 
         var built = new BuiltLayer(new Descriptor(MediaTypes.LayerTarGzip, result.Digest, result.Size), result.DiffId, result.Files, plan.Source, FromCache: false);
-        WriteCache(cacheFile, built);
+        WriteCache(cacheFile, built, layout.StampOf(result.Digest));
         return built;
     }
 
-    private static BuiltLayer? TryReadCache(string path)
+    private BuiltLayer? TryReuse(string cacheFile, LayerPlan plan)
     {
-        if (!File.Exists(path))
+        var state = SealedFile.Read<CacheEntry>(cacheFile, out var entry);
+        if (state == SealState.Damaged)
+        {
+            warn?.Invoke(new KilnDiagnostic(DiagnosticCodes.CacheEntryRebuilt, $"The layer cache entry '{cacheFile}' for '{plan.Source}' does not match its seal (changed after Kiln wrote it); the layer is rebuilt. Nothing to do unless this repeats (then check the disk).", IsWarning: true));
+            return null;
+        }
+
+        if (state != SealState.Valid || entry is null || !Digest.TryParse(entry.Digest, out var digest) || !Digest.TryParse(entry.DiffId, out var diffId))
         {
             return null;
         }
 
-        try
+        var descriptor = new Descriptor(MediaTypes.LayerTarGzip, digest, entry.Size);
+        var stamp = BlobProof.Prove(layout, descriptor, entry.Stamp, out var corrupt);
+        if (corrupt)
         {
-            var entry = JsonSerializer.Deserialize<CacheEntry>(File.ReadAllBytes(path));
-            return entry is null
-                ? null
-                : new BuiltLayer(new Descriptor(MediaTypes.LayerTarGzip, Digest.Parse(entry.Digest), entry.Size), Digest.Parse(entry.DiffId), [.. entry.Files], "", FromCache: true);
+            warn?.Invoke(new KilnDiagnostic(DiagnosticCodes.CorruptBlobReplaced, $"Layer blob {digest} of '{plan.Source}' in '{layout.Root}' does not match its digest (changed after Kiln wrote it); it is written again. Nothing to do unless this repeats (then check the disk).", IsWarning: true));
         }
-        catch (Exception e) when (e is JsonException or OciFormatException or IOException)
+
+        if (stamp is null)
         {
-            return null; // a damaged cache entry only costs a rebuild
+            return null;
         }
+
+        var layer = new BuiltLayer(descriptor, diffId, [.. entry.Files], plan.Source, FromCache: true);
+        if (stamp.Value.ToString() != entry.Stamp)
+        {
+            WriteCache(cacheFile, layer, stamp); // re-hashed: remember the proof so that the next build need not
+        }
+
+        return layer;
     }
 
-    private static void WriteCache(string path, BuiltLayer layer)
-    {
-        var entry = new CacheEntry(layer.Descriptor.Digest.ToString(), layer.DiffId.ToString(), layer.Descriptor.Size, [.. layer.Files]);
-        AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(entry));
-    }
+    private static void WriteCache(string path, BuiltLayer layer, BlobStamp? stamp) =>
+        SealedFile.Write(path, new CacheEntry(layer.Descriptor.Digest.ToString(), layer.DiffId.ToString(), layer.Descriptor.Size, stamp?.ToString(), [.. layer.Files]));
 
-    private sealed record CacheEntry(string Digest, string DiffId, long Size, LayerFileRecord[] Files);
+    /// <param name="Stamp">The blob file's <see cref="BlobStamp"/> when it was written or last hashed.</param>
+    private sealed record CacheEntry(string Digest, string DiffId, long Size, string? Stamp, LayerFileRecord[] Files);
 }

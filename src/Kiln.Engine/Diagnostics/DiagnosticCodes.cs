@@ -115,4 +115,15 @@ public static class DiagnosticCodes
     public const string BundleFailed = "KILN3022";
     public const string InstanceExited = "KILN3023";
     public const string HealthCheckTimedOut = "KILN3024";
+
+    // Integrity: hostile base layers (KILN2130–2149), reused blobs and cache entries, kiln fsck (KILN3040–3049).
+    public const string BaseEntryEscapesRoot = "KILN2130";
+    public const string BaseHardLinkInvalid = "KILN2131";
+    public const string BaseWriteThroughSymlink = "KILN2132";
+    public const string BaseSpecialFile = "KILN2133";
+    public const string LayerWriteThroughSymlink = "KILN2134";
+    public const string CorruptBlobReplaced = "KILN3040";
+    public const string CacheEntryRebuilt = "KILN3041";
+    public const string LayoutCheckFailed = "KILN3042";
+    public const string LayoutUnreadable = "KILN3043";
 }

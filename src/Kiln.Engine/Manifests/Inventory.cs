@@ -22,36 +22,120 @@ public sealed class Inventory
     public IReadOnlyCollection<LayerFileRecord> Files => _files.Values;
 
     /// <summary>
-    /// Applies one layer on top of what is there. Whiteouts hide what lower layers hold, never what this layer adds
-    /// (OCI image spec, "Whiteouts"), so they are applied first.
+    /// Applies one layer on top of what is there, as an unpacker (umoci, containerd) would. Whiteouts hide what lower
+    /// layers hold, never what this layer adds (OCI image spec, "Whiteouts"), so they are applied first; a later
+    /// entry for the same path replaces an earlier one. Entries an unpacker would have to refuse, or would apply
+    /// somewhere else than their path says, are refused (<see cref="UnsafeLayerEntryException"/>): a <c>..</c> path,
+    /// a hard link to anything but an earlier regular file of the tree, an entry under a symlink or a non-directory
+    /// (a write through the link), and device nodes or FIFOs unless <paramref name="allowSpecialFiles"/>.
     /// </summary>
-    public void Apply(IEnumerable<LayerFileRecord> layer)
+    /// <exception cref="UnsafeLayerEntryException">An entry is refused; nothing of the layer is applied.</exception>
+    public void Apply(IEnumerable<LayerFileRecord> layer, bool allowSpecialFiles = false)
     {
         var entries = layer.Select(r => (Record: r, Path: Normalize(r.Path))).ToList();
-        foreach (var (_, path) in entries)
+        foreach (var (record, path) in entries)
         {
-            var (parent, name) = Split(path);
-            if (name == ".wh..wh..opq")
-            {
-                RemoveBelow(parent);
-            }
-            else if (name.StartsWith(".wh.", StringComparison.Ordinal))
-            {
-                var target = (parent == "/" ? "/" : parent + "/") + name[4..];
-                _files.Remove(target);
-                RemoveBelow(target);
-            }
+            CheckPath(record, path, allowSpecialFiles);
         }
 
-        foreach (var (record, path) in entries.Where(e => !Split(e.Path).Name.StartsWith(".wh.", StringComparison.Ordinal)))
+        // Checked against the tree as it is before the layer: whiteouts apply to lower layers only.
+        foreach (var (_, path) in entries.Where(e => IsWhiteout(e.Path)))
         {
-            if (record.Kind != EntryKind.Directory)
+            CheckParents(path, path);
+        }
+
+        var before = new Dictionary<string, LayerFileRecord>(_files, StringComparer.Ordinal);
+        try
+        {
+            foreach (var (_, path) in entries)
             {
-                RemoveBelow(path); // a file replacing a directory hides what was under it
+                var (parent, name) = Split(path);
+                if (name == ".wh..wh..opq")
+                {
+                    RemoveBelow(parent);
+                }
+                else if (name.StartsWith(".wh.", StringComparison.Ordinal))
+                {
+                    var target = (parent == "/" ? "/" : parent + "/") + name[4..];
+                    _files.Remove(target);
+                    RemoveBelow(target);
+                }
             }
 
-            _files[path] = record with { Path = path };
+            foreach (var (record, path) in entries.Where(e => !IsWhiteout(e.Path)))
+            {
+                CheckParents(path, path);
+                var applied = record with { Path = path };
+                if (record.Kind == EntryKind.File && record.LinkTarget is not null)
+                {
+                    applied = HardLink(applied, Normalize(record.LinkTarget));
+                }
+
+                if (record.Kind != EntryKind.Directory)
+                {
+                    RemoveBelow(path); // a file replacing a directory hides what was under it
+                }
+
+                _files[path] = applied;
+            }
         }
+        catch (UnsafeLayerEntryException)
+        {
+            // All or nothing: a refused layer leaves the inventory as it was.
+            _files.Clear();
+            foreach (var (key, value) in before)
+            {
+                _files[key] = value;
+            }
+
+            throw;
+        }
+    }
+
+    private static bool IsWhiteout(string path) => Split(path).Name.StartsWith(".wh.", StringComparison.Ordinal);
+
+    private static void CheckPath(LayerFileRecord record, string path, bool allowSpecialFiles)
+    {
+        if (path.Split('/').Contains(".."))
+        {
+            throw new UnsafeLayerEntryException(UnsafeEntryKind.EscapesRoot, record.Path, "its path leaves the root file system ('..')");
+        }
+
+        if (record.Kind == EntryKind.Special && !allowSpecialFiles)
+        {
+            throw new UnsafeLayerEntryException(UnsafeEntryKind.SpecialFile, path, "it is a device node or a FIFO");
+        }
+
+        if (record.Kind == EntryKind.File && record.LinkTarget is not null && Normalize(record.LinkTarget).Split('/').Contains(".."))
+        {
+            throw new UnsafeLayerEntryException(UnsafeEntryKind.HardLink, path, $"it is a hard link to '{record.LinkTarget}', outside the root file system");
+        }
+    }
+
+    /// <summary>Every ancestor must be a real directory: an unpacker resolves a symlink ancestor (and writes
+    /// elsewhere than the path says) or fails on a file ancestor.</summary>
+    private void CheckParents(string path, string reported)
+    {
+        for (var slash = path.IndexOf('/', 1); slash > 0; slash = path.IndexOf('/', slash + 1))
+        {
+            if (_files.TryGetValue(path[..slash], out var ancestor) && ancestor.Kind != EntryKind.Directory)
+            {
+                var what = ancestor.Kind == EntryKind.Symlink ? $"the symlink '{ancestor.Path}' -> '{ancestor.LinkTarget}'" : $"'{ancestor.Path}', which is not a directory";
+                throw new UnsafeLayerEntryException(UnsafeEntryKind.ThroughSymlink, reported, $"its parent path goes through {what}");
+            }
+        }
+    }
+
+    /// <summary>A hard link is the content of an earlier regular file of the tree (this layer or a lower one).</summary>
+    private LayerFileRecord HardLink(LayerFileRecord link, string target)
+    {
+        CheckParents(target, link.Path);
+        if (!_files.TryGetValue(target, out var file) || file.Kind != EntryKind.File)
+        {
+            throw new UnsafeLayerEntryException(UnsafeEntryKind.HardLink, link.Path, $"it is a hard link to '{target}', which is not an earlier regular file of the image");
+        }
+
+        return link with { Size = file.Size, Sha256Hex = file.Sha256Hex };
     }
 
     private static (string Parent, string Name) Split(string path)
@@ -94,4 +178,38 @@ public sealed class Inventory
     }
 
     private static string Escape(string value) => value.Replace("\\", "\\\\").Replace("\t", "\\t").Replace("\n", "\\n");
+}
+
+/// <summary>Why a layer entry is refused.</summary>
+public enum UnsafeEntryKind
+{
+    /// <summary>The path leaves the root file system.</summary>
+    EscapesRoot,
+
+    /// <summary>A hard link whose target is outside the tree or not an earlier regular file.</summary>
+    HardLink,
+
+    /// <summary>An ancestor of the path is a symlink (a write through the link) or not a directory.</summary>
+    ThroughSymlink,
+
+    /// <summary>A device node or FIFO.</summary>
+    SpecialFile,
+}
+
+/// <summary>A layer entry that an unpacker would refuse, or would apply elsewhere than its path says.</summary>
+public sealed class UnsafeLayerEntryException : Exception
+{
+    public UnsafeLayerEntryException(UnsafeEntryKind kind, string path, string reason)
+        : base($"entry '{path}' is refused: {reason}")
+    {
+        Kind = kind;
+        EntryPath = path;
+        Reason = reason;
+    }
+
+    public UnsafeEntryKind Kind { get; }
+
+    public string EntryPath { get; }
+
+    public string Reason { get; }
 }

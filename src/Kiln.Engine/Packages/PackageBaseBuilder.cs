@@ -198,8 +198,14 @@ internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http, 
             {
                 var saved = JsonSerializer.Deserialize<SavedLayer>(File.ReadAllBytes(marker))!;
                 var descriptor = new Descriptor(MediaTypes.LayerTarGzip, Digest.Parse(saved.Digest), saved.Size);
-                if (layout.Contains(descriptor.Digest))
+                // Reused only when proven (unchanged since written, or hashed again); a corrupt blob is rewritten.
+                if (BlobProof.Prove(layout, descriptor, saved.Stamp, out _) is { } stamp)
                 {
+                    if (stamp.ToString() != saved.Stamp)
+                    {
+                        AtomicFile.Write(marker, JsonSerializer.SerializeToUtf8Bytes(saved with { Stamp = stamp.ToString() }));
+                    }
+
                     return new BuiltLayer(descriptor, Digest.Parse(saved.DiffId), [], source, FromCache: true);
                 }
             }
@@ -220,9 +226,9 @@ internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http, 
             blob.Complete();
         }
 
-        AtomicFile.Write(marker, JsonSerializer.SerializeToUtf8Bytes(new SavedLayer(result.Digest.ToString(), result.DiffId.ToString(), result.Size)));
+        AtomicFile.Write(marker, JsonSerializer.SerializeToUtf8Bytes(new SavedLayer(result.Digest.ToString(), result.DiffId.ToString(), result.Size, layout.StampOf(result.Digest)?.ToString())));
         return new BuiltLayer(result.ToDescriptor(), result.DiffId, [], source, FromCache: false);
     }
 
-    private sealed record SavedLayer(string Digest, string DiffId, long Size);
+    private sealed record SavedLayer(string Digest, string DiffId, long Size, string? Stamp = null);
 }

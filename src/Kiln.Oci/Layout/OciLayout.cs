@@ -95,6 +95,30 @@ public sealed class OciLayout
 
     public bool Contains(Digest digest) => File.Exists(GetBlobPath(digest));
 
+    /// <summary>The blob file's stamp (see <see cref="BlobStamp"/>), or null when the blob is missing.</summary>
+    public BlobStamp? StampOf(Digest digest) => BlobStamp.Of(GetBlobPath(digest));
+
+    /// <summary>Hashes the blob again: true when it exists, has <paramref name="size"/> bytes (when given) and
+    /// its content matches its digest.</summary>
+    public bool VerifyBlob(Digest digest, long? size = null)
+    {
+        try
+        {
+            using var stream = new FileStream(GetBlobPath(digest), FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            if (size is { } expected && stream.Length != expected)
+            {
+                return false;
+            }
+
+            return digest.Algorithm == Digest.Sha256Algorithm
+                && Convert.ToHexStringLower(SHA256.HashData(stream)) == digest.Encoded;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Opens a blob for reading (not verified; use <see cref="ReadBlob"/> for small blobs).</summary>
     /// <exception cref="OciFormatException">The blob is missing.</exception>
     public Stream OpenBlob(Digest digest)
@@ -135,7 +159,7 @@ public sealed class OciLayout
     {
         ArgumentNullException.ThrowIfNull(mediaType);
         var digest = Digest.Sha256(content);
-        if (!Contains(digest))
+        if (!HoldsExactly(digest, content))
         {
             using var writer = BeginBlob();
             writer.Stream.Write(content);
@@ -143,6 +167,22 @@ public sealed class OciLayout
         }
 
         return new Descriptor(mediaType, digest, content.Length);
+    }
+
+    /// <summary>Small blobs (configs, manifests) are compared byte for byte before being reused: a corrupt copy
+    /// left by anything else is replaced, never trusted.</summary>
+    private bool HoldsExactly(Digest digest, ReadOnlySpan<byte> content)
+    {
+        string path = GetBlobPath(digest);
+        try
+        {
+            var info = new FileInfo(path);
+            return info.Exists && info.Length == content.Length && content.SequenceEqual(File.ReadAllBytes(path));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
     }
 
     public Descriptor WriteBlob(Stream content, string mediaType)
@@ -363,8 +403,8 @@ public sealed class OciLayout
 
 /// <summary>
 /// Writes one blob into an <see cref="OciLayout"/>: bytes go to a temp file while they are hashed;
-/// <see cref="Complete"/> flushes the file to disk and renames it to <c>blobs/sha256/&lt;hex&gt;</c> (or deletes
-/// it when the blob already exists). Disposing without completing deletes the temp file.
+/// <see cref="Complete"/> flushes the file to disk and renames it to <c>blobs/sha256/&lt;hex&gt;</c>, unless a
+/// sound copy is already there (a corrupt one is replaced). Disposing without completing deletes the temp file.
 /// </summary>
 public sealed class BlobWriter : IDisposable
 {
@@ -397,13 +437,14 @@ public sealed class BlobWriter : IDisposable
         try
         {
             string target = _layout.GetBlobPath(digest);
-            if (File.Exists(target))
+            // A blob already there is kept only when it hashes to its digest: one corrupted on disk is healed by
+            // the bytes just written. If another writer got there first with the same content, replacing is harmless.
+            if (_layout.VerifyBlob(digest, _hashing.Length))
             {
                 _file.Dispose();
             }
             else
             {
-                // Same content under the same name: if another writer got there first, replacing is harmless.
                 AtomicFile.Commit(_file, target);
             }
         }

@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Xunit;
+
+namespace Kiln.Integration.Tests.Infrastructure;
+
+/// <summary>
+/// The inventory must describe the tree an unpacker really produces: this unpacks an image with umoci
+/// (<c>umoci unpack --rootless</c>) and compares the result with the image's inventory entry by entry: path, type,
+/// permission bits, size, SHA-256 and symlink target. Owners are not compared (a rootless unpack owns everything),
+/// nor device nodes (a rootless unpack cannot make them).
+/// </summary>
+internal static class UnpackedInventory
+{
+    public static void AssertMatchesUmoci(string layoutDirectory, string reference, string inventoryPath)
+    {
+        var umoci = Tools.Require("umoci", "umoci");
+        var bundle = Path.Combine(Path.GetTempPath(), "kiln-unpack-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            var unpack = ProcessRunner.Run(umoci, ["unpack", "--rootless", "--image", $"{layoutDirectory}:{reference}", bundle]);
+            Assert.True(unpack.ExitCode == 0, $"umoci unpack {reference} failed:\n{unpack.Output}");
+            var expected = Read(inventoryPath);
+            var actual = Walk(Path.Combine(bundle, "rootfs"));
+            var problems = expected.Keys.Union(actual.Keys).Order(StringComparer.Ordinal)
+                .Where(path => expected.GetValueOrDefault(path) != actual.GetValueOrDefault(path))
+                .Select(path => $"{path}: inventory {expected.GetValueOrDefault(path)?.ToString() ?? "(absent)"}, unpacked {actual.GetValueOrDefault(path)?.ToString() ?? "(absent)"}")
+                .ToList();
+            Assert.True(problems.Count == 0, $"The inventory of {reference} differs from what umoci unpacks:\n{string.Join('\n', problems)}");
+        }
+        finally
+        {
+            if (Directory.Exists(bundle))
+            {
+                // A rootless unpack may leave read-only directories behind; make them writable to delete them.
+                ProcessRunner.Run("chmod", ["-R", "u+rwX", bundle]);
+                Directory.Delete(bundle, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>One entry as both sides can tell it.</summary>
+    private sealed record Entry(char Type, int Mode, long Size, string Sha256, string Link)
+    {
+        public override string ToString() => $"{Type} {Convert.ToString(Mode, 8)} {Size} {Sha256[..Math.Min(12, Sha256.Length)]} {Link}";
+    }
+
+    private static Dictionary<string, Entry> Read(string inventoryPath)
+    {
+        var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        foreach (var line in File.ReadAllLines(inventoryPath).Where(l => !l.StartsWith('#') && l.Length > 0))
+        {
+            var f = line.Split('\t');
+            var path = Unescape(f[0]);
+            if (path == "/")
+            {
+                continue;
+            }
+
+            var type = f[1][0];
+            var mode = type == 'l' ? 0 : Convert.ToInt32(f[2], 8);
+            entries[path] = type switch
+            {
+                'f' => new Entry('f', mode, long.Parse(f[5], CultureInfo.InvariantCulture), f[6], "-"),
+                'l' => new Entry('l', 0, 0, "-", Unescape(f[7])),
+                _ => new Entry(type, mode, 0, "-", "-"),
+            };
+        }
+
+        return entries;
+    }
+
+    private static Dictionary<string, Entry> Walk(string rootfs)
+    {
+        var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false };
+        foreach (var info in new DirectoryInfo(rootfs).EnumerateFileSystemInfos("*", options))
+        {
+            var path = "/" + Path.GetRelativePath(rootfs, info.FullName).Replace('\\', '/');
+            if (info.LinkTarget is { } target)
+            {
+                entries[path] = new Entry('l', 0, 0, "-", target);
+            }
+            else if (info is DirectoryInfo)
+            {
+                entries[path] = new Entry('d', (int)File.GetUnixFileMode(info.FullName), 0, "-", "-");
+            }
+            else
+            {
+                using var stream = File.OpenRead(info.FullName);
+                var sha = Convert.ToHexStringLower(SHA256.HashData(stream));
+                entries[path] = new Entry('f', (int)File.GetUnixFileMode(info.FullName), stream.Length, sha, "-");
+            }
+        }
+
+        return entries;
+    }
+
+    private static string Unescape(string value)
+    {
+        var text = new StringBuilder();
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (value[i] == '\\' && i + 1 < value.Length)
+            {
+                i++;
+                text.Append(value[i] switch { 't' => '\t', 'n' => '\n', _ => value[i] });
+            }
+            else
+            {
+                text.Append(value[i]);
+            }
+        }
+
+        return text.ToString();
+    }
+}
