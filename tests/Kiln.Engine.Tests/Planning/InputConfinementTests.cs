@@ -93,6 +93,16 @@ public sealed class InputConfinementTests : IDisposable
     }
 
     [Fact]
+    public void Plan_BaseArchiveIsADevice_ReportsKiln2112WithoutOpeningIt()
+    {
+        var request = new BuildRequest { Assembly = "a.dll", ProjectDirectory = Project, OutputDirectory = Path.Combine(Project, "out"), IntermediateDirectory = Path.Combine(Project, "obj") };
+
+        var e = Assert.Throws<KilnException>(() => new Planner(request).Plan([Server([]) with { Base = BaseImage.Archive("/dev/null") }]));
+
+        Assert.Equal(DiagnosticCodes.InputNotRegularFile, Assert.Single(e.Diagnostics).Code);
+    }
+
+    [Fact]
     public void Plan_SymlinkLoop_ReportsKiln2113()
     {
         File.CreateSymbolicLink(Path.Combine(Project, "a"), "b");
