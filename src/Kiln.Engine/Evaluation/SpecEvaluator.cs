@@ -51,7 +51,7 @@ public static class SpecEvaluator
             {
                 failure = ExceptionDispatchInfo.Capture(e); // carried to the calling thread and rethrown there unchanged
             }
-        })
+        }, maxStackSize: MainThreadStackSize)
         {
             IsBackground = true, // a spec stuck in a loop must not keep the process alive
             Name = "Kiln spec evaluation",
@@ -65,6 +65,9 @@ public static class SpecEvaluator
         failure?.Throw();
         return result!;
     }
+
+    /// <summary>The stack the process's main thread has on Linux, so that spec code recurses as deep as before.</summary>
+    private const int MainThreadStackSize = 8 * 1024 * 1024;
 
     private static KilnException TimedOut(string assemblyPath, EvaluationStep step, TimeSpan limit)
     {
