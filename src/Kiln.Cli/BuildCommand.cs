@@ -17,7 +17,9 @@ internal static class BuildCommand
         var configuration = new Option<string>("--configuration", "-c") { Description = "The build configuration.", DefaultValueFactory = _ => "Debug" };
         var output = new Option<string?>("--output", "-o") { Description = "The artifact directory (default: bin/<Configuration>/kiln/ beside the project)." };
         var epoch = new Option<string?>("--source-date-epoch") { Description = "Timestamp for every file and config in the images (default: $SOURCE_DATE_EPOCH, else 0)." };
-        var command = new Command("build", "Build the images of a spec project (runs dotnet build).") { project, configuration, output, epoch };
+        var inputRoots = new Option<string[]>("--input-root") { Description = "A directory besides the project's that layer sources may come from (KilnInputRoots; repeat for several).", AllowMultipleArgumentsPerToken = false };
+        var evaluationTimeout = new Option<string?>("--evaluation-timeout") { Description = "Seconds spec evaluation may take (KilnEvaluationTimeout, default 60)." };
+        var command = new Command("build", "Build the images of a spec project (runs dotnet build).") { project, configuration, output, epoch, inputRoots, evaluationTimeout };
         command.SetAction(result => Edge.Run(() =>
         {
             var path = Path.GetFullPath(result.GetValue(project)!);
@@ -31,6 +33,17 @@ internal static class BuildCommand
             if (result.GetValue(epoch) is { } e)
             {
                 arguments.Add($"-p:KilnSourceDateEpoch={e}");
+            }
+
+            if (result.GetValue(inputRoots) is { Length: > 0 } roots)
+            {
+                // %3B: MSBuild's escape for ';', which would otherwise end the -p: value.
+                arguments.Add($"-p:KilnInputRoots={string.Join("%3B", roots.Select(Path.GetFullPath))}");
+            }
+
+            if (result.GetValue(evaluationTimeout) is { Length: > 0 } seconds)
+            {
+                arguments.Add($"-p:KilnEvaluationTimeout={seconds}");
             }
 
             var exit = Dotnet(arguments);

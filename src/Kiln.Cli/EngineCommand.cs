@@ -48,6 +48,10 @@ internal static class EngineCommand
     private static readonly Option<string?> DeployRegistry = new("--deploy-registry") { Description = "The registry deploy/*.yaml pull images from, host[:port]." };
     private static readonly Option<string?> DeployRepositoryPrefix = new("--deploy-repository-prefix") { Description = "The repository path under the registry." };
 
+    // Input integrity and bounded evaluation: KilnInputRoots, KilnEvaluationTimeout.
+    private static readonly Option<string[]> InputRoot = new("--input-root") { AllowMultipleArgumentsPerToken = false, Description = "A directory besides the project's that layer sources may come from (relative to the project directory)." };
+    private static readonly Option<string?> EvaluationTimeout = new("--evaluation-timeout") { Description = "Seconds spec evaluation may take (default 60)." };
+
     private static readonly Option<string> PublishList = new("--publish-list") { Required = true, Description = "Where to write the list of projects to publish." };
 
     public static Command Create()
@@ -64,7 +68,7 @@ internal static class EngineCommand
 
         // The push verb takes the common switches the task always sends, and its own.
         var push = new Command("push", "Push every image of a build to a registry.");
-        foreach (var option in new Option[] { Assembly, ProjectDirectory, Output, Intermediate, Epoch, Configuration, PathMap, Published, KilnVersion, SdkVersion, SourceRevision, CiRun, DebianMirror, DebianKeyring, CacheDirectory, UpdateLock, LockModeOption, SourceTreeDirty, InsecureRegistry, PushRegistry, PushRepositoryPrefix })
+        foreach (var option in new Option[] { Assembly, ProjectDirectory, Output, Intermediate, Epoch, Configuration, PathMap, Published, KilnVersion, SdkVersion, SourceRevision, CiRun, DebianMirror, DebianKeyring, CacheDirectory, UpdateLock, LockModeOption, SourceTreeDirty, InsecureRegistry, PushRegistry, PushRepositoryPrefix, InputRoot, EvaluationTimeout })
         {
             push.Options.Add(option);
         }
@@ -77,6 +81,8 @@ internal static class EngineCommand
         {
             command.Options.Add(DeployRegistry);
             command.Options.Add(DeployRepositoryPrefix);
+            command.Options.Add(InputRoot);
+            command.Options.Add(EvaluationTimeout);
         }
         evaluate.Options.Add(PublishList);
         evaluate.SetAction(result => Edge.Run(() => Evaluate(ToRequest(result), result.GetValue(PublishList)!)));
@@ -116,6 +122,8 @@ internal static class EngineCommand
             Registry = result.GetValue(DeployRegistry) is { Length: > 0 } registry ? registry : null,
             RepositoryPrefix = result.GetValue(DeployRepositoryPrefix) is { Length: > 0 } prefix ? prefix : null,
             PublishedProjects = published.ToImmutable(),
+            InputRoots = [.. (result.GetValue(InputRoot) ?? []).SelectMany(r => r.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
+            EvaluationTimeoutSeconds = ParseEvaluationTimeout(result.GetValue(EvaluationTimeout)),
             DebianMirror = result.GetValue(DebianMirror) is { Length: > 0 } mirror ? mirror : null,
             AptSources = AptSourceFiles(),
             DebianKeyring = result.GetValue(DebianKeyring) is { Length: > 0 } keyring ? keyring : "/usr/share/keyrings/debian-archive-keyring.gpg",
@@ -132,6 +140,22 @@ internal static class EngineCommand
                 ContinuousIntegrationRun = result.GetValue(CiRun),
             },
         };
+    }
+
+    /// <summary>KilnEvaluationTimeout: whole seconds; empty means the default.</summary>
+    private static int ParseEvaluationTimeout(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return BuildRequest.DefaultEvaluationTimeoutSeconds;
+        }
+
+        if (!int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds <= 0)
+        {
+            throw new KilnException(DiagnosticCodes.InvalidEvaluationTimeout, $"KilnEvaluationTimeout is '{text}', which is not a positive whole number of seconds. Set it to, for example, 120, or leave it empty for the default ({BuildRequest.DefaultEvaluationTimeoutSeconds}).");
+        }
+
+        return seconds;
     }
 
     /// <summary>The machine's apt sources, read by the engine only when no mirror is given (the edge finds the files).</summary>

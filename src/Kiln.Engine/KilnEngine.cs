@@ -40,8 +40,19 @@ public static class KilnEngine
     /// <summary>Loads and validates the specs of <see cref="BuildRequest.Assembly"/>.</summary>
     public static EvaluationResult Evaluate(BuildRequest request)
     {
-        var evaluation = SpecEvaluator.Evaluate(request.Assembly, request.PathMap);
+        var evaluation = SpecEvaluator.Evaluate(request.Assembly, request.PathMap, EvaluationTimeout(request));
+        Planner.CheckPublishProjects(evaluation.Servers, request); // a coded error now, not MSBuild's MSB3202 later
         return new EvaluationResult(evaluation.Servers, Planner.PublishRequirements(evaluation.Servers, request), evaluation.Warnings);
+    }
+
+    private static TimeSpan EvaluationTimeout(BuildRequest request)
+    {
+        if (request.EvaluationTimeoutSeconds <= 0)
+        {
+            throw new KilnException(DiagnosticCodes.InvalidEvaluationTimeout, $"KilnEvaluationTimeout is {request.EvaluationTimeoutSeconds}; it must be a positive number of seconds (default {BuildRequest.DefaultEvaluationTimeoutSeconds}).");
+        }
+
+        return TimeSpan.FromSeconds(request.EvaluationTimeoutSeconds);
     }
 
     /// <summary>What differs between two versions (manifests, release.json files or name:version): settings, packages, files.</summary>
@@ -66,7 +77,7 @@ public static class KilnEngine
     /// </summary>
     public static BuildResult Build(BuildRequest request, Action<string>? log = null)
     {
-        var evaluation = SpecEvaluator.Evaluate(request.Assembly, request.PathMap);
+        var evaluation = SpecEvaluator.Evaluate(request.Assembly, request.PathMap, EvaluationTimeout(request));
         DeploymentArtifacts.ValidateSettings(request.Registry, request.RepositoryPrefix);
         var lockPath = Path.Combine(request.ProjectDirectory, KilnLock.FileName);
         var lockMode = VersionLock.ParseMode(request.LockMode); // a bad KilnLockMode fails before any work

@@ -69,6 +69,12 @@ public abstract partial class KilnEngineTask
     /// <summary>KilnInsecureRegistries: registries (host[:port], ';'-separated) that may be reached over plain HTTP.</summary>
     public string? InsecureRegistries { get; set; }
 
+    /// <summary>KilnInputRoots: directories besides the project's that layer sources may come from (';'-separated, relative to the project).</summary>
+    public string? InputRoots { get; set; }
+
+    /// <summary>KilnEvaluationTimeout: seconds spec evaluation may take before the engine stops it.</summary>
+    public string? EvaluationTimeout { get; set; }
+
     /// <summary>The published projects (KilnPublishKey, KilnPublishDir metadata).</summary>
     public ITaskItem[]? PublishedProjects { get; set; }
 }

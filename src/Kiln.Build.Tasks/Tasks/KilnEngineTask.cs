@@ -80,6 +80,15 @@ public abstract partial class KilnEngineTask : ToolTask
             builder.AppendSwitchIfNotNull("--insecure-registry ", registry.Trim());
         }
 
+        foreach (var root in (InputRoots ?? "").Split(new[] { ';' }, StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (root.Trim().Length > 0)
+            {
+                builder.AppendSwitchIfNotNull("--input-root ", root.Trim());
+            }
+        }
+
+        builder.AppendSwitchIfNotNull("--evaluation-timeout ", string.IsNullOrWhiteSpace(EvaluationTimeout) ? null : EvaluationTimeout!.Trim());
         foreach (var project in PublishedProjects ?? Array.Empty<ITaskItem>())
         {
             builder.AppendSwitchIfNotNull("--published ", project.GetMetadata("KilnPublishKey") + "=" + project.GetMetadata("KilnPublishDir"));

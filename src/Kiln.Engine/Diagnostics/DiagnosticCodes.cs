@@ -126,4 +126,15 @@ public static class DiagnosticCodes
     public const string CacheEntryRebuilt = "KILN3041";
     public const string LayoutCheckFailed = "KILN3042";
     public const string LayoutUnreadable = "KILN3043";
+
+    // Input integrity and bounded evaluation (KILN2110–2129, KILN3030–3039, KILN4010–4019).
+    public const string InputOutsideRoots = "KILN2110";
+    public const string InputSymlinkEscapes = "KILN2111";
+    public const string InputNotRegularFile = "KILN2112";
+    public const string InputSymlinkLoop = "KILN2113";
+    public const string PublishProjectMissing = "KILN2114";
+    public const string EvaluationTimedOut = "KILN2115";
+    public const string IntermediateDirectoryNotWritable = "KILN3030";
+    public const string InvalidInputRoot = "KILN4010";
+    public const string InvalidEvaluationTimeout = "KILN4011";
 }

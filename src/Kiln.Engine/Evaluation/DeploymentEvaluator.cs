@@ -11,7 +11,7 @@ namespace Kiln.Engine.Evaluation;
 /// </summary>
 internal static class DeploymentEvaluator
 {
-    public static ImmutableArray<ResolvedDeployment> Resolve(Assembly assembly, IReadOnlyList<ResolvedServer> servers, SourceLocator locator, DiagnosticBag diagnostics)
+    public static ImmutableArray<ResolvedDeployment> Resolve(Assembly assembly, IReadOnlyList<ResolvedServer> servers, SourceLocator locator, DiagnosticBag diagnostics, EvaluationProgress? progress = null)
     {
         var byType = servers.ToDictionary(s => s.SpecType, StringComparer.Ordinal);
         var deployments = ImmutableArray.CreateBuilder<ResolvedDeployment>();
@@ -19,7 +19,7 @@ internal static class DeploymentEvaluator
             .Where(t => t is { IsClass: true, IsAbstract: false, IsGenericTypeDefinition: false } && typeof(DeploymentSpec).IsAssignableFrom(t))
             .OrderBy(t => t.FullName, StringComparer.Ordinal))
         {
-            if (Resolve(type, assembly, byType, locator, diagnostics) is { } deployment)
+            if (Resolve(type, assembly, byType, locator, diagnostics, progress ?? new EvaluationProgress()) is { } deployment)
             {
                 deployments.Add(deployment);
             }
@@ -28,7 +28,7 @@ internal static class DeploymentEvaluator
         return deployments.ToImmutable();
     }
 
-    private static ResolvedDeployment? Resolve(Type type, Assembly assembly, Dictionary<string, ResolvedServer> servers, SourceLocator locator, DiagnosticBag diagnostics)
+    private static ResolvedDeployment? Resolve(Type type, Assembly assembly, Dictionary<string, ResolvedServer> servers, SourceLocator locator, DiagnosticBag diagnostics, EvaluationProgress progress)
     {
         var typeLocation = locator.Locate(type);
         if (type.GetConstructor(Type.EmptyTypes) is null)
@@ -40,6 +40,7 @@ internal static class DeploymentEvaluator
         DeploymentSpec spec;
         try
         {
+            progress.Enter(type.FullName!, "running its constructor", typeLocation);
             spec = (DeploymentSpec)Activator.CreateInstance(type)!;
         }
         catch (TargetInvocationException e)
@@ -59,6 +60,7 @@ internal static class DeploymentEvaluator
 
             try
             {
+                progress.Enter(type.FullName!, $"reading {property}", locations.GetValueOrDefault(property) ?? typeLocation);
                 return read(spec);
             }
             catch (Exception e)

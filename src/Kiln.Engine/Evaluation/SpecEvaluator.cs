@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Reflection;
+using System.Runtime.ExceptionServices;
 using Kiln.Engine.Diagnostics;
 using Kiln.Spec;
 
@@ -19,14 +20,69 @@ public sealed record Evaluation(ImmutableArray<ResolvedServer> Servers, Immutabl
 public static class SpecEvaluator
 {
     /// <summary>Evaluates every spec in <paramref name="assemblyPath"/>.</summary>
-    /// <exception cref="KilnException">The assembly cannot be loaded, a spec throws, or a value is invalid.</exception>
-    public static Evaluation Evaluate(string assemblyPath, string? pathMap)
+    /// <param name="timeout">
+    /// How long spec code may run in total. When it runs out, evaluation is abandoned on its background thread (spec
+    /// code cannot be interrupted safely) and a coded error names the member that was running; the caller is expected
+    /// to end the process, which is what the engine process does by returning from its entry point.
+    /// </param>
+    /// <exception cref="KilnException">The assembly cannot be loaded, a spec throws, a value is invalid, or time ran out.</exception>
+    public static Evaluation Evaluate(string assemblyPath, string? pathMap, TimeSpan? timeout = null)
     {
         if (!File.Exists(assemblyPath))
         {
             throw new KilnException(DiagnosticCodes.AssemblyNotFound, $"The spec assembly '{assemblyPath}' does not exist. Build the project first.");
         }
 
+        var progress = new EvaluationProgress();
+        if (timeout is not { } limit)
+        {
+            return EvaluateCore(assemblyPath, pathMap, progress);
+        }
+
+        Evaluation? result = null;
+        ExceptionDispatchInfo? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                result = EvaluateCore(assemblyPath, pathMap, progress);
+            }
+            catch (Exception e)
+            {
+                failure = ExceptionDispatchInfo.Capture(e); // carried to the calling thread and rethrown there unchanged
+            }
+        }, maxStackSize: MainThreadStackSize)
+        {
+            IsBackground = true, // a spec stuck in a loop must not keep the process alive
+            Name = "Kiln spec evaluation",
+        };
+        thread.Start();
+        if (!thread.Join(limit))
+        {
+            throw TimedOut(assemblyPath, progress.Current, limit);
+        }
+
+        failure?.Throw();
+        return result!;
+    }
+
+    /// <summary>The stack the process's main thread has on Linux, so that spec code recurses as deep as before.</summary>
+    private const int MainThreadStackSize = 8 * 1024 * 1024;
+
+    private static KilnException TimedOut(string assemblyPath, EvaluationStep step, TimeSpan limit)
+    {
+        var seconds = limit.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+        var what = step.SpecType.Length == 0
+            ? $"Evaluating '{Path.GetFileName(assemblyPath)}' was still {step.Activity}"
+            : $"Spec '{step.SpecType}' was still {step.Activity}";
+        return new KilnException(
+            DiagnosticCodes.EvaluationTimedOut,
+            $"{what} after {seconds} s (KilnEvaluationTimeout), so evaluation was stopped. Spec code must compute its values promptly: look for a loop, a wait or I/O there. If it really needs longer, raise KilnEvaluationTimeout (seconds).",
+            step.Location);
+    }
+
+    private static Evaluation EvaluateCore(string assemblyPath, string? pathMap, EvaluationProgress progress)
+    {
         var context = new SpecLoadContext(assemblyPath);
         try
         {
@@ -36,7 +92,7 @@ public static class SpecEvaluator
             var servers = new List<ResolvedServer>();
             foreach (var type in SpecTypes(assembly, diagnostics))
             {
-                if (Resolve(type, locator, diagnostics) is { } server)
+                if (Resolve(type, locator, diagnostics, progress) is { } server)
                 {
                     servers.Add(server);
                 }
@@ -45,7 +101,7 @@ public static class SpecEvaluator
             diagnostics.ThrowIfErrors();
             SpecValidator.Validate(servers, diagnostics);
             diagnostics.ThrowIfErrors();
-            var deployments = DeploymentEvaluator.Resolve(assembly, servers, locator, diagnostics);
+            var deployments = DeploymentEvaluator.Resolve(assembly, servers, locator, diagnostics, progress);
             DeploymentValidator.Validate(deployments, diagnostics);
             diagnostics.ThrowIfErrors();
             if (servers.Count == 0)
@@ -79,7 +135,7 @@ public static class SpecEvaluator
             .OrderBy(t => t.FullName, StringComparer.Ordinal);
     }
 
-    private static ResolvedServer? Resolve(Type type, SourceLocator locator, DiagnosticBag diagnostics)
+    private static ResolvedServer? Resolve(Type type, SourceLocator locator, DiagnosticBag diagnostics, EvaluationProgress progress)
     {
         var typeLocation = locator.Locate(type);
         if (type.GetConstructor(Type.EmptyTypes) is null)
@@ -91,6 +147,7 @@ public static class SpecEvaluator
         ServerSpec spec;
         try
         {
+            progress.Enter(type.FullName!, "running its constructor", typeLocation);
             spec = (ServerSpec)Activator.CreateInstance(type)!;
         }
         catch (TargetInvocationException e)
@@ -99,7 +156,7 @@ public static class SpecEvaluator
             return null;
         }
 
-        var reader = new PropertyReader(spec, type, locator, diagnostics);
+        var reader = new PropertyReader(spec, type, locator, diagnostics, progress);
         var server = new ResolvedServer
         {
             SpecType = type.FullName!,
@@ -127,7 +184,7 @@ public static class SpecEvaluator
     internal static string Describe(Exception e) => $"{e.GetType().Name} ('{e.Message}')";
 
     /// <summary>Reads spec properties one by one, turning an exception into a coded error at the getter's line.</summary>
-    private sealed class PropertyReader(ServerSpec spec, Type type, SourceLocator locator, DiagnosticBag diagnostics)
+    private sealed class PropertyReader(ServerSpec spec, Type type, SourceLocator locator, DiagnosticBag diagnostics, EvaluationProgress progress)
     {
         private readonly ImmutableDictionary<string, SourceLocation>.Builder _locations = ImmutableDictionary.CreateBuilder<string, SourceLocation>();
 
@@ -145,6 +202,7 @@ public static class SpecEvaluator
 
             try
             {
+                progress.Enter(type.FullName!, $"reading {property}", location ?? locator.Locate(type));
                 return read(spec);
             }
             catch (Exception e)

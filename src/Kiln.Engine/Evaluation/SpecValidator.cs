@@ -123,7 +123,7 @@ internal static partial class SpecValidator
         {
             if (string.IsNullOrWhiteSpace(label.Key) || label.Value is null)
             {
-                Error(DiagnosticCodes.InvalidLabel, nameof(ServerSpec.Labels), "a label has an empty key or a null value.");
+                Error(DiagnosticCodes.InvalidLabel, nameof(ServerSpec.Labels), $"label '{label.Key}' has an empty key or a null value. Give every label a non-blank key (for example org.opencontainers.image.source) and a value.");
             }
             else if (!seenLabels.Add(label.Key))
             {
@@ -156,6 +156,10 @@ internal static partial class SpecValidator
                 break;
             case DebianBase debian when debian.Packages.IsDefaultOrEmpty:
                 error(DiagnosticCodes.InvalidBaseImage, property, $"the Debian base for suite '{debian.Suite}' lists no packages.");
+                break;
+            // At evaluation, with the other findings, rather than when planning reaches the base.
+            case RegistryBase registry when !Kiln.Oci.Registry.ImageReference.TryParse(registry.Reference ?? "", out _, out var problem):
+                error(DiagnosticCodes.InvalidImageReference, property, $"base image '{registry.Reference}' is not a valid image reference: {problem} Write it as registry/repository:tag@sha256:<digest>.");
                 break;
         }
     }

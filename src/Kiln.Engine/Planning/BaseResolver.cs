@@ -1,5 +1,6 @@
 using Kiln.Engine.Diagnostics;
 using Kiln.Engine.Evaluation;
+using Kiln.Engine.IO;
 using Kiln.Engine.Requests;
 using Kiln.Oci;
 using Kiln.Spec;
@@ -29,6 +30,12 @@ internal static class BaseResolver
         if (!File.Exists(path))
         {
             throw new KilnException(DiagnosticCodes.BaseNotFound, $"Spec '{server.SpecType}': base archive '{spec.Path}' does not exist (looked for '{path}'). Fix the path or create the archive (docker save, skopeo copy … oci-archive:…).");
+        }
+
+        // Opening a FIFO would wait for a writer forever: the type is checked first, without opening it.
+        if (InputFileTypes.Of(RealPath.TryResolve(path, out _) ?? path) is var type and not InputFileType.Regular)
+        {
+            throw new KilnException(DiagnosticCodes.InputNotRegularFile, $"Spec '{server.SpecType}': base archive '{spec.Path}' is {InputFileTypes.Describe(type)} ('{path}'), not a regular file. Point it at an archive file (docker save, skopeo copy … oci-archive:…).");
         }
 
         inputs.Add(path);

@@ -33,12 +33,21 @@ internal sealed record PlannedEntry(string Path, EntryKind Kind, int? Mode, int 
     public const int DirectoryMode = 0x1ED; // 0755
     public const int ExecutableMode = 0x1ED; // 0755
     public const int RegularMode = 0x1A4; // 0644
+    public const int SymlinkMode = 0x1FF; // 0777
+
+    /// <summary>The target of a symlink entry (a relative link found inside a copied directory), stored as written.</summary>
+    public string? LinkTarget { get; init; }
 
     /// <summary>The writer's entry, deciding the mode from the file's first bytes when the spec did not.</summary>
     public LayerEntry ToLayerEntry()
     {
-        var mode = Mode ?? (Kind == EntryKind.Directory ? DirectoryMode : LooksExecutable(SourcePath!) ? ExecutableMode : RegularMode);
-        return new LayerEntry(Path, Kind) { Mode = mode, Uid = Uid, Gid = Gid, SourcePath = SourcePath };
+        var mode = Mode ?? Kind switch
+        {
+            EntryKind.Directory => DirectoryMode,
+            EntryKind.Symlink => SymlinkMode,
+            _ => LooksExecutable(SourcePath!) ? ExecutableMode : RegularMode,
+        };
+        return new LayerEntry(Path, Kind) { Mode = mode, Uid = Uid, Gid = Gid, SourcePath = SourcePath, LinkTarget = LinkTarget };
     }
 
     private static bool LooksExecutable(string path)

@@ -4,6 +4,7 @@ using System.Text;
 using Kiln.Engine.Building;
 using Kiln.Engine.Diagnostics;
 using Kiln.Engine.Evaluation;
+using Kiln.Engine.IO;
 using Kiln.Engine.Packages;
 using Kiln.Engine.Requests;
 using Kiln.Oci;
@@ -36,6 +37,9 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
     private static readonly Lazy<HttpClient> PackageHttp = new(() => new HttpClient { Timeout = TimeSpan.FromMinutes(5) });
 
     private PackageBaseBuilder? _packageBases;
+
+    /// <summary>Where layer sources may come from; set when planning starts.</summary>
+    private InputRoots _roots = null!;
 
     /// <summary>
     /// Every input the plans read: files, and directory trees as <c>dir/**</c> (so that an added file counts too).
@@ -70,6 +74,7 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
 
     public ImmutableArray<ImagePlan> Plan(IReadOnlyList<ResolvedServer> servers)
     {
+        _roots = InputRoots.Create(request.ProjectDirectory, request.InputRoots);
         var diagnostics = new DiagnosticBag();
         var plans = new List<ImagePlan>();
         foreach (var server in servers)
@@ -161,20 +166,38 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
             {
                 var path = Resolve(file.Source);
                 source = $"file:{Relative(path)}";
-                if (!File.Exists(path))
-                {
-                    diagnostics.Error(DiagnosticCodes.InputFileMissing, $"Spec '{server.SpecType}': Layers[{index}] copies '{file.Source}', which does not exist (looked for '{path}'). Fix the path (it is relative to the spec project) or add the file.", location);
-                    return null;
-                }
-
                 if (to == "/")
                 {
                     diagnostics.Error(DiagnosticCodes.PathNotAbsolute, $"Spec '{server.SpecType}': Layers[{index}] copies file '{file.Source}' to '/', which is a directory. Give the file's full destination path.", location);
                     return null;
                 }
 
+                var describe = $"Spec '{server.SpecType}': Layers[{index}] copies '{file.Source}'";
+                if (Confine(file.Source, path, describe, diagnostics, location) is not { } real)
+                {
+                    return null;
+                }
+
+                switch (InputFileTypes.Of(real))
+                {
+                    case InputFileType.Regular:
+                        break;
+                    case InputFileType.Missing when new FileInfo(path).LinkTarget is not null:
+                        diagnostics.Error(DiagnosticCodes.InputFileMissing, $"{describe}, which is a symbolic link to '{real}', which does not exist. Fix the link or the path (it is relative to the spec project), or add the file.", location);
+                        return null;
+                    case InputFileType.Missing:
+                        diagnostics.Error(DiagnosticCodes.InputFileMissing, $"{describe}, which does not exist (looked for '{path}'). Fix the path (it is relative to the spec project) or add the file.", location);
+                        return null;
+                    case InputFileType.Directory:
+                        diagnostics.Error(DiagnosticCodes.InputFileMissing, $"{describe}, which is a directory ('{real}'), not a file. Copy a directory with Layer.Directory(\"{file.Source}\", to: \"{layer.To}\"), or name one file inside it.", location);
+                        return null;
+                    case var type:
+                        diagnostics.Error(DiagnosticCodes.InputNotRegularFile, $"{describe}, which is {InputFileTypes.Describe(type)} ('{real}'), not a regular file. Only regular files (and links inside a copied directory) go into an image; Kiln refuses other types without opening them. Point the layer at a regular file.", location);
+                        return null;
+                }
+
                 _inputs.Add(path);
-                entries.Add(FileEntry(to, path, file.Mode?.Bits, layer.Owner));
+                entries.Add(FileEntry(to, real, file.Mode?.Bits, layer.Owner));
                 break;
             }
 
@@ -182,13 +205,29 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
             {
                 var path = Resolve(directory.Source);
                 source = $"directory:{Relative(path)}";
-                if (!Directory.Exists(path))
+                var describe = $"Spec '{server.SpecType}': Layers[{index}] copies directory '{directory.Source}'";
+                if (Confine(directory.Source, path, describe, diagnostics, location) is not { } real)
                 {
-                    diagnostics.Error(DiagnosticCodes.InputDirectoryMissing, $"Spec '{server.SpecType}': Layers[{index}] copies directory '{directory.Source}', which does not exist (looked for '{path}'). Fix the path (it is relative to the spec project) or create the directory.", location);
                     return null;
                 }
 
-                AddTree(entries, path, to, layer.Owner, directory.Include, directory.Exclude);
+                switch (InputFileTypes.Of(real))
+                {
+                    case InputFileType.Directory:
+                        break;
+                    case InputFileType.Missing:
+                        diagnostics.Error(DiagnosticCodes.InputDirectoryMissing, $"{describe}, which does not exist (looked for '{real}'). Fix the path (it is relative to the spec project) or create the directory.", location);
+                        return null;
+                    case var type:
+                        diagnostics.Error(DiagnosticCodes.InputDirectoryMissing, $"{describe}, which is {InputFileTypes.Describe(type)} ('{real}'), not a directory. Copy a single file with Layer.File, or name a directory.", location);
+                        return null;
+                }
+
+                if (!AddTree(entries, real, to, layer.Owner, directory.Include, directory.Exclude, describe, diagnostics, location))
+                {
+                    return null;
+                }
+
                 break;
             }
 
@@ -196,6 +235,12 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
             {
                 var requirement = Publish(publish, request);
                 source = $"publish:{Relative(requirement.Project)}";
+                if (!File.Exists(requirement.Project))
+                {
+                    diagnostics.Error(DiagnosticCodes.PublishProjectMissing, PublishProjectMissingMessage(server, index, publish, requirement), location);
+                    return null;
+                }
+
                 var published = request.PublishedProjects.FirstOrDefault(p => p.Key == requirement.Key);
                 if (published is null || !Directory.Exists(published.Directory))
                 {
@@ -203,7 +248,13 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
                     return null;
                 }
 
-                AddTree(entries, published.Directory, to, layer.Owner, ["**/*"], []);
+                // Kiln chose the publish directory itself, so it is not confined to the input roots; its files are still
+                // checked by type, and its links must stay inside it.
+                if (!AddTree(entries, Path.GetFullPath(published.Directory), to, layer.Owner, ["**/*"], [], $"Spec '{server.SpecType}': Layers[{index}] takes the publish output of '{publish.Project}'", diagnostics, location))
+                {
+                    return null;
+                }
+
                 break;
             }
 
@@ -215,7 +266,12 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
         return new LayerPlan(source, [.. entries], CacheKey(entries));
     }
 
-    private void AddTree(List<PlannedEntry> entries, string root, string to, Owner owner, ImmutableArray<string> include, ImmutableArray<string> exclude)
+    /// <summary>
+    /// Adds the files of a tree that the globs match. The walk never follows a link: a relative link whose target stays
+    /// inside the tree is stored as a link, any other link is refused, and so is any file that is not regular (a FIFO,
+    /// socket or device), before anything opens it. Returns false when something was refused.
+    /// </summary>
+    private bool AddTree(List<PlannedEntry> entries, string root, string to, Owner owner, ImmutableArray<string> include, ImmutableArray<string> exclude, string describe, DiagnosticBag diagnostics, SourceLocation? location)
     {
         var matcher = new Matcher(StringComparison.Ordinal);
         matcher.AddIncludePatterns(include.IsDefaultOrEmpty ? ["**/*"] : include);
@@ -224,13 +280,39 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
             matcher.AddExcludePatterns(exclude);
         }
 
+        var found = new Dictionary<string, InputFileType>(StringComparer.Ordinal);
+        Walk(root, "", found);
+        var matched = matcher.Match(root, found.Keys.Select(relative => Path.Combine(root, relative))).Files
+            .Select(f => f.Path.Replace('\\', '/'))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
         _inputs.Add(Path.Combine(root, "**"));
         entries.Add(new PlannedEntry(to, EntryKind.Directory, null, owner.Uid, owner.Gid, null, 0, 0));
         var directories = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var relative in matcher.GetResultsInFullPath(root).Select(p => Path.GetRelativePath(root, p).Replace('\\', '/')).Order(StringComparer.Ordinal))
+        var ok = true;
+        foreach (var relative in matched)
         {
             var imagePath = to == "/" ? "/" + relative : to + "/" + relative;
-            entries.Add(FileEntry(imagePath, Path.Combine(root, relative), null, owner));
+            var full = Path.Combine(root, relative);
+            switch (found[relative])
+            {
+                case InputFileType.Regular:
+                    entries.Add(FileEntry(imagePath, full, null, owner));
+                    break;
+                case InputFileType.Symlink when InternalLinkTarget(root, full) is { } target:
+                    entries.Add(new PlannedEntry(imagePath, EntryKind.Symlink, null, owner.Uid, owner.Gid, null, 0, 0) { LinkTarget = target });
+                    break;
+                case InputFileType.Symlink:
+                    ok = false;
+                    diagnostics.Error(DiagnosticCodes.InputSymlinkEscapes, $"{describe}, which holds '{relative}', a symbolic link to '{new FileInfo(full).LinkTarget}' that leaves the copied directory ('{root}'). Only relative links that stay inside the directory are copied (as links). Remove the link, copy its target into the directory, or leave it out with exclude: [\"{relative}\"].", location);
+                    break;
+                case var type:
+                    ok = false;
+                    diagnostics.Error(DiagnosticCodes.InputNotRegularFile, $"{describe}, which holds '{relative}', {InputFileTypes.Describe(type)}, not a regular file ('{full}'). Kiln refuses such files without opening them. Remove it, or leave it out with exclude: [\"{relative}\"].", location);
+                    break;
+            }
+
             for (var slash = relative.LastIndexOf('/'); slash > 0; slash = relative.LastIndexOf('/', slash - 1))
             {
                 if (!directories.Add(relative[..slash]))
@@ -244,6 +326,95 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
         {
             entries.Add(new PlannedEntry(to == "/" ? "/" + directory : to + "/" + directory, EntryKind.Directory, null, owner.Uid, owner.Gid, null, 0, 0));
         }
+
+        return ok;
+    }
+
+    /// <summary>Every entry below <paramref name="directory"/> except directories, by type; links are not followed.</summary>
+    private static void Walk(string directory, string relative, Dictionary<string, InputFileType> found)
+    {
+        foreach (var info in new DirectoryInfo(directory).EnumerateFileSystemInfos())
+        {
+            var path = relative.Length == 0 ? info.Name : relative + "/" + info.Name;
+            var type = InputFileTypes.Of(info.FullName);
+            if (type == InputFileType.Directory)
+            {
+                Walk(info.FullName, path, found);
+            }
+            else
+            {
+                found[path] = type;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The target of the link <paramref name="link"/> when it is relative and, taken as written, stays inside
+    /// <paramref name="root"/>; null otherwise. Other links inside the tree are checked the same way, so a chain of
+    /// links cannot leave it either.
+    /// </summary>
+    private static string? InternalLinkTarget(string root, string link)
+    {
+        var target = new FileInfo(link).LinkTarget;
+        if (string.IsNullOrEmpty(target) || Path.IsPathRooted(target) || target.Contains('\0', StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var resolved = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(link)!, target));
+        return InputRoots.IsUnder(resolved, root) ? target.Replace('\\', '/') : null;
+    }
+
+    /// <summary>
+    /// The real path of a layer source (every symlink resolved) when it is inside the input roots; otherwise a coded
+    /// error saying whether the path itself or a link on it leaves them, and null.
+    /// </summary>
+    private string? Confine(string source, string path, string describe, DiagnosticBag diagnostics, SourceLocation? location)
+    {
+        const string allow = "Keep layer sources inside the spec project, or allow another directory explicitly with the MSBuild property KilnInputRoots (for example <KilnInputRoots>..</KilnInputRoots> for the solution directory; kiln build --input-root).";
+        if (!_roots.ContainsDeclared(path))
+        {
+            diagnostics.Error(DiagnosticCodes.InputOutsideRoots, $"{describe}, which is outside the spec project (resolved to '{path}'; allowed: {_roots.Describe()}). {allow}", location);
+            return null;
+        }
+
+        var real = RealPath.TryResolve(path, out var loopAt);
+        if (real is null)
+        {
+            diagnostics.Error(DiagnosticCodes.InputSymlinkLoop, $"{describe}, but its symbolic links form a loop (following '{loopAt}' -> '{new FileInfo(loopAt!).LinkTarget}' never ends). Fix the links so that they point at a real file.", location);
+            return null;
+        }
+
+        if (!_roots.ContainsReal(real))
+        {
+            var link = new FileInfo(path).LinkTarget is { } target ? $"'{source}' is a symbolic link to '{target}'" : $"a directory on the way to '{source}' is a symbolic link";
+            diagnostics.Error(DiagnosticCodes.InputSymlinkEscapes, $"{describe}: {link}, which resolves to '{real}', outside the allowed roots ({_roots.Describe()}). A link must not bring a file from elsewhere on this machine into the image. {allow}", location);
+            return null;
+        }
+
+        return real;
+    }
+
+    /// <summary>The message for a publish-output layer whose project file is not there.</summary>
+    internal static string PublishProjectMissingMessage(ResolvedServer server, int index, PublishOutputLayer publish, PublishRequirement requirement) =>
+        $"Spec '{server.SpecType}': Layers[{index}] takes the publish output of '{publish.Project}', but there is no project file at '{requirement.Project}'. Fix the path (it is relative to the spec project) or add the project.";
+
+    /// <summary>Every publish-output layer whose project file is missing, as coded errors (checked at evaluation, before MSBuild tries to publish it).</summary>
+    public static void CheckPublishProjects(IEnumerable<ResolvedServer> servers, BuildRequest request)
+    {
+        var diagnostics = new DiagnosticBag();
+        foreach (var server in servers)
+        {
+            for (var i = 0; i < server.Layers.Length; i++)
+            {
+                if (server.Layers[i] is PublishOutputLayer publish && Publish(publish, request) is var requirement && !File.Exists(requirement.Project))
+                {
+                    diagnostics.Error(DiagnosticCodes.PublishProjectMissing, PublishProjectMissingMessage(server, i, publish, requirement), server.LocationOf(nameof(ServerSpec.Layers)));
+                }
+            }
+        }
+
+        diagnostics.ThrowIfErrors();
     }
 
     private static PlannedEntry FileEntry(string imagePath, string sourcePath, int? mode, Owner owner)
@@ -273,6 +444,7 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
                 {
                     (EntryKind.Directory, EntryKind.Directory) => false,
                     (EntryKind.File, EntryKind.File) => !SameContent(previous.Entry.SourcePath!, entry.SourcePath!),
+                    (EntryKind.Symlink, EntryKind.Symlink) => previous.Entry.LinkTarget != entry.LinkTarget,
                     _ => true,
                 };
                 if (conflict && !ReferenceEquals(previous.Layer, layer))
@@ -304,7 +476,7 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
         var text = new StringBuilder($"kiln-layer/1\n{LayerBuilder.Describe(request)}\n");
         foreach (var e in entries.OrderBy(e => e.Path, StringComparer.Ordinal))
         {
-            text.Append($"{e.Path}\t{e.Kind}\t{e.Mode}\t{e.Uid}:{e.Gid}\t{e.SourcePath}\t{e.Size}\t{e.LastWriteTicks}\n");
+            text.Append($"{e.Path}\t{e.Kind}\t{e.Mode}\t{e.Uid}:{e.Gid}\t{e.SourcePath}\t{e.Size}\t{e.LastWriteTicks}{(e.Kind == EntryKind.Symlink ? "\t" + e.LinkTarget : "")}\n");
         }
 
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));

@@ -32,6 +32,18 @@ public sealed record BuildRequest
     /// <summary>The compiler's PathMap (<c>from=to,…</c>), so that PDB paths can be mapped back to files on disk.</summary>
     public string? PathMap { get; init; }
 
+    /// <summary>
+    /// Directories besides the project's that layer sources may come from (KilnInputRoots), relative to
+    /// <see cref="ProjectDirectory"/> or absolute. Empty: only the project's own files.
+    /// </summary>
+    public ImmutableArray<string> InputRoots { get; init; } = [];
+
+    /// <summary>How long evaluating the specs may take (KilnEvaluationTimeout), in seconds.</summary>
+    public int EvaluationTimeoutSeconds { get; init; } = DefaultEvaluationTimeoutSeconds;
+
+    /// <summary>The default of <see cref="EvaluationTimeoutSeconds"/>: far above any real spec, far below "forever".</summary>
+    public const int DefaultEvaluationTimeoutSeconds = 60;
+
     /// <summary>The publish directories MSBuild produced for the specs' publish-output layers.</summary>
     public ImmutableArray<PublishedProject> PublishedProjects { get; init; } = [];
 
