@@ -112,4 +112,8 @@ public static class DiagnosticCodes
     public const string BundleFailed = "KILN3022";
     public const string InstanceExited = "KILN3023";
     public const string HealthCheckTimedOut = "KILN3024";
+
+    // Concurrent builds of one output directory (KILN3060–3069, KILN4020–4029).
+    public const string BuildLockTimedOut = "KILN3060";
+    public const string InvalidBuildLockTimeout = "KILN4020";
 }
