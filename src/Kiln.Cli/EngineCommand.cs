@@ -157,7 +157,7 @@ internal static class EngineCommand
             throw new KilnException(DiagnosticCodes.InvalidBuildLockTimeout, $"KilnBuildLockTimeout is '{text}', which is not a number of seconds from 0 to 86400. Set it to how long a build may wait for another build of the same KilnOutputPath, or leave it empty for 600.");
         }
 
-        var output = Path.GetFullPath(result.GetValue(Output)!);
+        var output = Path.TrimEndingDirectorySeparator(Path.GetFullPath(result.GetValue(Output)!));
         using var held = OutputDirectoryLock.Acquire(output, TimeSpan.FromSeconds(seconds), Environment.ProcessId, TimeProvider.System, line => Console.Out.WriteLine($"kiln: {line}"));
         return action();
     }
