@@ -51,7 +51,9 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
             .OrderBy(p => p.Key, StringComparer.Ordinal)];
 
     /// <summary>The global properties that keep a published app free of the commit id and the checkout path.</summary>
-    internal const string ReproduciblePublishProperties = "IncludeSourceRevisionInInformationalVersion=false;EnableSourceLink=false;DeterministicSourcePaths=true";
+    /// <remarks>EmbedUntrackedSources (set by Source Link in a git work tree) would embed generated files in the PDBs in a
+    /// clone but not in a copy of the same sources, so a CI checkout and an exported tree would disagree.</remarks>
+    internal const string ReproduciblePublishProperties = "IncludeSourceRevisionInInformationalVersion=false;EnableSourceLink=false;EmbedUntrackedSources=false;DeterministicSourcePaths=true";
 
     private static PublishRequirement Publish(PublishOutputLayer layer, BuildRequest request)
     {
