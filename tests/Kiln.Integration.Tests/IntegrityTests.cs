@@ -73,7 +73,7 @@ public sealed class IntegrityTests(KilnPackage package)
         Assert.True(validate.ExitCode == 0, validate.Output);
         var index = OciLayout.Open(fixture.LayoutDirectory).ReadIndex();
         Assert.Equal(fixture.ReadRelease().Digests.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value), index.Manifests.Select(m => m.Digest.ToString()));
-        Assert.Equal(release, JsonDocument.Parse(File.ReadAllText(Path.Combine(fixture.OutputDirectory, "manifests", "fixture-api-1.2.3.json"))).RootElement.GetProperty("content").GetProperty("digest").GetString());
+        Assert.Equal(release, JsonDocument.Parse(File.ReadAllText(Path.Combine(fixture.OutputDirectory, "manifests", "fixture-api-1.2.3.json"))).RootElement.GetProperty("content").GetProperty("image").GetProperty("digest").GetString());
     }
 
     [Fact]
