@@ -7,6 +7,7 @@
 //   Build    compile Tooling.sln
 //   Test     Build, run every test project, print "<N> passed, <M> failed, <K> skipped" on a line of its own
 //   Images   build samples/Shop's images into samples/Shop/bin/<Configuration>/kiln/ and print release.json
+//            (in Release against the committed kiln.lock.json, KilnLockMode=Enforce)
 //   Verify   build samples/Shop in two fresh copies of the sources, in two different directories, one after the
 //            other; fail unless every image digest in release.json and every blob under oci/blobs/sha256 agree
 //   CI       Build, Test, Images, Verify
@@ -193,6 +194,7 @@ Task("Build-Sample-Images")
     {
         Configuration = configuration,
         WorkingDirectory = repoRoot,
+        MSBuildSettings = SampleLockSettings(),
     }))
     .OnError(exception => Collect("Build-Sample-Images", $"{sampleRelativePath} did not build ({exception.Message})"));
 
@@ -418,9 +420,16 @@ void BuildSampleInCopy(VerifyCopy copy)
     {
         Configuration = configuration,
         WorkingDirectory = copy.Root,
+        MSBuildSettings = SampleLockSettings(),
     });
     copy.Built = true;
 }
+
+// The committed samples/Shop/kiln.lock.json records the Release images: CI builds them against it with
+// KilnLockMode=Enforce, so an image that differs on this machine, in this directory or at this commit fails the
+// build (KILN5002) instead of silently rewriting the lock. Other configurations are never locked.
+DotNetMSBuildSettings SampleLockSettings() =>
+    new DotNetMSBuildSettings().WithProperty("KilnLockMode", configuration == "Release" ? "Enforce" : "Off");
 
 // The test projects of Tooling.sln: the projects under tests/ (by assembly name = project file name).
 IEnumerable<string> TestProjects() =>

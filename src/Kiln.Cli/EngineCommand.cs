@@ -5,6 +5,7 @@ using System.Security;
 using System.Text;
 using Kiln.Engine;
 using Kiln.Engine.Diagnostics;
+using Kiln.Engine.IO;
 using Kiln.Engine.Requests;
 
 namespace Kiln.Cli;
@@ -52,6 +53,9 @@ internal static class EngineCommand
     private static readonly Option<string[]> InputRoot = new("--input-root") { AllowMultipleArgumentsPerToken = false, Description = "A directory besides the project's that layer sources may come from (relative to the project directory)." };
     private static readonly Option<string?> EvaluationTimeout = new("--evaluation-timeout") { Description = "Seconds spec evaluation may take (default 60)." };
 
+    // Builds and pushes of one output directory take turns (an inter-process lock), waiting at most this long.
+    private static readonly Option<string?> BuildLockTimeout = new("--build-lock-timeout") { Description = "Seconds to wait for another build of the same output directory (default 600)." };
+
     private static readonly Option<string> PublishList = new("--publish-list") { Required = true, Description = "Where to write the list of projects to publish." };
 
     public static Command Create()
@@ -73,10 +77,12 @@ internal static class EngineCommand
             push.Options.Add(option);
         }
 
-        push.SetAction(result => Edge.Run(() => Push(result)));
+        push.Options.Add(BuildLockTimeout);
+        push.SetAction(result => Edge.Run(() => WithOutputLocked(result, () => Push(result))));
         evaluate.Options.Add(InsecureRegistry);
         build.Options.Add(InsecureRegistry);
         build.Options.Add(ArchiveFormatOption);
+        build.Options.Add(BuildLockTimeout);
         foreach (var command in new[] { evaluate, build })
         {
             command.Options.Add(DeployRegistry);
@@ -86,7 +92,11 @@ internal static class EngineCommand
         }
         evaluate.Options.Add(PublishList);
         evaluate.SetAction(result => Edge.Run(() => Evaluate(ToRequest(result), result.GetValue(PublishList)!)));
-        build.SetAction(result => Edge.Run(() => Build(ToRequest(result)) is var code && code == Edge.Ok ? WriteArchives(result) : code));
+        build.SetAction(result => Edge.Run(() =>
+        {
+            var request = ToRequest(result); // bad arguments fail at once, without waiting for the lock
+            return WithOutputLocked(result, () => Build(request) is var code && code == Edge.Ok ? WriteArchives(result) : code);
+        }));
         return new Command("engine", "Run the engine for Kiln's MSBuild tasks.") { Hidden = true, Subcommands = { evaluate, build, push } };
     }
 
@@ -156,6 +166,23 @@ internal static class EngineCommand
         }
 
         return seconds;
+
+    /// <summary>
+    /// Runs <paramref name="action"/> holding the output directory's inter-process lock, so that concurrent builds (and
+    /// pushes, which rewrite release.json) of one directory take turns instead of failing on each other's files.
+    /// </summary>
+    private static int WithOutputLocked(ParseResult result, Func<int> action)
+    {
+        var text = result.GetValue(BuildLockTimeout);
+        var seconds = 600;
+        if (!string.IsNullOrWhiteSpace(text) && (!int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out seconds) || seconds > 86_400))
+        {
+            throw new KilnException(DiagnosticCodes.InvalidBuildLockTimeout, $"KilnBuildLockTimeout is '{text}', which is not a number of seconds from 0 to 86400. Set it to how long a build may wait for another build of the same KilnOutputPath, or leave it empty for 600.");
+        }
+
+        var output = Path.TrimEndingDirectorySeparator(Path.GetFullPath(result.GetValue(Output)!));
+        using var held = OutputDirectoryLock.Acquire(output, TimeSpan.FromSeconds(seconds), Environment.ProcessId, TimeProvider.System, line => Console.Out.WriteLine($"kiln: {line}"));
+        return action();
     }
 
     /// <summary>The machine's apt sources, read by the engine only when no mirror is given (the edge finds the files).</summary>
@@ -186,8 +213,7 @@ internal static class EngineCommand
 
         // One line per project: KEY|PROJECT|PUBLISHDIR|PROPERTIES, read by Kiln.Build.targets with ReadLinesFromFile.
         var lines = result.PublishRequirements.Select(p => $"{p.Key}|{p.Project}|{PublishDirectory(p)}|{p.Properties}");
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(publishList))!);
-        File.WriteAllText(publishList, string.Concat(lines.Select(l => l + "\n")));
+        WriteAtomically(Path.GetFullPath(publishList), string.Concat(lines.Select(l => l + "\n")));
         Console.Out.WriteLine($"kiln: {result.Servers.Length} server spec(s), {result.PublishRequirements.Length} project(s) to publish");
         return Edge.Ok;
     }
@@ -205,8 +231,23 @@ internal static class EngineCommand
     private static void WriteInputs(BuildRequest request, IEnumerable<string> inputs)
     {
         var items = inputs.Select(input => input.EndsWith("**", StringComparison.Ordinal) ? EscapeMSBuild(input[..^2]) + "**" : EscapeMSBuild(input));
-        Directory.CreateDirectory(request.IntermediateDirectory);
-        File.WriteAllText(Path.Combine(request.IntermediateDirectory, "inputs.txt"), string.Join(';', items));
+        WriteAtomically(Path.Combine(request.IntermediateDirectory, "inputs.txt"), string.Join(';', items));
+    }
+
+    /// <summary>State files MSBuild reads (publish.txt, inputs.txt): another build's targets may read them at any time, so never half-written.</summary>
+    private static void WriteAtomically(string path, string text)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temp = $"{path}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        try
+        {
+            File.WriteAllText(temp, text);
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
     }
 
     /// <summary>MSBuild's escaping, so that a file named with '*', ';' or '$' is taken literally.</summary>

@@ -21,6 +21,7 @@ public sealed class BuildKilnImages : KilnEngineTask
     protected override void AppendVerbSwitches(CommandLineBuilder builder)
     {
         base.AppendVerbSwitches(builder);
+        AppendBuildLockSwitch(builder);
         builder.AppendSwitchIfNotNull("--archive-format ", string.IsNullOrWhiteSpace(ArchiveFormat) ? null : ArchiveFormat!.Trim());
         builder.AppendSwitchIfNotNull("--deploy-registry ", string.IsNullOrWhiteSpace(DeployRegistry) ? null : DeployRegistry!.Trim());
         builder.AppendSwitchIfNotNull("--deploy-repository-prefix ", string.IsNullOrWhiteSpace(DeployRepositoryPrefix) ? null : DeployRepositoryPrefix!.Trim());

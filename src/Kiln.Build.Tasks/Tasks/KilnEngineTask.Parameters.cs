@@ -77,4 +77,7 @@ public abstract partial class KilnEngineTask
 
     /// <summary>The published projects (KilnPublishKey, KilnPublishDir metadata).</summary>
     public ITaskItem[]? PublishedProjects { get; set; }
+
+    /// <summary>KilnBuildLockTimeout: seconds an image build or push waits for another one of the same output directory.</summary>
+    public string? BuildLockTimeout { get; set; }
 }

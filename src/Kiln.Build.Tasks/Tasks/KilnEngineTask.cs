@@ -103,6 +103,25 @@ public abstract partial class KilnEngineTask : ToolTask
     {
     }
 
+    /// <summary>For the verbs that write the output directory (build, push), which take turns on its lock.</summary>
+    protected void AppendBuildLockSwitch(CommandLineBuilder builder) =>
+        builder.AppendSwitchIfNotNull("--build-lock-timeout ", string.IsNullOrWhiteSpace(BuildLockTimeout) ? null : BuildLockTimeout!.Trim());
+
+    /// <inheritdoc />
+    protected override void LogEventsFromTextOutput(string singleLine, MessageImportance messageImportance)
+    {
+        // A build that waits for another one must say so at the default verbosity, or it looks hung.
+        if (singleLine.StartsWith(WaitingPrefix, StringComparison.Ordinal))
+        {
+            Log.LogMessage(MessageImportance.High, singleLine);
+            return;
+        }
+
+        base.LogEventsFromTextOutput(singleLine, messageImportance);
+    }
+
+    private const string WaitingPrefix = "kiln: waiting for another Kiln build";
+
     /// <inheritdoc />
     protected override bool HandleTaskExecutionErrors()
     {

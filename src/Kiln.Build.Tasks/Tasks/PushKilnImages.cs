@@ -35,6 +35,7 @@ public sealed class PushKilnImages : KilnEngineTask
     protected override void AppendVerbSwitches(CommandLineBuilder builder)
     {
         builder.AppendSwitchIfNotNull("--registry ", Registry.Trim());
+        AppendBuildLockSwitch(builder);
         builder.AppendSwitchIfNotNull("--repository-prefix ", string.IsNullOrWhiteSpace(RepositoryPrefix) ? null : RepositoryPrefix!.Trim());
     }
 }

@@ -137,4 +137,8 @@ public static class DiagnosticCodes
     public const string IntermediateDirectoryNotWritable = "KILN3030";
     public const string InvalidInputRoot = "KILN4010";
     public const string InvalidEvaluationTimeout = "KILN4011";
+
+    // Concurrent builds of one output directory (KILN3060–3069, KILN4020–4029).
+    public const string BuildLockTimedOut = "KILN3060";
+    public const string InvalidBuildLockTimeout = "KILN4020";
 }

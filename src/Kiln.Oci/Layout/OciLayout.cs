@@ -14,8 +14,10 @@ namespace Kiln.Oci;
 /// replaced the same way, last; a crash leaves the old index and at worst an unreferenced blob or a stray temp
 /// file. Temps live in <c>&lt;layout&gt;/.kiln-tmp/</c> (same file system, so the rename is atomic; outside
 /// <c>blobs/</c>, so validators never see a half-written blob). Two processes writing the same blob both succeed:
-/// the content is the same, so whichever rename lands last wins harmlessly. index.json updates are serialised
-/// with an exclusive lock on <c>.kiln-tmp/index.lock</c>.
+/// the content is the same, so whichever rename lands last wins harmlessly. Every index.json write
+/// (<see cref="WriteIndex"/>, <see cref="Tag"/>'s read-modify-write) holds an exclusive lock on
+/// <c>.kiln-tmp/index.lock</c>, so two writers never interleave. That makes each write atomic, not a whole build:
+/// Kiln's engine serialises complete builds of one output directory with its own lock around them.
 /// </remarks>
 public sealed class OciLayout
 {
@@ -217,12 +219,17 @@ public sealed class OciLayout
         }
     }
 
-    /// <summary>Replaces index.json atomically (temp file, flush to disk, rename).</summary>
+    /// <summary>Replaces index.json atomically (temp file, flush to disk, rename), holding the index lock.</summary>
     public void WriteIndex(ImageIndex index)
     {
         ArgumentNullException.ThrowIfNull(index);
-        WriteFileAtomically(Path.Combine(Root, IndexFileName), index.ToJson());
+        using (LockIndex())
+        {
+            WriteIndexLocked(index);
+        }
     }
+
+    private void WriteIndexLocked(ImageIndex index) => WriteFileAtomically(Path.Combine(Root, IndexFileName), index.ToJson());
 
     /// <summary>Points <paramref name="refName"/> at <paramref name="manifest"/> in index.json: an entry with the
     /// same <c>org.opencontainers.image.ref.name</c> is replaced; entries stay sorted by ref name (ordinal),
@@ -241,7 +248,7 @@ public sealed class OciLayout
                 .OrderBy(m => m.RefName is null ? 0 : 1)
                 .ThenBy(m => m.RefName ?? "", StringComparer.Ordinal)
                 .ToImmutableArray();
-            WriteIndex(index with { Manifests = manifests });
+            WriteIndexLocked(index with { Manifests = manifests });
         }
     }
 

@@ -70,6 +70,21 @@ internal sealed class FixtureProject
 
     public ProcessResult Build(IDictionary<string, string?>? environment, params string[] extra)
     {
+        var env = BuildEnvironment(environment);
+        string[] nodeReuse = extra.Any(e => e.StartsWith("-nodeReuse", StringComparison.Ordinal)) ? [] : ["-nodeReuse:false"];
+        return ProcessRunner.Run("dotnet", ["build", Directory, "-nologo", "-v:n", .. nodeReuse, .. extra], Directory, env, TimeSpan.FromMinutes(6));
+    }
+
+    /// <summary>Starts <c>dotnet msbuild</c> on the project (for calling a target directly), without waiting for it.</summary>
+    public System.Diagnostics.Process StartMSBuild(out System.Text.StringBuilder output, params string[] extra) =>
+        ProcessRunner.Start("dotnet", ["msbuild", Directory, "-nologo", "-v:n", "-nodeReuse:false", .. extra], Directory, BuildEnvironment(null), out output);
+
+    /// <summary>Runs <c>dotnet msbuild</c> on the project (for calling a target directly).</summary>
+    public ProcessResult MSBuild(params string[] extra) =>
+        ProcessRunner.Run("dotnet", ["msbuild", Directory, "-nologo", "-v:n", "-nodeReuse:false", .. extra], Directory, BuildEnvironment(null), TimeSpan.FromMinutes(6));
+
+    private Dictionary<string, string?> BuildEnvironment(IDictionary<string, string?>? environment)
+    {
         var env = new Dictionary<string, string?>
         {
             ["NUGET_PACKAGES"] = _package.Packages,
@@ -83,8 +98,7 @@ internal sealed class FixtureProject
             env[key] = value;
         }
 
-        string[] nodeReuse = extra.Any(e => e.StartsWith("-nodeReuse", StringComparison.Ordinal)) ? [] : ["-nodeReuse:false"];
-        return ProcessRunner.Run("dotnet", ["build", Directory, "-nologo", "-v:n", .. nodeReuse, .. extra], Directory, env, TimeSpan.FromMinutes(6));
+        return env;
     }
 
     /// <summary>Builds and fails the test with the whole output when the build fails.</summary>
