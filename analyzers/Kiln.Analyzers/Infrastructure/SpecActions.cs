@@ -122,9 +122,14 @@ internal static class SpecActions
         Func<string, bool> isValid) =>
         RegisterPropertyValueAction(context, types, propertyName, (blockContext, property, value) =>
         {
-            if (value.TryGetString(out var text) && !isValid(text))
+            // Each value the property can return (both branches of a ternary…) is checked where the spec writes it.
+            foreach (var known in value.PossibleStrings())
             {
-                blockContext.ReportDiagnostic(Diagnostic.Create(rule, value.Syntax.GetLocation(), text));
+                var text = (string)known.Value!;
+                if (!isValid(text))
+                {
+                    blockContext.ReportDiagnostic(Diagnostic.Create(rule, known.Origin.Syntax.GetLocation(), text));
+                }
             }
         });
 

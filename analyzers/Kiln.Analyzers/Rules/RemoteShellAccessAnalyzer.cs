@@ -33,7 +33,7 @@ public sealed class RemoteShellAccessAnalyzer : SpecAnalyzer
             operationContext =>
             {
                 var operation = operationContext.Operation;
-                if (PortCalls.TryGetPort(operation, types, out var number, out var protocol, out _) && number == 22 && protocol == "tcp")
+                if (!operation.IsWithOperand() && PortCalls.TryGetPort(operation, types, out var number, out var protocol, out _) && number == 22 && protocol == "tcp")
                 {
                     operationContext.ReportDiagnostic(Diagnostic.Create(Rule, operation.Syntax.GetLocation(), "Port 22 (SSH) is declared"));
                 }
@@ -43,7 +43,7 @@ public sealed class RemoteShellAccessAnalyzer : SpecAnalyzer
                     {
                         if (element.TryGetString(out var package) && SshPackages.Contains(PackageName(package)))
                         {
-                            operationContext.ReportDiagnostic(Diagnostic.Create(Rule, element.Syntax.GetLocation(), $"Package '{package}' is an SSH server"));
+                            operationContext.ReportDiagnostic(Diagnostic.Create(Rule, element.Origin.Syntax.GetLocation(), $"Package '{package}' is an SSH server"));
                         }
                     }
                 }
@@ -55,7 +55,8 @@ public sealed class RemoteShellAccessAnalyzer : SpecAnalyzer
                 }
             },
             OperationKind.Invocation,
-            OperationKind.ObjectCreation);
+            OperationKind.ObjectCreation,
+            OperationKind.With);
 
     private static string PackageName(string package)
     {

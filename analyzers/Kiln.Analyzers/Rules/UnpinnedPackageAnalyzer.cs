@@ -34,7 +34,7 @@ public sealed class UnpinnedPackageAnalyzer : SpecAnalyzer
             {
                 if (element.TryGetString(out var package) && package.IndexOf('=') < 0)
                 {
-                    operationContext.ReportDiagnostic(Diagnostic.Create(Rule, element.Syntax.GetLocation(), package));
+                    operationContext.ReportDiagnostic(Diagnostic.Create(Rule, element.Origin.Syntax.GetLocation(), package));
                 }
             }
         });
