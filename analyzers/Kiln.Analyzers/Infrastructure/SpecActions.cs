@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Globalization;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -62,21 +63,114 @@ internal static class SpecActions
         RegisterCodeBlockAction(context, isScope, nodeContext =>
         {
             // The member's own name counts: `bool Privileged => true;` spells it outside the block.
-            if (!(filter.Matches(nodeContext.Node) || filter.Matches(OwnerName(nodeContext.ContainingSymbol)))
-                || CodeBlock(nodeContext) is not var (root, containingSymbol))
+            var matches = filter.Matches(nodeContext.Node) || filter.Matches(OwnerName(nodeContext.ContainingSymbol));
+            var follows = IsOverrideGetter(nodeContext.Node);
+            if (!(matches || follows) || CodeBlock(nodeContext) is not var (root, containingSymbol))
             {
                 return;
             }
 
-            foreach (var operation in root.DescendantsAndSelf())
+            if (matches)
             {
-                if (wanted.Contains(operation.Kind))
+                foreach (var operation in root.DescendantsAndSelf())
                 {
-                    action(new SpecOperationContext(operation, containingSymbol, nodeContext.Options, nodeContext.ReportDiagnostic, nodeContext.CancellationToken));
+                    if (wanted.Contains(operation.Kind))
+                    {
+                        action(new SpecOperationContext(operation, containingSymbol, nodeContext.Options, nodeContext.ReportDiagnostic, nodeContext.CancellationToken));
+                    }
                 }
+            }
+
+            if (follows)
+            {
+                var visited = new HashSet<SyntaxNode>();
+                FollowHelpers(root, null, 0, visited, isScope, operation =>
+                {
+                    if (wanted.Contains(operation.Operation.Kind))
+                    {
+                        action(new SpecOperationContext(operation.Operation, containingSymbol, nodeContext.Options, Relocate(nodeContext.ReportDiagnostic, operation.ReportAt), nodeContext.CancellationToken));
+                    }
+                });
             }
         });
     }
+
+    /// <summary>
+    /// Whether a block is the getter of an overridden property (<c>Base</c>, <c>Account</c>, <c>Ports</c>…): the values a
+    /// spec hands to Kiln, which may come from helpers declared outside any spec (<c>Base => Bases.Runtime;</c>).
+    /// </summary>
+    private static bool IsOverrideGetter(SyntaxNode node)
+    {
+        var property = node switch
+        {
+            ArrowExpressionClauseSyntax { Parent: PropertyDeclarationSyntax p } => p,
+            AccessorDeclarationSyntax { RawKind: (int)SyntaxKind.GetAccessorDeclaration, Parent.Parent: PropertyDeclarationSyntax p } => p,
+            _ => null,
+        };
+        return property is not null && property.Modifiers.Any(SyntaxKind.OverrideKeyword);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="visit"/> on the operations of the helpers a spec's value comes from when they are declared
+    /// outside spec types (which are analysed in place): a static readonly field's initializer, a helper property's or
+    /// method's one returned expression, followed through helpers of helpers. Each operation comes with the location of
+    /// the reference in the spec, where its diagnostics are reported.
+    /// </summary>
+    private static void FollowHelpers(IOperation scope, Location? reportAt, int depth, HashSet<SyntaxNode> visited, Func<INamedTypeSymbol, bool> isScope, Action<(IOperation Operation, Location ReportAt)> visit)
+    {
+        if (depth > 4)
+        {
+            return;
+        }
+
+        foreach (var operation in scope.DescendantsAndSelf())
+        {
+            var member = operation switch
+            {
+                IFieldReferenceOperation field => (ISymbol)field.Field,
+                IPropertyReferenceOperation property => property.Property,
+                IInvocationOperation invocation => invocation.TargetMethod,
+                _ => null,
+            };
+            if (member?.ContainingType is not { } type
+                || member.DeclaringSyntaxReferences.IsEmpty
+                || ConstantValues.Definition(operation, null, out _) is not { } definition
+                || !visited.Add(definition.Syntax))
+            {
+                continue;
+            }
+
+            var at = reportAt ?? operation.Syntax.GetLocation();
+            // A helper inside a spec type is analysed where it is declared; only the helpers it uses in turn are followed.
+            if (!isScope(type))
+            {
+                foreach (var inner in definition.DescendantsAndSelf())
+                {
+                    visit((inner, at));
+                }
+            }
+
+            FollowHelpers(definition, at, depth + 1, visited, isScope, visit);
+        }
+    }
+
+    /// <summary>Reports a diagnostic found in a helper at the spec's reference to that helper instead.</summary>
+    private static Action<Diagnostic> Relocate(Action<Diagnostic> report, Location at) => diagnostic =>
+        report(Diagnostic.Create(
+            diagnostic.Id,
+            diagnostic.Descriptor.Category,
+            diagnostic.GetMessage(CultureInfo.InvariantCulture),
+            diagnostic.Severity,
+            diagnostic.DefaultSeverity,
+            diagnostic.Descriptor.IsEnabledByDefault,
+            diagnostic.WarningLevel,
+            diagnostic.Descriptor.Title,
+            diagnostic.Descriptor.Description,
+            diagnostic.Descriptor.HelpLinkUri,
+            at,
+            additionalLocations: null,
+            diagnostic.Descriptor.CustomTags,
+            diagnostic.Properties));
 
     /// <summary>
     /// Runs <paramref name="action"/> on each value returned by a server spec's override of the ServerSpec property

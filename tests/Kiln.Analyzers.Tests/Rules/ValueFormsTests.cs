@@ -599,3 +599,105 @@ public sealed class EntrypointValueFormsTests
             }
             """);
 }
+
+public sealed class HelperValueFormsTests
+{
+    [Fact]
+    public Task BaseFromHelpersOutsideSpecs_ReportsAtTheUse() =>
+        Verify<MutableTagAnalyzer>.AnalyzerAsync("""
+            public static class Bases
+            {
+                public static BaseImage Runtime => BaseImage.Registry("mcr.microsoft.com/dotnet/runtime-deps:latest");
+                public static readonly BaseImage Debian = BaseImage.Debian("testing", ["libc6"]);
+                public static BaseImage Pinned => BaseImage.Registry("nginx:latest@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+            }
+
+            public sealed class Api : ServerSpec
+            {
+                public override string Name => "api";
+                public override string Version => "1.0.0";
+                public override BaseImage Base => {|KILN0005:Bases.Runtime|};
+            }
+
+            public sealed class Worker : ServerSpec
+            {
+                private static BaseImage Chosen => Bases.Debian;
+                public override string Name => "worker";
+                public override string Version => "1.0.0";
+                public override BaseImage Base => {|KILN0005:Chosen|};
+            }
+
+            public sealed class Proxy : ServerSpec
+            {
+                public override string Name => "proxy";
+                public override string Version => "1.0.0";
+                public override BaseImage Base => Bases.Pinned;
+            }
+            """);
+
+    [Fact]
+    public Task AccountEntrypointPortsAndLayersFromHelpers_ReportAtTheUse() =>
+        Task.WhenAll(
+            Verify<RootAccountAnalyzer>.AnalyzerAsync("""
+                public static class Accounts
+                {
+                    public static Account Admin => Account.Root;
+                    public static Account Service => Account.NonRoot("svc", 10001);
+                }
+
+                public sealed class Api : ServerSpec
+                {
+                    public override string Name => "api";
+                    public override string Version => "1.0.0";
+                    public override Account Account => {|KILN0009:Accounts.Admin|};
+                }
+
+                public sealed class Worker : ServerSpec
+                {
+                    public override string Name => "worker";
+                    public override string Version => "1.0.0";
+                    public override Account Account => Accounts.Service;
+                }
+                """),
+            Verify<ProvisioningAtStartAnalyzer>.AnalyzerAsync("""
+                public static class Commands
+                {
+                    public static Entrypoint Start => Entrypoint.Shell("apt-get install -y curl && exec /app/api");
+                }
+
+                public sealed class Api : ServerSpec
+                {
+                    public override string Name => "api";
+                    public override string Version => "1.0.0";
+                    public override Entrypoint Entrypoint => {|KILN0017:Commands.Start|};
+                }
+                """),
+            Verify<RemoteShellAccessAnalyzer>.AnalyzerAsync("""
+                public static class Common
+                {
+                    public static Port Ssh => Port.Tcp(22);
+                    public static Port Web => Port.Tcp(8080);
+                }
+
+                public sealed class Api : ServerSpec
+                {
+                    public override string Name => "api";
+                    public override string Version => "1.0.0";
+                    public override ImmutableArray<Port> Ports => [Common.Web, {|KILN0024:Common.Ssh|}];
+                }
+                """),
+            Verify<RelativePathAnalyzer>.AnalyzerAsync("""
+                public static class Files
+                {
+                    public static Layer Config => Layer.File("appsettings.json", "app/appsettings.json");
+                    public static Layer Web => Layer.Directory("wwwroot", "/app/wwwroot");
+                }
+
+                public sealed class Api : ServerSpec
+                {
+                    public override string Name => "api";
+                    public override string Version => "1.0.0";
+                    public override ImmutableArray<Layer> Layers => [{|KILN0019:Files.Config|}, Files.Web];
+                }
+                """));
+}
