@@ -132,8 +132,11 @@ internal static class ConstantValues
         {
             case IConversionOperation conversion:
                 return ResolveConversion(conversion, bindings, origin, depth, values);
+            case IThrowOperation:
+                // A throwing arm (`_ => throw …`) produces no value.
+                return true;
             case IConditionalOperation { WhenFalse: { } whenFalse } conditional:
-                if (TryGetBool(conditional.Condition, out var condition))
+                if (TryGetBool(conditional.Condition, bindings, out var condition))
                 {
                     return Resolve(condition ? conditional.WhenTrue : whenFalse, bindings, origin, depth + 1, values);
                 }
@@ -149,6 +152,11 @@ internal static class ConstantValues
                 values.AddRange(left.Where(v => v.Value is not null));
                 return left.All(v => v.Value is not null) || Resolve(coalesce.WhenNull, bindings, origin, depth + 1, values);
             case ISwitchExpressionOperation @switch:
+                if (TrySelectArm(@switch, bindings) is { } selected)
+                {
+                    return Resolve(selected.Value, bindings, origin, depth + 1, values);
+                }
+
                 foreach (var arm in @switch.Arms)
                 {
                     if (!Resolve(arm.Value, bindings, origin, depth + 1, values))
@@ -243,6 +251,12 @@ internal static class ConstantValues
         var results = new List<string> { string.Empty };
         foreach (var part in parts)
         {
+            // An enum is formatted by its member's name, which its constant value does not carry: not read.
+            if (part.WalkDownConversion().Type is { TypeKind: TypeKind.Enum })
+            {
+                return false;
+            }
+
             var partValues = new List<KnownValue>();
             if (!Resolve(part, bindings, origin, depth + 1, partValues))
             {
@@ -309,16 +323,70 @@ internal static class ConstantValues
         }
     }
 
-    private static bool TryGetBool(IOperation operation, out bool value)
+    /// <summary>The arm a switch expression takes when its value is known and the arms up to it are constants or a discard.</summary>
+    private static ISwitchExpressionArmOperation? TrySelectArm(ISwitchExpressionOperation @switch, Bindings? bindings)
     {
-        if (operation.ConstantValue is { HasValue: true, Value: bool b })
+        if (!TryGetValue(@switch.Value, bindings, out var governing))
         {
-            value = b;
-            return true;
+            return null;
         }
 
+        foreach (var arm in @switch.Arms)
+        {
+            if (arm.Guard is not null)
+            {
+                return null;
+            }
+
+            switch (arm.Pattern)
+            {
+                case IDiscardPatternOperation:
+                    return arm;
+                case IConstantPatternOperation constant when TryGetValue(constant.Value, bindings, out var candidate):
+                    if (Equals(candidate, governing))
+                    {
+                        return arm;
+                    }
+
+                    break;
+                default:
+                    return null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// A condition's value when it is known: a constant, a known bool (a static readonly flag), its negation, or the
+    /// equality of two known values. A dead branch is then never checked.
+    /// </summary>
+    private static bool TryGetBool(IOperation operation, Bindings? bindings, out bool value)
+    {
         value = false;
-        return false;
+        switch (operation.WalkDownConversion())
+        {
+            case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not when TryGetBool(not.Operand, bindings, out var operand):
+                value = !operand;
+                return true;
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd or BinaryOperatorKind.And, OperatorMethod: null } conjunction
+                when TryGetBool(conjunction.LeftOperand, bindings, out var left) && (!left || TryGetBool(conjunction.RightOperand, bindings, out value)):
+                value = left && value;
+                return true;
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalOr or BinaryOperatorKind.Or, OperatorMethod: null } disjunction
+                when TryGetBool(disjunction.LeftOperand, bindings, out var left) && (left || TryGetBool(disjunction.RightOperand, bindings, out value)):
+                value = left || value;
+                return true;
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals, OperatorMethod: null } comparison
+                when TryGetValue(comparison.LeftOperand, bindings, out var leftValue) && TryGetValue(comparison.RightOperand, bindings, out var rightValue):
+                value = Equals(leftValue, rightValue) == (comparison.OperatorKind == BinaryOperatorKind.Equals);
+                return true;
+            case var other when TryGetValue(other, bindings, out var known) && known is bool b:
+                value = b;
+                return true;
+            default:
+                return false;
+        }
     }
 
     /// <summary>

@@ -184,6 +184,36 @@ public sealed class VersionValueFormsTests
                 public override string Version => Preview ? "2.0.0-rc.1" : "2.0.0";
             }
 
+            // A known flag picks the branch: the other one is dead and never checked.
+            public sealed class K : ServerSpec
+            {
+                private static readonly bool Preview = false;
+                private static readonly string Channel = "stable";
+                public override string Name => "k";
+                public override string Version => Preview ? "dev" : !Preview && Channel == "stable" ? "2.0.0" : "nightly";
+            }
+
+            public sealed class L : ServerSpec
+            {
+                private const int Track = 2;
+                public override string Name => "l";
+                public override string Version => Track switch
+                {
+                    1 => "one",
+                    2 => "2.0.0",
+                    _ => throw new InvalidOperationException(),
+                };
+            }
+
+            // An enum is formatted by its name ("1.0.0-ab"), which its value (0, 1) does not give: not read.
+            public enum Stage { a, b }
+
+            public sealed class M : ServerSpec
+            {
+                public override string Name => "m";
+                public override string Version => $"1.0.0-{Stage.a}{Stage.b}";
+            }
+
             // Formats and alignments depend on formatting rules: not read.
             public sealed class J : ServerSpec
             {
