@@ -490,7 +490,8 @@ internal static class ConstantValues
         return IsWrittenAfterDeclaration(scope, local.Name) ? null : OperationOf(value, reference);
     }
 
-    private static bool AssignedInConstructor(INamedTypeSymbol type, string name)
+    /// <summary>Whether a constructor of <paramref name="type"/> may assign the member called <paramref name="name"/>.</summary>
+    public static bool AssignedInConstructor(INamedTypeSymbol type, string name)
     {
         foreach (var reference in type.DeclaringSyntaxReferences)
         {

@@ -199,6 +199,11 @@ internal static class OperationExtensions
             case IInvocationOperation { TargetMethod.Name: "AddRange" or "Concat" } invocation when Receiver(invocation) is { } receiver && IsEnumerable(receiver.Type):
                 var first = Collect(receiver, bindings, origin, depth + 1, elements);
                 return Arguments(invocation).Length == 1 && Collect(Arguments(invocation)[0].Value, bindings, origin, depth + 1, elements) && first;
+            case IPropertyReferenceOperation { Property.Name: "Empty", Property.IsStatic: true } emptyProperty when IsEnumerable(emptyProperty.Type):
+            case IFieldReferenceOperation { Field.Name: "Empty", Field.IsStatic: true } emptyField when IsEnumerable(emptyField.Type):
+            case IInvocationOperation { TargetMethod: { Name: "Empty", ContainingType.Name: "Array" or "Enumerable" } }:
+            case IDefaultValueOperation or ILiteralOperation { ConstantValue: { HasValue: true, Value: null } }:
+                return true;
             case IConditionalOperation { WhenFalse: { } whenFalse } conditional:
                 Collect(conditional.WhenTrue, bindings, origin, depth + 1, elements);
                 Collect(whenFalse, bindings, origin, depth + 1, elements);

@@ -105,6 +105,7 @@ internal static class SpecActions
         {
             ArrowExpressionClauseSyntax { Parent: PropertyDeclarationSyntax p } => p,
             AccessorDeclarationSyntax { RawKind: (int)SyntaxKind.GetAccessorDeclaration, Parent.Parent: PropertyDeclarationSyntax p } => p,
+            EqualsValueClauseSyntax { Parent: PropertyDeclarationSyntax p } => p,
             _ => null,
         };
         return property is not null && property.Modifiers.Any(SyntaxKind.OverrideKeyword);
@@ -187,6 +188,8 @@ internal static class SpecActions
             {
                 ArrowExpressionClauseSyntax { Parent: PropertyDeclarationSyntax p } => p,
                 AccessorDeclarationSyntax { RawKind: (int)SyntaxKind.GetAccessorDeclaration, Parent.Parent: PropertyDeclarationSyntax p } => p,
+                // `public override string Version { get; } = "1.0.0";`
+                EqualsValueClauseSyntax { Parent: PropertyDeclarationSyntax p } => p,
                 _ => null,
             };
             if (declaration is null
@@ -287,6 +290,18 @@ internal static class SpecActions
 
     private static IEnumerable<IOperation> ReturnedValues(IOperation root)
     {
+        // An auto-property's initializer is its value unless a constructor assigns the property.
+        if (root is IPropertyInitializerOperation { InitializedProperties.Length: 1, Value: var initial } initializer)
+        {
+            var property = initializer.InitializedProperties[0];
+            if (!ConstantValues.AssignedInConstructor(property.ContainingType, property.Name))
+            {
+                yield return initial.WalkDownConversion();
+            }
+
+            yield break;
+        }
+
         foreach (var operation in root.DescendantsAndSelf())
         {
             if (operation is IReturnOperation { ReturnedValue: { } value } && !operation.IsInsideFunction())

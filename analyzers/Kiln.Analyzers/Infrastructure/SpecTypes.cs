@@ -18,6 +18,8 @@ internal sealed class SpecTypes
         // Added by a later issue; the deployment rules light up once it exists.
         DeploymentSpec = compilation.GetTypeByMetadataName("Kiln.Spec.DeploymentSpec");
         BaseImage = compilation.GetTypeByMetadataName("Kiln.Spec.BaseImage");
+        RegistryBase = compilation.GetTypeByMetadataName("Kiln.Spec.RegistryBase");
+        DebianBase = compilation.GetTypeByMetadataName("Kiln.Spec.DebianBase");
         Account = compilation.GetTypeByMetadataName("Kiln.Spec.Account");
         Entrypoint = compilation.GetTypeByMetadataName("Kiln.Spec.Entrypoint");
         Port = compilation.GetTypeByMetadataName("Kiln.Spec.Port");
@@ -35,6 +37,12 @@ internal sealed class SpecTypes
     public INamedTypeSymbol? DeploymentSpec { get; }
 
     public INamedTypeSymbol? BaseImage { get; }
+
+    /// <summary>The record <c>BaseImage.Registry</c> creates, which a spec may also create (or change with <c>with</c>) itself.</summary>
+    public INamedTypeSymbol? RegistryBase { get; }
+
+    /// <summary>The record <c>BaseImage.Debian</c> creates.</summary>
+    public INamedTypeSymbol? DebianBase { get; }
 
     public INamedTypeSymbol? Account { get; }
 

@@ -29,7 +29,7 @@ public sealed class RemoteShellAccessAnalyzer : SpecAnalyzer
         SpecActions.RegisterOperationAction(
             context,
             types,
-            PortCalls.Filter.WithNames(["Debian"]),
+            PortCalls.Filter.WithNames(["Debian", "DebianBase", "Packages"]),
             operationContext =>
             {
                 var operation = operationContext.Operation;
@@ -37,9 +37,9 @@ public sealed class RemoteShellAccessAnalyzer : SpecAnalyzer
                 {
                     operationContext.ReportDiagnostic(Diagnostic.Create(Rule, operation.Syntax.GetLocation(), "Port 22 (SSH) is declared"));
                 }
-                else if (BaseImageCalls.IsDebian(operation, types, out var debian))
+                else if (BaseImageCalls.TryGetDebian(operation, types, out var debian))
                 {
-                    foreach (var element in debian.Arguments.Argument("packages").CollectionElements())
+                    foreach (var element in debian.Packages.CollectionElements())
                     {
                         if (element.TryGetString(out var package) && SshPackages.Contains(PackageName(package)))
                         {

@@ -731,3 +731,44 @@ public sealed class HelperValueFormsTests
                 }
                 """));
 }
+
+public sealed class DeclarationFormsTests
+{
+    [Fact]
+    public Task AutoPropertyOverridesAndBaseRecords_Report() =>
+        Task.WhenAll(
+            Verify<VersionNotSemVerAnalyzer>.AnalyzerAsync("""
+                public sealed class Api : ServerSpec
+                {
+                    public override string Name { get; } = "api";
+                    public override string Version { get; } = {|KILN0023:"1.0"|};
+                }
+
+                // A constructor assigns it: the initializer is not its value.
+                public sealed class Worker : ServerSpec
+                {
+                    public Worker() { Version = "2.0.0"; }
+                    public override string Name { get; } = "worker";
+                    public override string Version { get; } = "2.0";
+                }
+                """),
+            Verify<MutableTagAnalyzer>.AnalyzerAsync("""
+                public sealed class Api : ServerSpec
+                {
+                    public override string Name => "api";
+                    public override string Version => "1.0.0";
+                    public override BaseImage Base => new RegistryBase({|KILN0005:"nginx:latest"|}, null);
+                    public BaseImage Changed => new RegistryBase("nginx:1.27", null) with { Reference = {|KILN0005:"nginx:stable"|} };
+                    public BaseImage Fixed => new RegistryBase("nginx:latest", null) with { Reference = "nginx:1.27@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" };
+                    public BaseImage Suite => new DebianBase({|KILN0005:"sid"|}, ["libc6"], "amd64");
+                }
+                """),
+            Verify<DuplicatePortAnalyzer>.AnalyzerAsync("""
+                public sealed class Api : ServerSpec
+                {
+                    public override string Name => "api";
+                    public override string Version => "1.0.0";
+                    public override ImmutableArray<Port> Ports => ImmutableArray<Port>.Empty.Add(Port.Tcp(80)).Add({|KILN0021:Port.Tcp(80)|});
+                }
+                """));
+}
