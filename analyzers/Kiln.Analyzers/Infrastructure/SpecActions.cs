@@ -8,6 +8,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Text;
 
 namespace Kiln.Analyzers.Infrastructure;
 
@@ -219,11 +220,12 @@ internal static class SpecActions
         Func<string, bool> isValid) =>
         RegisterPropertyValueAction(context, types, propertyName, (blockContext, property, value) =>
         {
-            // Each value the property can return (both branches of a ternary…) is checked where the spec writes it.
+            // Each value the property can return (both branches of a ternary…) is checked where the spec writes it, once.
+            var reported = new HashSet<(string, TextSpan)>();
             foreach (var known in value.PossibleStrings())
             {
                 var text = (string)known.Value!;
-                if (!isValid(text))
+                if (!isValid(text) && reported.Add((text, known.Origin.Syntax.Span)))
                 {
                     blockContext.ReportDiagnostic(Diagnostic.Create(rule, known.Origin.Syntax.GetLocation(), text));
                 }

@@ -96,6 +96,15 @@ public sealed class VersionValueFormsTests
                 public override string Name => "j";
                 public override string Version => {|KILN0023:Beta|};
             }
+
+            // Both branches of the helper give the same bad value: one diagnostic, at the call.
+            public sealed class K : ServerSpec
+            {
+                private static readonly bool Flag = DateTime.Now.Ticks > 0;
+                private static string Pick(bool preview) => preview ? "dev" : "dev";
+                public override string Name => "k";
+                public override string Version => {|KILN0023:Pick(Flag)|};
+            }
             """);
 
     [Fact]
