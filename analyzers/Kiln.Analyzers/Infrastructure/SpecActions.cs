@@ -50,11 +50,12 @@ internal static class SpecActions
         SyntaxFilter filter,
         Action<SpecOperationContext> action,
         params OperationKind[] kinds) =>
-        RegisterOperationAction(context, types.IsSpec, filter, action, kinds);
+        RegisterOperationAction(context, types, types.IsSpec, filter, action, kinds);
 
     /// <summary>As <see cref="RegisterOperationAction(CompilationStartAnalysisContext, SpecTypes, SyntaxFilter, Action{SpecOperationContext}, OperationKind[])"/>, in the types <paramref name="isScope"/> accepts.</summary>
     public static void RegisterOperationAction(
         CompilationStartAnalysisContext context,
+        SpecTypes types,
         Func<INamedTypeSymbol, bool> isScope,
         SyntaxFilter filter,
         Action<SpecOperationContext> action,
@@ -84,14 +85,21 @@ internal static class SpecActions
 
             if (follows)
             {
-                var visited = new HashSet<SyntaxNode>();
-                FollowHelpers(root, null, 0, visited, isScope, operation =>
+                // Followed once per getter and compilation, then shared by every rule.
+                var followed = types.FollowedHelpers.GetOrAdd(nodeContext.Node, _ =>
                 {
-                    if (wanted.Contains(operation.Operation.Kind))
+                    var found = ImmutableArray.CreateBuilder<FollowedOperation>();
+                    FollowHelpers(root, null, 0, new HashSet<SyntaxNode>(), found);
+                    return found.ToImmutable();
+                });
+                foreach (var operation in followed)
+                {
+                    // A helper inside a scope type is analysed where it is declared.
+                    if (wanted.Contains(operation.Operation.Kind) && !isScope(operation.DeclaringType))
                     {
                         action(new SpecOperationContext(operation.Operation, containingSymbol, nodeContext.Options, Relocate(nodeContext.ReportDiagnostic, operation.ReportAt), nodeContext.CancellationToken));
                     }
-                });
+                }
             }
         });
     }
@@ -113,12 +121,11 @@ internal static class SpecActions
     }
 
     /// <summary>
-    /// Runs <paramref name="visit"/> on the operations of the helpers a spec's value comes from when they are declared
-    /// outside spec types (which are analysed in place): a static readonly field's initializer, a helper property's or
-    /// method's one returned expression, followed through helpers of helpers. Each operation comes with the location of
-    /// the reference in the spec, where its diagnostics are reported.
+    /// Collects the operations of the helpers a spec's value comes from: a readonly field's initializer, a helper
+    /// property's or method's one returned expression, followed through helpers of helpers. Each operation comes with
+    /// the type that declares it and the location of the reference in the spec, where its diagnostics are reported.
     /// </summary>
-    private static void FollowHelpers(IOperation scope, Location? reportAt, int depth, HashSet<SyntaxNode> visited, Func<INamedTypeSymbol, bool> isScope, Action<(IOperation Operation, Location ReportAt)> visit)
+    private static void FollowHelpers(IOperation scope, Location? reportAt, int depth, HashSet<SyntaxNode> visited, ImmutableArray<FollowedOperation>.Builder found)
     {
         if (depth > 4)
         {
@@ -143,16 +150,12 @@ internal static class SpecActions
             }
 
             var at = reportAt ?? operation.Syntax.GetLocation();
-            // A helper inside a spec type is analysed where it is declared; only the helpers it uses in turn are followed.
-            if (!isScope(type))
+            foreach (var inner in definition.DescendantsAndSelf())
             {
-                foreach (var inner in definition.DescendantsAndSelf())
-                {
-                    visit((inner, at));
-                }
+                found.Add(new FollowedOperation(inner, at, type));
             }
 
-            FollowHelpers(definition, at, depth + 1, visited, isScope, visit);
+            FollowHelpers(definition, at, depth + 1, visited, found);
         }
     }
 
@@ -312,4 +315,21 @@ internal static class SpecActions
             }
         }
     }
+}
+
+/// <summary>An operation of a helper a spec uses, the type declaring the helper, and where in the spec to report it.</summary>
+internal readonly struct FollowedOperation
+{
+    public FollowedOperation(IOperation operation, Location reportAt, INamedTypeSymbol declaringType)
+    {
+        Operation = operation;
+        ReportAt = reportAt;
+        DeclaringType = declaringType;
+    }
+
+    public IOperation Operation { get; }
+
+    public Location ReportAt { get; }
+
+    public INamedTypeSymbol DeclaringType { get; }
 }

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 
@@ -59,6 +61,9 @@ internal sealed class SpecTypes
     public INamedTypeSymbol? EnvironmentVariable { get; }
 
     public INamedTypeSymbol? SecretReference { get; }
+
+    /// <summary>The helper operations each overridden getter of a spec uses (see SpecActions), followed once and shared by every rule.</summary>
+    internal ConcurrentDictionary<SyntaxNode, ImmutableArray<FollowedOperation>> FollowedHelpers { get; } = new();
 
     /// <summary>The spec types of <paramref name="compilation"/>, or <see langword="false"/> when it does not reference Kiln.Spec.</summary>
     public static bool TryGet(Compilation compilation, out SpecTypes types)
