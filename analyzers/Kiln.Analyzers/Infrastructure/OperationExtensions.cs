@@ -158,10 +158,11 @@ internal static class OperationExtensions
                 var all = true;
                 foreach (var argument in creation.Arguments)
                 {
-                    // new List<T>(source) copies a collection; an int (capacity) or a comparer adds nothing.
+                    // new List<T>(source) copies a collection; an int (capacity) or a comparer adds nothing. A type of
+                    // the user's own may do anything with its arguments: not read.
                     if (argument.Value.WalkDownConversion().Type is { SpecialType: not SpecialType.System_String } type && IsEnumerable(type))
                     {
-                        all &= Collect(argument.Value, bindings, origin, depth + 1, elements);
+                        all &= IsBclCollection(creation.Type) && Collect(argument.Value, bindings, origin, depth + 1, elements);
                     }
                 }
 
@@ -192,11 +193,12 @@ internal static class OperationExtensions
                 return invocation.Arguments.Length == 1 && Collect(invocation.Arguments[0].Value, bindings, origin, depth + 1, elements);
             case IInvocationOperation invocation when Receiver(invocation) is { } receiver && Wrappers.Contains(invocation.TargetMethod.Name):
                 return Collect(receiver, bindings, origin, depth + 1, elements);
-            case IInvocationOperation { TargetMethod.Name: "Add" or "Append" } invocation when Receiver(invocation) is { } receiver && IsEnumerable(receiver.Type):
+            case IInvocationOperation { TargetMethod.Name: "Add" or "Append" } invocation
+                when Receiver(invocation) is { } receiver && IsBclCollection(receiver.Type) && Arguments(invocation).Length == 1:
                 var before = Collect(receiver, bindings, origin, depth + 1, elements);
                 Add(Arguments(invocation)[0].Value);
-                return before && Arguments(invocation).Length == 1;
-            case IInvocationOperation { TargetMethod.Name: "AddRange" or "Concat" } invocation when Receiver(invocation) is { } receiver && IsEnumerable(receiver.Type):
+                return before;
+            case IInvocationOperation { TargetMethod.Name: "AddRange" or "Concat" } invocation when Receiver(invocation) is { } receiver && IsBclCollection(receiver.Type):
                 var first = Collect(receiver, bindings, origin, depth + 1, elements);
                 return Arguments(invocation).Length == 1 && Collect(Arguments(invocation)[0].Value, bindings, origin, depth + 1, elements) && first;
             case IPropertyReferenceOperation { Property.Name: "Empty", Property.IsStatic: true } emptyProperty when IsEnumerable(emptyProperty.Type):
@@ -222,8 +224,16 @@ internal static class OperationExtensions
     private static ImmutableArray<IArgumentOperation> Arguments(IInvocationOperation invocation) =>
         invocation.Instance is null && invocation.TargetMethod.IsExtensionMethod ? invocation.Arguments.RemoveAt(0) : invocation.Arguments;
 
+    /// <summary>A collection type of the BCL (System.Collections…, or an array), whose Add and constructors do what their names say.</summary>
+    private static bool IsBclCollection(ITypeSymbol? type) =>
+        type is IArrayTypeSymbol
+        || (IsEnumerable(type) && type!.ContainingNamespace?.ToDisplayString().StartsWith("System.Collections", StringComparison.Ordinal) == true);
+
     private static bool IsEnumerable(ITypeSymbol? type) =>
-        type is not null && (type is IArrayTypeSymbol || type.AllInterfaces.Any(i => i.OriginalDefinition.SpecialType == SpecialType.System_Collections_Generic_IEnumerable_T));
+        type is not null
+        && (type is IArrayTypeSymbol
+            || type.OriginalDefinition.SpecialType == SpecialType.System_Collections_Generic_IEnumerable_T
+            || type.AllInterfaces.Any(i => i.OriginalDefinition.SpecialType == SpecialType.System_Collections_Generic_IEnumerable_T));
 
     /// <summary>Whether <paramref name="operation"/> is the operand of a <c>with</c> expression, which the rules read as a whole instead.</summary>
     public static bool IsWithOperand(this IOperation operation) => operation.EnclosingWith() is not null;

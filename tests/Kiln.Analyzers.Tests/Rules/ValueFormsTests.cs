@@ -779,5 +779,26 @@ public sealed class DeclarationFormsTests
                     public override string Version => "1.0.0";
                     public override ImmutableArray<Port> Ports => ImmutableArray<Port>.Empty.Add(Port.Tcp(80)).Add({|KILN0021:Port.Tcp(80)|});
                 }
+
+                public sealed class Worker : ServerSpec
+                {
+                    private static readonly Port[] Web = [Port.Tcp(8080)];
+                    public override string Name => "worker";
+                    public override string Version => "1.0.0";
+                    public override ImmutableArray<Port> Ports => Web.Concat(new List<Port> { {|KILN0021:Port.Tcp(8080)|} }).ToImmutableArray();
+                }
+
+                // A collection type of the user's own may drop or merge what it is given: not read.
+                public sealed class PortSet : List<Port>
+                {
+                    public PortSet(IEnumerable<Port> ports) : base(ports.Distinct()) { }
+                }
+
+                public sealed class Proxy : ServerSpec
+                {
+                    public override string Name => "proxy";
+                    public override string Version => "1.0.0";
+                    public override ImmutableArray<Port> Ports => [.. new PortSet([Port.Tcp(80), Port.Tcp(80)])];
+                }
                 """));
 }
