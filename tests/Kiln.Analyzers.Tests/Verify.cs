@@ -26,6 +26,20 @@ internal static class Verify<TAnalyzer>
         return test.RunAsync();
     }
 
+    /// <summary>Runs the analyzer over several files of one compilation (values declared in one file, used in another).</summary>
+    public static Task AnalyzerAsync(string[] sources, string? editorConfig, params DiagnosticResult[] expected)
+    {
+        var test = new CSharpAnalyzerTest<TAnalyzer, DefaultVerifier> { TestCode = sources[0] };
+        for (var i = 1; i < sources.Length; i++)
+        {
+            test.TestState.Sources.Add(($"/0/Test{i}.cs", sources[i]));
+        }
+
+        TestSetup.Configure(test, editorConfig);
+        test.ExpectedDiagnostics.AddRange(expected);
+        return test.RunAsync();
+    }
+
     /// <summary>Checks the diagnostics in <paramref name="source"/>'s markup and that <typeparamref name="TFix"/> turns it into <paramref name="fixedSource"/>.</summary>
     public static Task CodeFixAsync<TFix>(string source, string fixedSource, string? equivalenceKey = null, bool withGlobalUsings = true)
         where TFix : CodeFixProvider, new()

@@ -17,6 +17,7 @@ internal static class DeploymentComponents
         Action<SpecOperationContext, INamedTypeSymbol, SyntaxNode> onComponent) =>
         SpecActions.RegisterOperationAction(
             context,
+            types,
             types.IsDeploymentSpec,
             SyntaxFilter.Everything,
             operationContext =>

@@ -2,11 +2,13 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Globalization;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Text;
 
 namespace Kiln.Analyzers.Infrastructure;
 
@@ -48,11 +50,12 @@ internal static class SpecActions
         SyntaxFilter filter,
         Action<SpecOperationContext> action,
         params OperationKind[] kinds) =>
-        RegisterOperationAction(context, types.IsSpec, filter, action, kinds);
+        RegisterOperationAction(context, types, types.IsSpec, filter, action, kinds);
 
     /// <summary>As <see cref="RegisterOperationAction(CompilationStartAnalysisContext, SpecTypes, SyntaxFilter, Action{SpecOperationContext}, OperationKind[])"/>, in the types <paramref name="isScope"/> accepts.</summary>
     public static void RegisterOperationAction(
         CompilationStartAnalysisContext context,
+        SpecTypes types,
         Func<INamedTypeSymbol, bool> isScope,
         SyntaxFilter filter,
         Action<SpecOperationContext> action,
@@ -62,21 +65,117 @@ internal static class SpecActions
         RegisterCodeBlockAction(context, isScope, nodeContext =>
         {
             // The member's own name counts: `bool Privileged => true;` spells it outside the block.
-            if (!(filter.Matches(nodeContext.Node) || filter.Matches(OwnerName(nodeContext.ContainingSymbol)))
-                || CodeBlock(nodeContext) is not var (root, containingSymbol))
+            var matches = filter.Matches(nodeContext.Node) || filter.Matches(OwnerName(nodeContext.ContainingSymbol));
+            var follows = IsOverrideGetter(nodeContext.Node);
+            if (!(matches || follows) || CodeBlock(nodeContext) is not var (root, containingSymbol))
             {
                 return;
             }
 
-            foreach (var operation in root.DescendantsAndSelf())
+            if (matches)
             {
-                if (wanted.Contains(operation.Kind))
+                foreach (var operation in root.DescendantsAndSelf())
                 {
-                    action(new SpecOperationContext(operation, containingSymbol, nodeContext.Options, nodeContext.ReportDiagnostic, nodeContext.CancellationToken));
+                    if (wanted.Contains(operation.Kind))
+                    {
+                        action(new SpecOperationContext(operation, containingSymbol, nodeContext.Options, nodeContext.ReportDiagnostic, nodeContext.CancellationToken));
+                    }
+                }
+            }
+
+            if (follows)
+            {
+                // Followed once per getter and compilation, then shared by every rule.
+                var followed = types.FollowedHelpers.GetOrAdd(nodeContext.Node, _ =>
+                {
+                    var found = ImmutableArray.CreateBuilder<FollowedOperation>();
+                    FollowHelpers(root, null, 0, new HashSet<SyntaxNode>(), found);
+                    return found.ToImmutable();
+                });
+                foreach (var operation in followed)
+                {
+                    // A helper inside a scope type is analysed where it is declared.
+                    if (wanted.Contains(operation.Operation.Kind) && !isScope(operation.DeclaringType))
+                    {
+                        action(new SpecOperationContext(operation.Operation, containingSymbol, nodeContext.Options, Relocate(nodeContext.ReportDiagnostic, operation.ReportAt), nodeContext.CancellationToken));
+                    }
                 }
             }
         });
     }
+
+    /// <summary>
+    /// Whether a block is the getter of an overridden property (<c>Base</c>, <c>Account</c>, <c>Ports</c>…): the values a
+    /// spec hands to Kiln, which may come from helpers declared outside any spec (<c>Base => Bases.Runtime;</c>).
+    /// </summary>
+    private static bool IsOverrideGetter(SyntaxNode node)
+    {
+        var property = node switch
+        {
+            ArrowExpressionClauseSyntax { Parent: PropertyDeclarationSyntax p } => p,
+            AccessorDeclarationSyntax { RawKind: (int)SyntaxKind.GetAccessorDeclaration, Parent.Parent: PropertyDeclarationSyntax p } => p,
+            EqualsValueClauseSyntax { Parent: PropertyDeclarationSyntax p } => p,
+            _ => null,
+        };
+        return property is not null && property.Modifiers.Any(SyntaxKind.OverrideKeyword);
+    }
+
+    /// <summary>
+    /// Collects the operations of the helpers a spec's value comes from: a readonly field's initializer, a helper
+    /// property's or method's one returned expression, followed through helpers of helpers. Each operation comes with
+    /// the type that declares it and the location of the reference in the spec, where its diagnostics are reported.
+    /// </summary>
+    private static void FollowHelpers(IOperation scope, Location? reportAt, int depth, HashSet<SyntaxNode> visited, ImmutableArray<FollowedOperation>.Builder found)
+    {
+        if (depth > 4)
+        {
+            return;
+        }
+
+        foreach (var operation in scope.DescendantsAndSelf())
+        {
+            var member = operation switch
+            {
+                IFieldReferenceOperation field => (ISymbol)field.Field,
+                IPropertyReferenceOperation property => property.Property,
+                IInvocationOperation invocation => invocation.TargetMethod,
+                _ => null,
+            };
+            if (member?.ContainingType is not { } type
+                || member.DeclaringSyntaxReferences.IsEmpty
+                || ConstantValues.Definition(operation, null, out _) is not { } definition
+                || !visited.Add(definition.Syntax))
+            {
+                continue;
+            }
+
+            var at = reportAt ?? operation.Syntax.GetLocation();
+            foreach (var inner in definition.DescendantsAndSelf())
+            {
+                found.Add(new FollowedOperation(inner, at, type));
+            }
+
+            FollowHelpers(definition, at, depth + 1, visited, found);
+        }
+    }
+
+    /// <summary>Reports a diagnostic found in a helper at the spec's reference to that helper instead.</summary>
+    private static Action<Diagnostic> Relocate(Action<Diagnostic> report, Location at) => diagnostic =>
+        report(Diagnostic.Create(
+            diagnostic.Id,
+            diagnostic.Descriptor.Category,
+            diagnostic.GetMessage(CultureInfo.InvariantCulture),
+            diagnostic.Severity,
+            diagnostic.DefaultSeverity,
+            diagnostic.Descriptor.IsEnabledByDefault,
+            diagnostic.WarningLevel,
+            diagnostic.Descriptor.Title,
+            diagnostic.Descriptor.Description,
+            diagnostic.Descriptor.HelpLinkUri,
+            at,
+            additionalLocations: null,
+            diagnostic.Descriptor.CustomTags,
+            diagnostic.Properties));
 
     /// <summary>
     /// Runs <paramref name="action"/> on each value returned by a server spec's override of the ServerSpec property
@@ -93,6 +192,8 @@ internal static class SpecActions
             {
                 ArrowExpressionClauseSyntax { Parent: PropertyDeclarationSyntax p } => p,
                 AccessorDeclarationSyntax { RawKind: (int)SyntaxKind.GetAccessorDeclaration, Parent.Parent: PropertyDeclarationSyntax p } => p,
+                // `public override string Version { get; } = "1.0.0";`
+                EqualsValueClauseSyntax { Parent: PropertyDeclarationSyntax p } => p,
                 _ => null,
             };
             if (declaration is null
@@ -122,9 +223,15 @@ internal static class SpecActions
         Func<string, bool> isValid) =>
         RegisterPropertyValueAction(context, types, propertyName, (blockContext, property, value) =>
         {
-            if (value.TryGetString(out var text) && !isValid(text))
+            // Each value the property can return (both branches of a ternary…) is checked where the spec writes it, once.
+            var reported = new HashSet<(string, TextSpan)>();
+            foreach (var known in value.PossibleStrings())
             {
-                blockContext.ReportDiagnostic(Diagnostic.Create(rule, value.Syntax.GetLocation(), text));
+                var text = (string)known.Value!;
+                if (!isValid(text) && reported.Add((text, known.Origin.Syntax.Span)))
+                {
+                    blockContext.ReportDiagnostic(Diagnostic.Create(rule, known.Origin.Syntax.GetLocation(), text));
+                }
             }
         });
 
@@ -188,6 +295,18 @@ internal static class SpecActions
 
     private static IEnumerable<IOperation> ReturnedValues(IOperation root)
     {
+        // An auto-property's initializer is its value unless a constructor assigns the property.
+        if (root is IPropertyInitializerOperation { InitializedProperties.Length: 1, Value: var initial } initializer)
+        {
+            var property = initializer.InitializedProperties[0];
+            if (!ConstantValues.AssignedInConstructor(property.ContainingType, property.Name))
+            {
+                yield return initial.WalkDownConversion();
+            }
+
+            yield break;
+        }
+
         foreach (var operation in root.DescendantsAndSelf())
         {
             if (operation is IReturnOperation { ReturnedValue: { } value } && !operation.IsInsideFunction())
@@ -196,4 +315,21 @@ internal static class SpecActions
             }
         }
     }
+}
+
+/// <summary>An operation of a helper a spec uses, the type declaring the helper, and where in the spec to report it.</summary>
+internal readonly struct FollowedOperation
+{
+    public FollowedOperation(IOperation operation, Location reportAt, INamedTypeSymbol declaringType)
+    {
+        Operation = operation;
+        ReportAt = reportAt;
+        DeclaringType = declaringType;
+    }
+
+    public IOperation Operation { get; }
+
+    public Location ReportAt { get; }
+
+    public INamedTypeSymbol DeclaringType { get; }
 }

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 
@@ -18,6 +20,8 @@ internal sealed class SpecTypes
         // Added by a later issue; the deployment rules light up once it exists.
         DeploymentSpec = compilation.GetTypeByMetadataName("Kiln.Spec.DeploymentSpec");
         BaseImage = compilation.GetTypeByMetadataName("Kiln.Spec.BaseImage");
+        RegistryBase = compilation.GetTypeByMetadataName("Kiln.Spec.RegistryBase");
+        DebianBase = compilation.GetTypeByMetadataName("Kiln.Spec.DebianBase");
         Account = compilation.GetTypeByMetadataName("Kiln.Spec.Account");
         Entrypoint = compilation.GetTypeByMetadataName("Kiln.Spec.Entrypoint");
         Port = compilation.GetTypeByMetadataName("Kiln.Spec.Port");
@@ -36,6 +40,12 @@ internal sealed class SpecTypes
 
     public INamedTypeSymbol? BaseImage { get; }
 
+    /// <summary>The record <c>BaseImage.Registry</c> creates, which a spec may also create (or change with <c>with</c>) itself.</summary>
+    public INamedTypeSymbol? RegistryBase { get; }
+
+    /// <summary>The record <c>BaseImage.Debian</c> creates.</summary>
+    public INamedTypeSymbol? DebianBase { get; }
+
     public INamedTypeSymbol? Account { get; }
 
     public INamedTypeSymbol? Entrypoint { get; }
@@ -51,6 +61,9 @@ internal sealed class SpecTypes
     public INamedTypeSymbol? EnvironmentVariable { get; }
 
     public INamedTypeSymbol? SecretReference { get; }
+
+    /// <summary>The helper operations each overridden getter of a spec uses (see SpecActions), followed once and shared by every rule.</summary>
+    internal ConcurrentDictionary<SyntaxNode, ImmutableArray<FollowedOperation>> FollowedHelpers { get; } = new();
 
     /// <summary>The spec types of <paramref name="compilation"/>, or <see langword="false"/> when it does not reference Kiln.Spec.</summary>
     public static bool TryGet(Compilation compilation, out SpecTypes types)

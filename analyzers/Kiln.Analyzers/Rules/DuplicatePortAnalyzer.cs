@@ -23,12 +23,19 @@ public sealed class DuplicatePortAnalyzer : SpecAnalyzer
     private protected override void Register(CompilationStartAnalysisContext context, SpecTypes types) =>
         SpecActions.RegisterPropertyValueAction(context, types, "Ports", (blockContext, property, value) =>
         {
-            var seen = new HashSet<(int, string)>();
-            foreach (var element in value.CollectionElements())
+            // Only a list read whole is judged: both branches of a ternary are two lists, not one with duplicates.
+            var elements = value.CollectionElements(out var complete);
+            if (!complete)
             {
-                if (PortCalls.TryGetPort(element, types, out var number, out var protocol, out _) && protocol is not null && !seen.Add((number, protocol)))
+                return;
+            }
+
+            var seen = new HashSet<(int, string)>();
+            foreach (var element in elements)
+            {
+                if (PortCalls.TryGetPort(element.Value, types, out var number, out var protocol, out _) && protocol is not null && !seen.Add((number, protocol)))
                 {
-                    blockContext.ReportDiagnostic(Diagnostic.Create(Rule, element.Syntax.GetLocation(), number, protocol));
+                    blockContext.ReportDiagnostic(Diagnostic.Create(Rule, element.Origin.Syntax.GetLocation(), number, protocol));
                 }
             }
         });

@@ -47,7 +47,7 @@ public sealed class HostPathVolumeAnalyzer : SpecAnalyzer
                 {
                     if (element.TryGetString(out var path) && Reason(path) is { } reason)
                     {
-                        blockContext.ReportDiagnostic(Diagnostic.Create(Rule, element.Syntax.GetLocation(), path, reason));
+                        blockContext.ReportDiagnostic(Diagnostic.Create(Rule, element.Origin.Syntax.GetLocation(), path, reason));
                     }
                 }
             });

@@ -40,7 +40,7 @@ public sealed class MutableTagAnalyzer : SpecAnalyzer
 
         BaseImageCalls.RegisterDebianAction(context, types, (operationContext, debian) =>
         {
-            if (debian.Arguments.Argument("suite") is { } suiteArgument
+            if (debian.Suite is { } suiteArgument
                 && suiteArgument.TryGetString(out var suite)
                 && MovingSuites.Contains(suite, StringComparer.OrdinalIgnoreCase))
             {

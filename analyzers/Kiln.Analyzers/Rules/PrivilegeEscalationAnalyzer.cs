@@ -37,7 +37,7 @@ public sealed class PrivilegeEscalationAnalyzer : SpecAnalyzer
         SpecActions.RegisterOperationAction(
             context,
             types,
-            new SyntaxFilter("Octal", "Shell", "Command") { ObjectCreations = true }.WithNames(PrivilegeSettings),
+            new SyntaxFilter("Octal", "Shell", "Command", "Bits") { ObjectCreations = true }.WithNames(PrivilegeSettings),
             operationContext =>
             {
                 var reason = Reason(operationContext.Operation, operationContext.ContainingSymbol, types);
@@ -49,15 +49,19 @@ public sealed class PrivilegeEscalationAnalyzer : SpecAnalyzer
             OperationKind.ObjectCreation,
             OperationKind.Invocation,
             OperationKind.SimpleAssignment,
-            OperationKind.Return);
+            OperationKind.Return,
+            OperationKind.With);
 
     private static string? Reason(IOperation operation, ISymbol containingSymbol, SpecTypes types)
     {
         switch (operation)
         {
-            case IObjectCreationOperation creation when SpecTypes.Is(creation.Type, types.FileMode)
+            case IObjectCreationOperation creation when SpecTypes.Is(creation.Type, types.FileMode) && !operation.IsReplacedByWith("Bits")
                 && creation.Arguments.Argument("Bits").TryGetInt(out var bits) && (bits & SetUidOrSetGid) != 0:
                 return $"File mode {Convert.ToString(bits, 8)} sets setuid/setgid";
+            case IWithOperation with when SpecTypes.Is(with.Type, types.FileMode)
+                && with.Initializer.InitializedMember("Bits").TryGetInt(out var newBits) && (newBits & SetUidOrSetGid) != 0:
+                return $"File mode {Convert.ToString(newBits, 8)} sets setuid/setgid";
             case IInvocationOperation { TargetMethod.Name: "Octal" } octal when SpecTypes.Is(octal.TargetMethod.ContainingType, types.FileMode)
                 && octal.Arguments.Argument("octal").TryGetString(out var text) && TryParseOctal(text, out var mode) && (mode & SetUidOrSetGid) != 0:
                 return $"File mode {text} sets setuid/setgid";

@@ -40,7 +40,7 @@ public sealed class RelativePathAnalyzer : SpecAnalyzer
             {
                 if (element.TryGetString(out var path) && !IsAbsolute(path))
                 {
-                    blockContext.ReportDiagnostic(Diagnostic.Create(Rule, element.Syntax.GetLocation(), "Volume", path));
+                    blockContext.ReportDiagnostic(Diagnostic.Create(Rule, element.Origin.Syntax.GetLocation(), "Volume", path));
                 }
             }
         });
@@ -48,15 +48,19 @@ public sealed class RelativePathAnalyzer : SpecAnalyzer
         SpecActions.RegisterOperationAction(
             context,
             types,
-            new SyntaxFilter { ObjectCreations = true }.WithType(types.Layer),
+            new SyntaxFilter("Path") { ObjectCreations = true }.WithType(types.Layer),
             operationContext =>
             {
-                var (what, argument) = operationContext.Operation switch
+                var operation = operationContext.Operation;
+                var (what, argument) = operation switch
                 {
-                    IInvocationOperation invocation when SpecTypes.Is(invocation.TargetMethod.ContainingType, types.Layer) =>
+                    // A destination replaced by `with { To = … }` is judged on the `with`.
+                    IInvocationOperation invocation when SpecTypes.Is(invocation.TargetMethod.ContainingType, types.Layer) && !operation.IsReplacedByWith("To") =>
                         ("Layer destination", invocation.Arguments.Argument("to")),
-                    IObjectCreationOperation creation when SpecTypes.Is(creation.Type, types.SecretReference) =>
+                    IObjectCreationOperation creation when SpecTypes.Is(creation.Type, types.SecretReference) && !operation.IsReplacedByWith("Path") =>
                         ("Secret path", creation.Arguments.Argument("Path")),
+                    IWithOperation with when IsLayer(with.Type, types) => ("Layer destination", with.Initializer.InitializedMember("To")),
+                    IWithOperation with when SpecTypes.Is(with.Type, types.SecretReference) => ("Secret path", with.Initializer.InitializedMember("Path")),
                     _ => (null, null),
                 };
 
@@ -66,7 +70,21 @@ public sealed class RelativePathAnalyzer : SpecAnalyzer
                 }
             },
             OperationKind.Invocation,
-            OperationKind.ObjectCreation);
+            OperationKind.ObjectCreation,
+            OperationKind.With);
+    }
+
+    private static bool IsLayer(ITypeSymbol? type, SpecTypes types)
+    {
+        for (var t = type; t is not null; t = t.BaseType)
+        {
+            if (SpecTypes.Is(t, types.Layer))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsAbsolute(string path) => path.StartsWith("/", StringComparison.Ordinal);

@@ -29,21 +29,21 @@ public sealed class RemoteShellAccessAnalyzer : SpecAnalyzer
         SpecActions.RegisterOperationAction(
             context,
             types,
-            PortCalls.Filter.WithNames(["Debian"]),
+            PortCalls.Filter.WithNames(["Debian", "DebianBase", "Packages"]),
             operationContext =>
             {
                 var operation = operationContext.Operation;
-                if (PortCalls.TryGetPort(operation, types, out var number, out var protocol, out _) && number == 22 && protocol == "tcp")
+                if (!operation.IsWithOperand() && PortCalls.TryGetPort(operation, types, out var number, out var protocol, out _) && number == 22 && protocol == "tcp")
                 {
                     operationContext.ReportDiagnostic(Diagnostic.Create(Rule, operation.Syntax.GetLocation(), "Port 22 (SSH) is declared"));
                 }
-                else if (BaseImageCalls.IsDebian(operation, types, out var debian))
+                else if (BaseImageCalls.TryGetDebian(operation, types, out var debian))
                 {
-                    foreach (var element in debian.Arguments.Argument("packages").CollectionElements())
+                    foreach (var element in debian.Packages.CollectionElements())
                     {
                         if (element.TryGetString(out var package) && SshPackages.Contains(PackageName(package)))
                         {
-                            operationContext.ReportDiagnostic(Diagnostic.Create(Rule, element.Syntax.GetLocation(), $"Package '{package}' is an SSH server"));
+                            operationContext.ReportDiagnostic(Diagnostic.Create(Rule, element.Origin.Syntax.GetLocation(), $"Package '{package}' is an SSH server"));
                         }
                     }
                 }
@@ -55,7 +55,8 @@ public sealed class RemoteShellAccessAnalyzer : SpecAnalyzer
                 }
             },
             OperationKind.Invocation,
-            OperationKind.ObjectCreation);
+            OperationKind.ObjectCreation,
+            OperationKind.With);
 
     private static string PackageName(string package)
     {

@@ -32,12 +32,21 @@ public sealed class RootAccountAnalyzer : SpecAnalyzer
         SpecActions.RegisterOperationAction(
             context,
             types,
-            new SyntaxFilter("Root", "NonRoot") { ObjectCreations = true },
+            new SyntaxFilter("Root", "NonRoot", "Uid") { ObjectCreations = true },
             operationContext =>
             {
                 var operation = operationContext.Operation;
+                if (operation.IsReplacedByWith("Uid"))
+                {
+                    // `Account.Root with { Uid = 1000 }` is not root; the `with` itself is judged below.
+                    return;
+                }
+
                 var reason = operation switch
                 {
+                    IWithOperation with when SpecTypes.Is(with.Type, types.Account)
+                        && with.Initializer.InitializedMember("Uid").TryGetInt(out var uid) && uid == 0 =>
+                        "uid 0 is root",
                     IPropertyReferenceOperation { Property.Name: "Root" } root when SpecTypes.Is(root.Property.ContainingType, types.Account) =>
                         "Account.Root is uid 0",
                     IInvocationOperation { TargetMethod.Name: "NonRoot" } nonRoot when SpecTypes.Is(nonRoot.TargetMethod.ContainingType, types.Account)
@@ -56,7 +65,8 @@ public sealed class RootAccountAnalyzer : SpecAnalyzer
             },
             OperationKind.PropertyReference,
             OperationKind.Invocation,
-            OperationKind.ObjectCreation);
+            OperationKind.ObjectCreation,
+            OperationKind.With);
 
         SpecActions.RegisterPropertyValueAction(
             context,

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Immutable;
-using System.Text.RegularExpressions;
 using Kiln.Analyzers.Infrastructure;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -23,27 +22,6 @@ public sealed class SecretLiteralAnalyzer : SpecAnalyzer
         Descriptors.Security,
         DiagnosticSeverity.Warning,
         "An image is copied to every registry, cache and node it passes through and can never be changed: a secret in it cannot be rotated, only leaked.");
-
-    private static readonly char[] Triggers = ['-', '_', '=', ':', '.', 'A'];
-
-    private static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(100);
-
-    private static readonly (Regex Pattern, string What)[] Patterns =
-    [
-        (new Regex(@"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----", RegexOptions.CultureInvariant, MatchTimeout), "a private key"),
-        (new Regex(@"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", RegexOptions.CultureInvariant, MatchTimeout), "an AWS access key id"),
-        (new Regex(@"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b", RegexOptions.CultureInvariant, MatchTimeout), "a GitHub token"),
-        (new Regex(@"\bxox[abprs]-[A-Za-z0-9-]{10,}", RegexOptions.CultureInvariant, MatchTimeout), "a Slack token"),
-        (new Regex(@"\b(?:sk|rk)_live_[0-9A-Za-z]{16,}", RegexOptions.CultureInvariant, MatchTimeout), "a Stripe key"),
-        (new Regex(@"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+", RegexOptions.CultureInvariant, MatchTimeout), "a JSON web token"),
-        (new Regex(@"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s:@$%{]+@", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase, MatchTimeout), "credentials in a URL"),
-        (new Regex(@"\b(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token|client[_-]?secret)\s*[=:]\s*[^\s;,'""$%{<]{3,}", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase, MatchTimeout), "a password or key assignment"),
-    ];
-
-    private static readonly Regex SecretName = new(
-        @"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL",
-        RegexOptions.CultureInvariant | RegexOptions.IgnoreCase,
-        MatchTimeout);
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rule];
 
@@ -72,41 +50,7 @@ public sealed class SecretLiteralAnalyzer : SpecAnalyzer
             OperationKind.Literal,
             OperationKind.ObjectCreation);
 
-    private static string? Looks(string text)
-    {
-        // Every pattern needs one of these characters; most strings in a spec (paths, names) have none, and skip the regexes.
-        if (text.Length < 8 || text.IndexOfAny(Triggers) < 0)
-        {
-            return null;
-        }
+    private static string? Looks(string text) => SecretPatterns.Find(text);
 
-        foreach (var (pattern, what) in Patterns)
-        {
-            try
-            {
-                if (pattern.IsMatch(text))
-                {
-                    return what;
-                }
-            }
-            catch (RegexMatchTimeoutException)
-            {
-                // A pathological string is not worth a build: treat it as no match.
-            }
-        }
-
-        return null;
-    }
-
-    private static bool IsSecretName(string name)
-    {
-        try
-        {
-            return SecretName.IsMatch(name);
-        }
-        catch (RegexMatchTimeoutException)
-        {
-            return false;
-        }
-    }
+    private static bool IsSecretName(string name) => SecretPatterns.IsSecretName(name);
 }

@@ -25,16 +25,16 @@ public sealed class UnpinnedPackageAnalyzer : SpecAnalyzer
     private protected override void Register(CompilationStartAnalysisContext context, SpecTypes types) =>
         BaseImageCalls.RegisterDebianAction(context, types, (operationContext, debian) =>
         {
-            if (!KilnOptions.RequirePackagePins(operationContext.Options, debian.Syntax.SyntaxTree))
+            if (!KilnOptions.RequirePackagePins(operationContext.Options, debian.Operation.Syntax.SyntaxTree))
             {
                 return;
             }
 
-            foreach (var element in debian.Arguments.Argument("packages").CollectionElements())
+            foreach (var element in debian.Packages.CollectionElements())
             {
                 if (element.TryGetString(out var package) && package.IndexOf('=') < 0)
                 {
-                    operationContext.ReportDiagnostic(Diagnostic.Create(Rule, element.Syntax.GetLocation(), package));
+                    operationContext.ReportDiagnostic(Diagnostic.Create(Rule, element.Origin.Syntax.GetLocation(), package));
                 }
             }
         });

@@ -1,7 +1,6 @@
-using System;
 using System.Collections.Immutable;
-using System.Text.RegularExpressions;
 using Kiln.Analyzers.Infrastructure;
+using Kiln.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 
@@ -14,21 +13,13 @@ public sealed class VersionNotSemVerAnalyzer : SpecAnalyzer
     public static readonly DiagnosticDescriptor Rule = Descriptors.Create(
         DiagnosticIds.VersionNotSemVer,
         "Version is not SemVer",
-        "Version '{0}' is not a SemVer 2.0 version such as '1.4.0' or '2.0.0-rc.1'",
+        "Version '{0}' is not a SemVer 2.0 version without build metadata, such as '1.4.0' or '2.0.0-rc.1'",
         Descriptors.Correctness,
         DiagnosticSeverity.Error,
         "The version is the image tag and the key of kiln.lock.json: a released version can never mean two things. SemVer keeps versions comparable and tags valid (the '+build' part is not allowed in a tag).");
 
-    // semver.org's regular expression, without build metadata: '+' is not allowed in an OCI tag.
-    private static readonly Regex SemVer = new(
-        @"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?$",
-        RegexOptions.CultureInvariant,
-        TimeSpan.FromMilliseconds(100));
-
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rule];
 
     private protected override void Register(CompilationStartAnalysisContext context, SpecTypes types) =>
-        SpecActions.RegisterStringPropertyCheck(context, types, "Version", Rule, IsSemVer);
-
-    internal static bool IsSemVer(string version) => SemVer.IsMatchWithin(version, maxLength: 128);
+        SpecActions.RegisterStringPropertyCheck(context, types, "Version", Rule, Grammar.IsVersion);
 }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Kiln.Engine.Diagnostics;
+using Kiln.Shared;
 using Kiln.Spec;
 
 namespace Kiln.Engine.Evaluation;
@@ -10,14 +11,6 @@ namespace Kiln.Engine.Evaluation;
 /// </summary>
 internal static partial class SpecValidator
 {
-    // The OCI distribution spec's path component; Kiln names are one component.
-    [GeneratedRegex("^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")]
-    private static partial Regex NamePattern();
-
-    // SemVer 2.0.0 without build metadata ('+' is not allowed in an image tag).
-    [GeneratedRegex(@"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?$")]
-    private static partial Regex SemVerPattern();
-
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex EnvironmentNamePattern();
 
@@ -45,16 +38,18 @@ internal static partial class SpecValidator
     {
         void Error(string code, string property, string message) => d.Error(code, $"Spec '{s.SpecType}': {message}", s.LocationOf(property));
 
-        if (s.Name.Length is 0 or > 128 || !NamePattern().IsMatch(s.Name))
+        // Names and versions follow the grammar the analyzers check too (src/Shared/Grammar.cs), so both agree.
+        if (!Grammar.IsServerName(s.Name))
         {
             Error(DiagnosticCodes.InvalidName, nameof(ServerSpec.Name), $"name '{s.Name}' is not a valid image name. Use 1–128 lower-case letters and digits, separated by single '.', '_' or '-' (for example 'shop-api').");
         }
 
-        if (s.Version.Contains('+', StringComparison.Ordinal))
+        var versionProblem = Grammar.CheckVersion(s.Version);
+        if (versionProblem == VersionProblem.BuildMetadata)
         {
             Error(DiagnosticCodes.InvalidVersion, nameof(ServerSpec.Version), $"version '{s.Version}' carries SemVer build metadata ('+…'), which an image tag cannot hold. Drop the '+…' part or move it into a pre-release ('-…').");
         }
-        else if (s.Version.Length > 128 || !SemVerPattern().IsMatch(s.Version))
+        else if (versionProblem == VersionProblem.NotSemVer)
         {
             Error(DiagnosticCodes.InvalidVersion, nameof(ServerSpec.Version), $"version '{s.Version}' is not a SemVer 2.0 version. Use MAJOR.MINOR.PATCH with an optional pre-release, for example '1.4.0' or '2.0.0-rc.1'.");
         }

@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using Kiln.Shared;
 
 namespace Kiln.Oci.Registry;
 
@@ -11,19 +11,10 @@ namespace Kiln.Oci.Registry;
 /// <param name="Repository">The repository path, e.g. <c>library/debian</c>.</param>
 /// <param name="Tag">The tag, if any.</param>
 /// <param name="Digest">The manifest digest, if pinned.</param>
-public sealed partial record ImageReference(string Registry, string Repository, string? Tag, Digest? Digest)
+public sealed record ImageReference(string Registry, string Repository, string? Tag, Digest? Digest)
 {
     /// <summary>The name Docker Hub is known by in references.</summary>
     public const string DockerHub = "docker.io";
-
-    [GeneratedRegex("^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")]
-    private static partial Regex RepositoryPattern();
-
-    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
-    private static partial Regex TagPattern();
-
-    [GeneratedRegex(@"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?$")]
-    private static partial Regex RegistryPattern();
 
     /// <summary>The host the HTTP API is served from (Docker Hub's API lives on registry-1.docker.io).</summary>
     public string ApiHost => Registry == DockerHub ? "registry-1.docker.io" : Registry;
@@ -62,7 +53,7 @@ public sealed partial record ImageReference(string Registry, string Repository, 
         {
             tag = rest[(colon + 1)..];
             rest = rest[..colon];
-            if (!TagPattern().IsMatch(tag))
+            if (!Grammar.IsTag(tag))
             {
                 throw new FormatException($"'{tag}' in '{text}' is not a valid tag.");
             }
@@ -76,7 +67,7 @@ public sealed partial record ImageReference(string Registry, string Repository, 
         {
             registry = first;
             repository = rest[(firstSlash + 1)..];
-            if (!RegistryPattern().IsMatch(registry))
+            if (!Grammar.IsRegistryHost(registry))
             {
                 throw new FormatException($"'{registry}' in '{text}' is not a valid registry host.");
             }
@@ -87,7 +78,7 @@ public sealed partial record ImageReference(string Registry, string Repository, 
             repository = firstSlash < 0 ? "library/" + rest : rest;
         }
 
-        if (!RepositoryPattern().IsMatch(repository) || repository.Length > 255)
+        if (!Grammar.IsRepositoryPath(repository))
         {
             throw new FormatException($"'{repository}' in '{text}' is not a valid repository name (lower-case letters, digits and separators).");
         }

@@ -188,6 +188,13 @@ public sealed class InvalidImageNameAnalyzerTests
                 public override string Name => {|KILN0025:"worker..jobs"|};
                 public override string Version => "1.0.0";
             }
+
+            // One path component, as evaluation (KILN2003) checks it: the path in front is KilnRepositoryPrefix.
+            public sealed class Nested : ServerSpec
+            {
+                public override string Name => {|KILN0025:"shop/api-v2"|};
+                public override string Version => "1.0.0";
+            }
             """);
 
     [Fact]
@@ -195,13 +202,13 @@ public sealed class InvalidImageNameAnalyzerTests
         Verify<InvalidImageNameAnalyzer>.AnalyzerAsync("""
             public sealed class Api : ServerSpec
             {
-                public override string Name => "shop/api-v2";
+                public override string Name => "shop-api-v2";
                 public override string Version => "1.0.0";
             }
 
             public sealed class Worker : ServerSpec
             {
-                public override string Name => "shop.worker_jobs";
+                public override string Name => "shop.worker__jobs--x";
                 public override string Version => "1.0.0";
             }
             """);

@@ -20,13 +20,13 @@ public sealed class UnversionedBaseImageAnalyzerTests
         Verify<UnversionedBaseImageAnalyzer>.AnalyzerAsync("""
             public sealed class Api : ServerSpec
             {
-                private static readonly string Reference = Compute();
+                // Not readonly: any code may change it, so its value is unknown at compile time.
+                private static string reference = "nginx";
                 public override string Name => "api";
                 public override string Version => "1.0.0";
                 public override BaseImage Base => BaseImage.Registry("ghcr.io/acme/runtime:1.2");
                 public BaseImage Local => BaseImage.OciLayout("bases/runtime");
-                public BaseImage Computed => BaseImage.Registry(Reference);
-                private static string Compute() => "nginx";
+                public BaseImage Computed => BaseImage.Registry(reference);
             }
             """);
 }
