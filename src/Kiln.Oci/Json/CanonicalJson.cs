@@ -94,11 +94,63 @@ internal static class JsonRead
                 throw new OciFormatException($"{what}: expected a JSON object at the top level.");
             }
 
+            try
+            {
+                CheckStrings(document, what);
+            }
+            catch (OciFormatException)
+            {
+                document.Dispose();
+                throw;
+            }
+
             return document;
         }
         catch (JsonException e)
         {
             throw new OciFormatException($"{what}: invalid JSON ({e.Message})", e);
+        }
+    }
+
+    /// <summary>
+    /// JsonDocument accepts invalid UTF-8 and lone surrogate escapes (<c>"\ud800"</c>) inside strings and only fails
+    /// when such a string is read, with an InvalidOperationException; so every string and property name is decoded
+    /// once here, where the failure can still be reported as malformed input.
+    /// </summary>
+    public static void CheckStrings(JsonDocument document, string what)
+    {
+        try
+        {
+            Check(document.RootElement);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new OciFormatException($"{what}: invalid JSON (a string is not valid UTF-8 or UTF-16: {e.Message})", e);
+        }
+
+        static void Check(JsonElement element)
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.String:
+                    _ = element.GetString();
+                    break;
+                case JsonValueKind.Array:
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        Check(item);
+                    }
+
+                    break;
+                case JsonValueKind.Object:
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        _ = property.Name;
+                        Check(property.Value);
+                    }
+
+                    break;
+            }
         }
     }
 
