@@ -44,11 +44,11 @@ public static class ArchiveReader
                 throw new OciFormatException($"'{archivePath}' is neither an OCI archive (no index.json) nor a docker-archive (no manifest.json).");
             }
         }
-        catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or OverflowException or InvalidOperationException or ArgumentException)
+        catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or OverflowException or InvalidOperationException or ArgumentException or NotSupportedException)
         {
             // System.Formats.Tar reports some malformed headers with OverflowException (a number too large),
-            // InvalidOperationException (a long-name entry larger than it allows) and ArgumentOutOfRangeException
-            // (a negative size on a seekable stream).
+            // InvalidOperationException (a long-name entry larger than it allows), ArgumentOutOfRangeException
+            // (a negative size on a seekable stream) and NotSupportedException (GNU sparse entries).
             throw new OciFormatException($"'{archivePath}' is not a valid tar archive: {e.Message}", e);
         }
     }

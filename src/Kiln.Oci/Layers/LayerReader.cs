@@ -41,10 +41,12 @@ public static class LayerReader
 
                 record = ToRecord(entry, regularFiles, buffer);
             }
-            catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or ArgumentException or OverflowException or InvalidOperationException)
+            catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or ArgumentException
+                or OverflowException or InvalidOperationException or NotSupportedException)
             {
                 // System.Formats.Tar reports some malformed headers (numbers that overflow, a long-name entry larger
-                // than it allows) with OverflowException and InvalidOperationException.
+                // than it allows) with OverflowException and InvalidOperationException, and entry types it cannot read
+                // (GNU sparse files) with NotSupportedException.
                 throw new OciFormatException($"Layer ({mediaType}) is not a valid tar: {e.Message}", e);
             }
 
