@@ -107,7 +107,7 @@ public sealed class ManifestDocument
     /// </summary>
     private void Validate()
     {
-        CheckStrings(Root);
+        Oci.CanonicalJson.DecodeStrings(Root);
         if (Name is null || Version is null || ImageDigest is null)
         {
             throw new InvalidOperationException("content.name, content.version and content.image.digest must be strings");
@@ -118,31 +118,6 @@ public sealed class ManifestDocument
         if (inventory.GetProperty("path").GetString() is null || inventory.GetProperty("digest").GetString() is null)
         {
             throw new InvalidOperationException("content.inventory.path and content.inventory.digest must be strings");
-        }
-
-        static void CheckStrings(JsonElement element)
-        {
-            switch (element.ValueKind)
-            {
-                case JsonValueKind.String:
-                    _ = element.GetString();
-                    break;
-                case JsonValueKind.Array:
-                    foreach (var item in element.EnumerateArray())
-                    {
-                        CheckStrings(item);
-                    }
-
-                    break;
-                case JsonValueKind.Object:
-                    foreach (var property in element.EnumerateObject())
-                    {
-                        _ = property.Name;
-                        CheckStrings(property.Value);
-                    }
-
-                    break;
-            }
         }
     }
 
