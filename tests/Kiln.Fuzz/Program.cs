@@ -4,8 +4,9 @@ using System.Globalization;
 namespace Kiln.Fuzz;
 
 /// <summary>
-/// <c>Kiln.Fuzz [--reader NAME]... [--iterations N] [--seed S] [--iteration I] [--replay FILE] [--time-limit SECONDS]
-/// [--failures DIR] [--list]</c>. Exit code 0: every input ended in a result or a coded error; 1: failures
+/// <c>Kiln.Fuzz [--reader NAME]... [--iterations N] [--from I] [--seed S] [--iteration I] [--replay FILE]
+/// [--time-limit SECONDS] [--failures DIR] [--list]</c>. <c>--from</c> starts at iteration I, so that one reader's
+/// run can be split over several processes (iterations [I, I+N)). Exit code 0: every input ended in a result or a coded error; 1: failures
 /// (each printed with seed, reader and iteration, its input written to a file); 3: a hang.
 /// </summary>
 internal static class Program
@@ -18,6 +19,7 @@ internal static class Program
         var readers = new List<string>();
         long iterations = 100_000;
         long? single = null;
+        long first = 0;
         string? replay = null;
         var options = new FuzzOptions();
         for (int i = 0; i < args.Length; i++)
@@ -28,6 +30,7 @@ internal static class Program
                 case "--reader": readers.AddRange(Value().Split(',', StringSplitOptions.RemoveEmptyEntries)); break;
                 case "--iterations": iterations = long.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--seed": options = options with { Seed = int.Parse(Value(), CultureInfo.InvariantCulture) }; break;
+                case "--from": first = long.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--iteration": single = long.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--replay": replay = Value(); break;
                 case "--time-limit": options = options with { TimeLimit = TimeSpan.FromSeconds(double.Parse(Value(), CultureInfo.InvariantCulture)) }; break;
@@ -57,9 +60,9 @@ internal static class Program
         var reports = new List<FuzzReport>();
         foreach (var target in selected)
         {
-            var report = runner.Run(target, iterations);
+            var report = runner.Run(target, iterations, first);
             reports.Add(report);
-            Console.WriteLine(report);
+            Console.WriteLine(first == 0 ? report.ToString() : $"{report} iterations=[{first},{first + iterations})");
         }
 
         long failures = reports.Sum(r => r.Failures.Count);

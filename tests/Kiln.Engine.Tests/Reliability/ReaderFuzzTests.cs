@@ -29,6 +29,21 @@ public sealed class ReaderFuzzTests
         Assert.True(report.Accepted > 0, report.ToString());
     }
 
+    /// <summary>Found by the full run: a signature block holding a public key packet of version 246 made BouncyCastle
+    /// throw its UnsupportedPacketVersionException out of ReleaseFile.Verify.</summary>
+    [Fact]
+    public void Verify_FullRunInput19758PublicKeyPacketVersion246_EndsInACodedError()
+    {
+        var target = Kiln.Fuzz.Program.Targets.Single(t => t.Name == "inrelease");
+        var runner = new FuzzRunner(new FuzzOptions { Seed = Seed }, TextWriter.Null);
+        using var scratch = new FuzzScratch();
+
+        var (kind, detail, _) = runner.Execute(target, runner.Input(target, target.Seeds(scratch), 19758), scratch);
+
+        Assert.True(kind == "coded", $"{kind}: {detail}");
+        Assert.Contains("KILN2043", detail, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Input_SameSeedReaderAndIteration_IsTheSameBytes()
     {
