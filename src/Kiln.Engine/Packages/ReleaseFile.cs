@@ -36,7 +36,7 @@ internal sealed class ReleaseFile
             signatures = new PgpObjectFactory(armored).NextPgpObject() as PgpSignatureList
                 ?? throw Invalid(source, "its signature block holds no signature");
         }
-        catch (Exception e) when (e is IOException or PgpException)
+        catch (Exception e) when (e is IOException or PgpException or UnsupportedPacketVersionException)
         {
             throw Invalid(source, $"its signature block could not be read ({e.Message})");
         }
