@@ -19,7 +19,7 @@ public static class DiagnosticCodes
     public const string LayerConflict = "KILN2011";
     public const string BaseNotFound = "KILN2012";
     public const string BaseReferenceNotFound = "KILN2013";
-    // KILN2014 is retired (registry bases were once refused with it): never reuse it.
+    // Number 2014 is retired (registry bases were once refused with it): never reuse it.
     public const string InvalidHealthCheck = "KILN2015";
     public const string InvalidLimits = "KILN2016";
     public const string InvalidEnvironment = "KILN2017";
