@@ -165,6 +165,7 @@ internal static class EngineCommand
         }
 
         return seconds;
+    }
 
     /// <summary>
     /// Runs <paramref name="action"/> holding the output directory's inter-process lock, so that concurrent builds (and
