@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.CommandLine;
 using System.Globalization;
-using System.Security;
 using System.Text;
 using Kiln.Engine;
 using Kiln.Engine.Diagnostics;
@@ -35,17 +34,17 @@ internal static class EngineCommand
     private static readonly Option<string?> CacheDirectory = new("--cache-dir") { Description = "The shared download cache (KILN_CACHE)." };
     private static readonly Option<bool> UpdateLock = new("--update-lock") { Description = "Re-resolve pinned package sets." };
 
-    // Version lock and provenance (issue 6).
+    // Version lock and provenance.
     private static readonly Option<string?> LockModeOption = new("--lock-mode") { Description = "Update (default) or Enforce: how a changed digest under a locked version is treated." };
     private static readonly Option<string?> SourceTreeDirty = new("--source-tree-dirty") { Description = "true/false; when absent the engine process asks git." };
 
-    // Registries (issue 5): bases pulled during build, and the push verb.
+    // Registries: bases pulled during build, and the push verb.
     private static readonly Option<string[]> InsecureRegistry = new("--insecure-registry") { Description = "A registry that may be reached over plain HTTP (loopback always may)." };
     private static readonly Option<string> PushRegistry = new("--registry") { Required = true, Description = "The registry to push to, host[:port]." };
     private static readonly Option<string?> ArchiveFormatOption = new("--archive-format") { Description = "Also write every image as oci-archive or docker-archive under archives/." };
     private static readonly Option<string?> PushRepositoryPrefix = new("--repository-prefix") { Description = "Images go to REGISTRY/PREFIX/NAME." };
 
-    // Deployments (issue 7): where rendered YAML pulls images from (KilnRegistry, KilnRepositoryPrefix).
+    // Deployments: where rendered YAML pulls images from (KilnRegistry, KilnRepositoryPrefix).
     private static readonly Option<string?> DeployRegistry = new("--deploy-registry") { Description = "The registry deploy/*.yaml pull images from, host[:port]." };
     private static readonly Option<string?> DeployRepositoryPrefix = new("--deploy-repository-prefix") { Description = "The repository path under the registry." };
 
@@ -221,8 +220,6 @@ internal static class EngineCommand
 
     private static string PublishDirectory(PublishRequirement p) =>
         p.Properties.Split(';').Select(s => s.Split('=', 2)).First(kv => kv[0] == "PublishDir")[1];
-
-    private static string Escape(string value) => SecurityElement.Escape(value)!;
 
     /// <summary>
     /// The inputs as one MSBuild item list (<c>a;b/**</c>), which Kiln.Build.targets expands before the next build's

@@ -103,7 +103,7 @@ public static class KilnEngine
             throw new KilnException(DiagnosticCodes.ArtifactWriteFailed, $"Writing the images under '{output}' was refused: {e.Message}. Check permissions.");
         }
 
-        // The version lock (issue 6): checked once every digest is known and before any artifact names one, so that
+        // The version lock is checked once every digest is known and before any artifact names one, so that
         // an Enforce failure leaves the previous manifests, release.json and index.json valid (new blobs stay unreferenced).
         var inventories = images.ToDictionary(i => i, i => i.Inventory.ToBytes());
         var inventoryDigests = images.ToDictionary(i => i, i => Digest.Sha256(inventories[i]));
@@ -138,7 +138,7 @@ public static class KilnEngine
                 manifestPath));
         }
 
-        // Deployments (issue 7): rendered from exactly this build's images, pinned by digest, before release.json names them.
+        // Deployments are rendered from exactly this build's images, pinned by digest, before release.json names them.
         DeploymentArtifacts.Write(
             output,
             evaluation.Deployments,

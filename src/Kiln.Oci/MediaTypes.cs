@@ -30,10 +30,6 @@ public static class MediaTypes
         IsLayer(mediaType)
         && (mediaType.EndsWith("+gzip", StringComparison.Ordinal) || mediaType.EndsWith(".tar.gzip", StringComparison.Ordinal));
 
-    /// <summary>True for zstd-compressed layers.</summary>
-    public static bool IsZstdLayer(string mediaType) =>
-        IsLayer(mediaType) && mediaType.EndsWith("+zstd", StringComparison.Ordinal);
-
     /// <summary>True for an image manifest (OCI or Docker).</summary>
     public static bool IsManifest(string mediaType) => mediaType is ImageManifest or DockerManifest;
 

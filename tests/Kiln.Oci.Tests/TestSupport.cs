@@ -3,17 +3,12 @@ using System.Text;
 
 namespace Kiln.Oci.Tests;
 
-/// <summary>A fact that needs external tools. When one is missing the test is skipped with a message naming it,
-/// unless KILN_REQUIRE_TOOLS=1 (CI), in which case it runs and fails.</summary>
+/// <summary>A fact that needs external tools, skipped or failed by <see cref="Kiln.Tests.Shared.ToolPolicy"/>.</summary>
 public sealed class ToolFactAttribute : FactAttribute
 {
     public ToolFactAttribute(params string[] tools)
     {
-        var missing = tools.Where(t => Tools.Find(t) is null).ToList();
-        if (missing.Count > 0 && Environment.GetEnvironmentVariable("KILN_REQUIRE_TOOLS") != "1")
-        {
-            Skip = $"MISSING TOOL(S): {string.Join(", ", missing)} not on PATH (set KILN_REQUIRE_TOOLS=1 to fail instead).";
-        }
+        Skip = Kiln.Tests.Shared.ToolPolicy.SkipReason(tools);
     }
 }
 

@@ -21,6 +21,19 @@ internal static class ToolPolicy
             .Select(directory => Path.Combine(directory, name))
             .FirstOrDefault(File.Exists);
 
+    /// <summary>
+    /// The same policy for a test attribute, which decides at discovery (a <c>[Fact]</c>'s Skip): the loud skip reason
+    /// when one of <paramref name="tools"/> is missing, or null when all are there or under KILN_REQUIRE_TOOLS=1 (the test
+    /// then runs and fails on the missing tool).
+    /// </summary>
+    public static string? SkipReason(params string[] tools)
+    {
+        var missing = tools.Where(t => Find(t) is null).ToList();
+        return missing.Count == 0 || Required
+            ? null
+            : $"SKIPPED LOUDLY: {string.Join(", ", missing)} not installed (set KILN_REQUIRE_TOOLS=1 to fail instead).";
+    }
+
     /// <summary>Skips the test loudly with <paramref name="message"/>, or fails it under KILN_REQUIRE_TOOLS=1.</summary>
     [DoesNotReturn]
     public static void Unavailable(string message)

@@ -17,7 +17,7 @@ internal sealed class SpecTypes
     {
         Compilation = compilation;
         ServerSpec = serverSpec;
-        // Added by a later issue; the deployment rules light up once it exists.
+        // Null against a Kiln.Spec older than deployments; the deployment rules then find no spec to check.
         DeploymentSpec = compilation.GetTypeByMetadataName("Kiln.Spec.DeploymentSpec");
         BaseImage = compilation.GetTypeByMetadataName("Kiln.Spec.BaseImage");
         RegistryBase = compilation.GetTypeByMetadataName("Kiln.Spec.RegistryBase");

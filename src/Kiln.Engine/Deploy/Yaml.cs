@@ -74,9 +74,6 @@ internal static class YamlWriter
         return text.ToString();
     }
 
-    /// <summary>Several documents in one stream, separated by <c>---</c>.</summary>
-    public static string WriteAll(IEnumerable<YamlNode> documents) => string.Concat(documents.Select(d => "---\n" + Write(d)));
-
     private static void WriteValue(StringBuilder text, YamlNode node, int indent, bool inSequence)
     {
         switch (node)

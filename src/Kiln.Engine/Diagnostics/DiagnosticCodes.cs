@@ -19,7 +19,7 @@ public static class DiagnosticCodes
     public const string LayerConflict = "KILN2011";
     public const string BaseNotFound = "KILN2012";
     public const string BaseReferenceNotFound = "KILN2013";
-    public const string BaseKindUnsupported = "KILN2014";
+    // Number 2014 is retired (registry bases were once refused with it): never reuse it.
     public const string InvalidHealthCheck = "KILN2015";
     public const string InvalidLimits = "KILN2016";
     public const string InvalidEnvironment = "KILN2017";
@@ -83,7 +83,7 @@ public static class DiagnosticCodes
 
     public const string LockUnreadable = "KILN5001";
 
-    // Versions and the lock, diff/verify/query inputs (issue 6).
+    // Versions and the lock, diff/verify/query inputs.
     public const string LockedVersionChanged = "KILN5002";
     public const string LockedVersionRecorded = "KILN5003";
     public const string InvalidLockMode = "KILN5004";
@@ -93,7 +93,7 @@ public static class DiagnosticCodes
     public const string ArtifactNotFound = "KILN2073";
     public const string InvalidSetting = "KILN2074";
 
-    // Deployments: validation, rendering and plan inputs (KILN2090–2119; issue 7).
+    // Deployments: validation, rendering and plan inputs (KILN2090–2119).
     public const string InvalidDeploymentName = "KILN2090";
     public const string ComponentNotServerSpec = "KILN2091";
     public const string DuplicateComponent = "KILN2092";
@@ -109,7 +109,7 @@ public static class DiagnosticCodes
     public const string InvalidRegistry = "KILN2102";
     public const string ReleaseUnreadable = "KILN2103";
 
-    // kiln run: runtime bundles and runc (KILN3020–3029; issue 7).
+    // kiln run: runtime bundles and runc (KILN3020–3029).
     public const string RuncNotFound = "KILN3020";
     public const string ImageNotInLayout = "KILN3021";
     public const string BundleFailed = "KILN3022";

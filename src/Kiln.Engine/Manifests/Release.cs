@@ -42,7 +42,7 @@ internal static class Release
 
         w.WriteEndArray();
 
-        // Deployments (issue 7): which images each one runs, in rollout order, for `kiln plan`. Absent when there are none.
+        // Deployments: which images each one runs, in rollout order, for `kiln plan`. Absent when there are none.
         if (deployments is { Count: > 0 })
         {
             w.WriteStartArray("deployments");

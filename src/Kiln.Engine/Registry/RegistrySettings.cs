@@ -17,7 +17,7 @@ public sealed record RegistrySettings
 
     /// <summary>
     /// Credentials from the environment (KILN_REGISTRY_USERNAME/KILN_REGISTRY_PASSWORD), tried before config.json.
-    /// Never serialised: a request file on disk must not hold a secret.
+    /// Never serialised: a secret must never reach a file on disk.
     /// </summary>
     [JsonIgnore]
     public RegistryCredential? EnvironmentCredential { get; init; }

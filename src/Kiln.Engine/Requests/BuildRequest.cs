@@ -1,13 +1,10 @@
 using System.Collections.Immutable;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using Kiln.Engine.Diagnostics;
 
 namespace Kiln.Engine.Requests;
 
 /// <summary>
 /// Everything one build needs, passed in explicitly: the engine never reads the clock, the environment or the current
-/// directory itself. MSBuild writes it as JSON and hands its path to the engine process.
+/// directory itself. The engine process builds it from the command line Kiln.Build.targets gives it.
 /// </summary>
 public sealed record BuildRequest
 {
@@ -83,29 +80,6 @@ public sealed record BuildRequest
 
     /// <summary>Facts about the build recorded in the manifests' build section, never in a digest.</summary>
     public BuildProvenance Provenance { get; init; } = new();
-
-    private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        WriteIndented = true,
-    };
-
-    /// <summary>Reads a request file.</summary>
-    public static BuildRequest Load(string path)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<BuildRequest>(File.ReadAllBytes(path), Options)
-                ?? throw new KilnException(DiagnosticCodes.InvalidRequest, $"The build request '{path}' is empty.");
-        }
-        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
-        {
-            throw new KilnException(DiagnosticCodes.InvalidRequest, $"The build request '{path}' could not be read: {e.Message}");
-        }
-    }
-
-    /// <summary>Writes a request file.</summary>
-    public void Save(string path) => File.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(this, Options));
 }
 
 /// <summary>A project MSBuild published for a publish-output layer.</summary>

@@ -360,7 +360,7 @@ public sealed class SpecValidatorTests
     [Fact]
     public void Validate_RegistryAndDebianBases_AreNotRejectedByValidation()
     {
-        // They are refused later, by the planner (KILN2014), with a message that says what to use instead.
+        // Well formed, so validation passes them on: the planner pulls the one and assembles the other from packages.
         Assert.Empty(Validate(Valid() with { Base = BaseImage.Registry("registry.example.com/base@sha256:" + new string('a', 64)) }).Items);
         Assert.Empty(Validate(Valid() with { Base = BaseImage.Debian("bookworm", ["libc6"]) }).Items);
     }

@@ -106,7 +106,7 @@ internal sealed class FixtureProject
     {
         var result = Build(extra);
         Xunit.Assert.True(result.ExitCode == 0, "dotnet build failed:\n" + result.Output);
-        // Every manifest any test produces must satisfy the published schema (issue 6).
+        // Every manifest any test produces must satisfy the published schema.
         ArtifactSchemas.ValidateManifests(OutputDirectory);
         return result;
     }
