@@ -15,6 +15,7 @@ var root = new RootCommand("kiln: immutable servers from typed C# specs. Build i
     PullCommand.Create(),
     PlanCommand.Create(),
     RunCommand.Create(),
+    OutdatedCommand.Create(),
     EngineCommand.Create(),
 };
 

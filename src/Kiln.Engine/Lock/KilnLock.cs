@@ -143,4 +143,12 @@ public sealed record LockedVersion(string Digest, string? ManifestContentDigest 
 public sealed record LockedPackageSet(string Suite, string Architecture, ImmutableArray<LockedPackage> Packages);
 
 /// <summary>One pinned package.</summary>
-public sealed record LockedPackage(string Name, string Version, string Architecture, string Sha256, string Filename, long Size);
+/// <param name="Origin">
+/// The suite the package came from (<c>bookworm</c>, <c>bookworm-updates</c>, <c>bookworm-security</c>); null in locks
+/// written before Kiln resolved across suites, meaning the base's own suite.
+/// </param>
+public sealed record LockedPackage(string Name, string Version, string Architecture, string Sha256, string Filename, long Size, string? Origin = null)
+{
+    /// <summary>Whether the package came from a security suite.</summary>
+    public bool IsSecurity => Origin?.EndsWith("-security", StringComparison.Ordinal) == true;
+}
