@@ -88,7 +88,7 @@ public static class PackageUpdates
     /// The lock with newer candidates taken: every one (the base re-resolved from its suites), or with
     /// <paramref name="securityOnly"/> only those from a security suite (every other pin kept, the closure checked).
     /// </summary>
-    public static (KilnLock Lock, ImmutableArray<PackageChange> Changes) Apply(BuildRequest request, HttpClient http, KilnLock lockFile, bool securityOnly)
+    public static (KilnLock Lock, ImmutableArray<PackageChange> Changes) Apply(BuildRequest request, HttpClient http, KilnLock lockFile, bool securityOnly, string? message = null)
     {
         var builder = new PackageBaseBuilder(request, http);
         var bases = lockFile.PackageBases;
@@ -119,7 +119,8 @@ public static class PackageUpdates
                 }
             }
 
-            bases = bases.SetItem(key, updated);
+            var update = new PackageSetUpdate([.. changes.Where(c => c.BaseKey == key).Select(c => new LockedPackageChange(c.Name, c.OldVersion, c.NewVersion, c.Suite, c.Security))], message);
+            bases = bases.SetItem(key, updated with { Update = update });
         }
 
         return (lockFile with { PackageBases = bases }, changes.ToImmutable());
