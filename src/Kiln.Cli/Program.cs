@@ -16,6 +16,7 @@ var root = new RootCommand("kiln: immutable servers from typed C# specs. Build i
     PlanCommand.Create(),
     RunCommand.Create(),
     OutdatedCommand.Create(),
+    BumpCommand.Create(),
     EngineCommand.Create(),
 };
 

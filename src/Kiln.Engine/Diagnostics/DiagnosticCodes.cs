@@ -67,6 +67,8 @@ public static class DiagnosticCodes
     public const string ReleaseExpired = "KILN2051";
     public const string ReleaseDateUnreadable = "KILN2052";
     public const string PackageConflict = "KILN2053";
+    public const string BumpVersionNotLiteral = "KILN2054";
+    public const string BumpSpecNotFound = "KILN2055";
 
     public const string EngineFailed = "KILN3001";
     public const string AssemblyNotFound = "KILN3002";
