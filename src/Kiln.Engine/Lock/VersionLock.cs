@@ -90,7 +90,7 @@ internal static class VersionLock
                     var what = $"{image.Name} {image.Version} is locked in '{lockPath}' as {locked.Digest}, but this build produced {image.Digest}: the content changed without a new version.";
                     if (mode == LockMode.Enforce)
                     {
-                        diagnostics.Error(DiagnosticCodes.LockedVersionChanged, $"{what} Bump the version of '{image.Name}' (a released version must never mean two things), or, if the change is intended for this version, run 'kiln lock --update' (or build with -p:KilnUpdateLock=true) and commit the lock.");
+                        diagnostics.Error(DiagnosticCodes.LockedVersionChanged, $"{what} Bump the version of '{image.Name}' (kiln bump {image.Name}; a released version must never mean two things), or, if the change is intended for this version, run 'kiln lock --update' (or build with -p:KilnUpdateLock=true) and commit the lock.");
                         continue;
                     }
 
