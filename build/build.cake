@@ -11,6 +11,10 @@
 //   Verify   build samples/Shop in two fresh copies of the sources, in two different directories, one after the
 //            other; fail unless every image digest in release.json and every blob under oci/blobs/sha256 agree
 //   CI       Build, Test, Images, Verify
+//   Outdated kiln outdated on the sample's lock (or --outdated-project=DIR): which locked Debian packages have a
+//            newer version, security fixes flagged; writes artifacts/outdated.json. --outdated-mode=fail (the
+//            default) fails the run when anything is outdated, --outdated-mode=report only reports. Not part of CI:
+//            a scheduled job runs it (see docs/patching.md).
 //   Default  Build, Test
 //
 // A failing step does not stop the steps that do not need it: its failure is collected and thrown once, at the end
@@ -23,6 +27,8 @@ using System.Xml.Linq;
 var target = Argument("target", "Default");
 var configuration = Argument("configuration", "Release");
 var keepVerifyCopies = HasArgument("keep-verify-copies");
+var outdatedMode = Argument("outdated-mode", "fail");
+var outdatedProject = Argument("outdated-project", "samples/Shop");
 
 var repoRoot = FindRepositoryRoot(Context.Environment.WorkingDirectory);
 var solution = repoRoot.CombineWithFilePath("Tooling.sln");
@@ -67,6 +73,7 @@ PublicTarget("Images", "Builds the Shop sample's images and prints release.json.
 PublicTarget("Verify", "Builds the Shop sample in two directories and fails unless every digest agrees.", verifySteps);
 PublicTarget("CI", "Build, Test, Images, Verify: the one target CI calls.", buildSteps, testSteps, imageSteps, verifySteps);
 PublicTarget("Default", "Build and Test.", buildSteps, testSteps);
+PublicTarget("Outdated", "kiln outdated on the sample's lock; --outdated-mode=fail|report (fail by default). Not part of CI.", new[] { "Build-Cli", "Check-Outdated-Packages" });
 
 // ---------------------------------------------------------------------------------------------------------------
 // Build
@@ -361,6 +368,65 @@ Task("Delete-Verify-Copies")
 
         // MSBuild and compiler server nodes may still run from the copies; on Linux that does not keep a directory.
         DeleteDirectory(verifyRoot, new DeleteDirectorySettings { Recursive = true, Force = true });
+    });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Outdated (a scheduled job, not CI)
+// ---------------------------------------------------------------------------------------------------------------
+
+Task("Build-Cli")
+    .Does(() => DotNetBuild(repoRoot.CombineWithFilePath("src/Kiln.Cli/Kiln.Cli.csproj").FullPath, new DotNetBuildSettings
+    {
+        Configuration = configuration,
+        WorkingDirectory = repoRoot,
+    }))
+    .OnError(exception => Collect("Build-Cli", $"src/Kiln.Cli did not build ({exception.Message})"));
+
+// kiln outdated exits 0 when nothing is outdated and 8 when something is; anything else means it could not check.
+Task("Check-Outdated-Packages")
+    .WithCriteria(() => !failedTasks.Contains("Build-Cli"), "src/Kiln.Cli did not build")
+    .Does(() =>
+    {
+        if (outdatedMode != "fail" && outdatedMode != "report")
+        {
+            Collect("Check-Outdated-Packages", $"--outdated-mode is '{outdatedMode}'; use fail or report");
+            return;
+        }
+
+        var cli = repoRoot.CombineWithFilePath($"src/Kiln.Cli/bin/{configuration}/net10.0/kiln.dll");
+        var project = repoRoot.Combine(outdatedProject);
+        var table = StartProcess("dotnet", new ProcessSettings
+        {
+            Arguments = new ProcessArgumentBuilder().Append(cli.FullPath).Append("outdated").AppendQuoted(project.FullPath),
+            WorkingDirectory = repoRoot,
+        });
+        var json = repoRoot.CombineWithFilePath("artifacts/outdated.json");
+        EnsureDirectoryExists(json.GetDirectory());
+        IEnumerable<string> output;
+        var jsonExit = StartProcess("dotnet", new ProcessSettings
+        {
+            Arguments = new ProcessArgumentBuilder().Append(cli.FullPath).Append("outdated").AppendQuoted(project.FullPath).Append("--json"),
+            WorkingDirectory = repoRoot,
+            RedirectStandardOutput = true,
+        }, out output);
+        System.IO.File.WriteAllLines(json.FullPath, output);
+        if (table == 0 && jsonExit == 0)
+        {
+            Print($"Nothing outdated in {outdatedProject}.");
+            return;
+        }
+
+        if (table != 8 || jsonExit != 8)
+        {
+            Collect("Check-Outdated-Packages", $"kiln outdated could not check {outdatedProject} (exit code {table})");
+            return;
+        }
+
+        Print($"Outdated packages in {outdatedProject}: {json.FullPath}");
+        if (outdatedMode == "fail")
+        {
+            Collect("Check-Outdated-Packages", $"{outdatedProject} has outdated packages (see {json.FullPath}); take them with kiln lock --update --security-only and kiln bump (docs/patching.md)");
+        }
     });
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ internal static class EngineCommand
     private static readonly Option<string?> CiRun = new("--ci-run");
     // Package bases (Debian): mirror, keyring, shared cache, explicit lock update.
     private static readonly Option<string?> DebianMirror = new("--debian-mirror") { Description = "The Debian mirror; default: the one the machine's apt sources name." };
+    private static readonly Option<string?> DebianSecurityMirror = new("--debian-security-mirror") { Description = "The Debian security archive; default: the apt source serving <suite>-security, else the mirror's debian-security sibling." };
     private static readonly Option<string?> DebianKeyring = new("--debian-keyring") { Description = "The keyring InRelease must verify against." };
     private static readonly Option<string?> CacheDirectory = new("--cache-dir") { Description = "The shared download cache (KILN_CACHE)." };
     private static readonly Option<bool> UpdateLock = new("--update-lock") { Description = "Re-resolve pinned package sets." };
@@ -63,7 +64,7 @@ internal static class EngineCommand
         var build = new Command("build", "Build the images of a compiled spec assembly.");
         foreach (var command in new[] { evaluate, build })
         {
-            foreach (var option in new Option[] { Assembly, ProjectDirectory, Output, Intermediate, Epoch, Configuration, PathMap, Published, KilnVersion, SdkVersion, SourceRevision, CiRun, DebianMirror, DebianKeyring, CacheDirectory, UpdateLock, LockModeOption, SourceTreeDirty })
+            foreach (var option in new Option[] { Assembly, ProjectDirectory, Output, Intermediate, Epoch, Configuration, PathMap, Published, KilnVersion, SdkVersion, SourceRevision, CiRun, DebianMirror, DebianSecurityMirror, DebianKeyring, CacheDirectory, UpdateLock, LockModeOption, SourceTreeDirty })
             {
                 command.Options.Add(option);
             }
@@ -71,7 +72,7 @@ internal static class EngineCommand
 
         // The push verb takes the common switches the task always sends, and its own.
         var push = new Command("push", "Push every image of a build to a registry.");
-        foreach (var option in new Option[] { Assembly, ProjectDirectory, Output, Intermediate, Epoch, Configuration, PathMap, Published, KilnVersion, SdkVersion, SourceRevision, CiRun, DebianMirror, DebianKeyring, CacheDirectory, UpdateLock, LockModeOption, SourceTreeDirty, InsecureRegistry, PushRegistry, PushRepositoryPrefix, InputRoot, EvaluationTimeout })
+        foreach (var option in new Option[] { Assembly, ProjectDirectory, Output, Intermediate, Epoch, Configuration, PathMap, Published, KilnVersion, SdkVersion, SourceRevision, CiRun, DebianMirror, DebianSecurityMirror, DebianKeyring, CacheDirectory, UpdateLock, LockModeOption, SourceTreeDirty, InsecureRegistry, PushRegistry, PushRepositoryPrefix, InputRoot, EvaluationTimeout })
         {
             push.Options.Add(option);
         }
@@ -134,6 +135,8 @@ internal static class EngineCommand
             InputRoots = [.. (result.GetValue(InputRoot) ?? []).SelectMany(r => r.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
             EvaluationTimeoutSeconds = ParseEvaluationTimeout(result.GetValue(EvaluationTimeout)),
             DebianMirror = result.GetValue(DebianMirror) is { Length: > 0 } mirror ? mirror : null,
+            DebianSecurityMirror = result.GetValue(DebianSecurityMirror) is { Length: > 0 } securityMirror ? securityMirror : null,
+            Time = TimeProvider.System,
             AptSources = AptSourceFiles(),
             DebianKeyring = result.GetValue(DebianKeyring) is { Length: > 0 } keyring ? keyring : "/usr/share/keyrings/debian-archive-keyring.gpg",
             CacheDirectory = Path.GetFullPath(result.GetValue(CacheDirectory) is { Length: > 0 } cache ? cache : DefaultCacheDirectory()),
@@ -186,7 +189,7 @@ internal static class EngineCommand
     }
 
     /// <summary>The machine's apt sources, read by the engine only when no mirror is given (the edge finds the files).</summary>
-    private static ImmutableArray<string> AptSourceFiles()
+    internal static ImmutableArray<string> AptSourceFiles()
     {
         var files = new List<string> { "/etc/apt/sources.list" };
         if (Directory.Exists("/etc/apt/sources.list.d"))

@@ -26,10 +26,10 @@ internal static class HistoryCommand
                 return Edge.Ok;
             }
 
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("version", "digest", "parent", "what changed");
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("version", "digest", "parent", "what changed", "why");
             foreach (var e in entries)
             {
-                table.AddRow(Markup.Escape(e.Version), e.Digest, Markup.Escape(e.Parent ?? "-"), Markup.Escape(e.Changes ?? "(manifests not at hand: pass --manifests)"));
+                table.AddRow(Markup.Escape(e.Version), e.Digest, Markup.Escape(e.Parent ?? "-"), Markup.Escape(e.Changes ?? "(manifests not at hand: pass --manifests)"), Markup.Escape(e.Reason?.Describe() ?? "-"));
             }
 
             AnsiConsole.Write(table);

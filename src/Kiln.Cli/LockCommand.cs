@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Kiln.Engine.Diagnostics;
+using Kiln.Engine.Lock;
+using Kiln.Engine.Packages;
 
 namespace Kiln.Cli;
 
@@ -16,12 +18,24 @@ internal static class LockCommand
         var project = new Argument<string>("project") { Description = "The spec project (directory or .csproj).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "." };
         var update = new Option<bool>("--update") { Description = "Accept the content this build produces for every version, and re-resolve pinned inputs." };
         var configuration = new Option<string>("--configuration", "-c") { DefaultValueFactory = _ => "Release", Description = "The configuration whose images the lock records (KilnLockConfiguration; Release by default)." };
-        var command = new Command("lock", "Update kiln.lock.json explicitly: 'kiln lock --update' accepts changed content under a version.") { project, update, configuration };
+        var securityOnly = new Option<bool>("--security-only") { Description = "Take only the package updates of the security suite into the locked package sets; no image digest is accepted under an old version." };
+        var message = new Option<string?>("--message", "-m") { Description = "Why (an advisory id, a ticket): recorded with the package changes in the lineage of the next version of each affected server." };
+        var command = new Command("lock", "Update kiln.lock.json explicitly: 'kiln lock --update' accepts changed content under a version; 'kiln lock --update --security-only' takes security fixes into the package sets.") { project, update, configuration, securityOnly, message };
+        foreach (var option in OutdatedCommand.MirrorOptions)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(result => Edge.Run(() =>
         {
             if (!result.GetValue(update))
             {
                 throw new KilnException(DiagnosticCodes.InvalidLockMode, "'kiln lock' changes the lock only when asked: run 'kiln lock --update' to accept the content this build produces under its versions. To see the lock, use 'kiln history NAME'.");
+            }
+
+            if (result.GetValue(securityOnly))
+            {
+                return SecurityUpdate(result, Path.GetFullPath(result.GetValue(project)!), result.GetValue(message));
             }
 
             var start = new ProcessStartInfo("dotnet") { UseShellExecute = false };
@@ -35,5 +49,32 @@ internal static class LockCommand
             return process.ExitCode == 0 ? Edge.Ok : Edge.Failed;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Takes the security suite's newer versions into every locked package set (index only: the build that follows
+    /// produces the new images, and in Enforce mode names every server whose version must be bumped).
+    /// </summary>
+    private static int SecurityUpdate(ParseResult result, string project, string? message)
+    {
+        var directory = project.EndsWith(".csproj", StringComparison.OrdinalIgnoreCase) ? Path.GetDirectoryName(project)! : project;
+        var lockPath = Path.Combine(directory, KilnLock.FileName);
+        var lockFile = KilnLock.Load(lockPath);
+        using var http = new HttpClient();
+        var (updated, changes) = PackageUpdates.Apply(OutdatedCommand.Request(result, directory), http, lockFile, securityOnly: true, message);
+        if (changes.IsEmpty)
+        {
+            Console.Out.WriteLine($"No security update for the {lockFile.PackageBases.Count} locked package base(s); {lockPath} is unchanged.");
+            return Edge.Ok;
+        }
+
+        updated.Save(lockPath);
+        foreach (var change in changes)
+        {
+            Console.Out.WriteLine($"  {change}");
+        }
+
+        Console.Out.WriteLine($"{changes.Length} package(s) updated in {lockPath}. Build now: every server on an updated base gets a new image, which a locked version refuses (KILN5002 in Enforce mode names each); give each a new version with 'kiln bump <spec>' and build again.");
+        return Edge.Ok;
     }
 }

@@ -16,6 +16,8 @@ var root = new RootCommand("kiln: immutable servers from typed C# specs. Build i
     PullCommand.Create(),
     PlanCommand.Create(),
     RunCommand.Create(),
+    OutdatedCommand.Create(),
+    BumpCommand.Create(),
     EngineCommand.Create(),
 };
 

@@ -110,7 +110,10 @@ public static class KilnEngine
         var contentDigests = images.ToDictionary(i => i, i => Digest.Sha256(KilnManifest.Content(i, inventoryDigests[i], request)));
         var locked = VersionLock.Apply(
             planner.Lock,
-            images.Select(i => new LockCandidate(i.Plan.Server.Name, i.Plan.Server.Version, i.Manifest.Digest.ToString(), contentDigests[i].ToString())),
+            images.Select(i => new LockCandidate(i.Plan.Server.Name, i.Plan.Server.Version, i.Manifest.Digest.ToString(), contentDigests[i].ToString())
+            {
+                BaseUpdate = i.Plan.Server.Base is Kiln.Spec.DebianBase debian ? planner.Lock.PackageBases.GetValueOrDefault(Packages.PackageBaseBuilder.LockKey(debian))?.Update : null,
+            }),
             lockMode,
             request.UpdateLock,
             lockPath);

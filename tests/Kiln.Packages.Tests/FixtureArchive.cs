@@ -99,10 +99,11 @@ internal sealed class FixtureArchive : IDisposable
     public string PathOf(string relative) => Path.Combine(Root, relative);
 
     /// <summary>Writes Release (with the SHA256 of the current indexes) and its clear-signed InRelease.</summary>
-    public void SignRelease()
+    /// <param name="validUntil">A Valid-Until field to sign in (RFC 2822 date), or none.</param>
+    public void SignRelease(string? validUntil = null)
     {
         var dists = Path.Combine(Root, "dists", Suite);
-        var release = new StringBuilder($"Origin: Kiln\nSuite: {Suite}\nCodename: {Suite}\nArchitectures: amd64\nComponents: main\nSHA256:\n");
+        var release = new StringBuilder($"Origin: Kiln\nSuite: {Suite}\nCodename: {Suite}\n{(validUntil is null ? "" : $"Valid-Until: {validUntil}\n")}Architectures: amd64\nComponents: main\nSHA256:\n");
         foreach (var name in new[] { "Packages", "Packages.xz" })
         {
             var bytes = File.ReadAllBytes(Path.Combine(dists, "main", "binary-amd64", name));

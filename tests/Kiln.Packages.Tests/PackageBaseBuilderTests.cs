@@ -112,6 +112,41 @@ public sealed class PackageBaseBuilderTests : IDisposable
     }
 
     [SkippableFact]
+    public void Build_ExpiredValidUntil_ReportsKILN2051AndCachesNothing()
+    {
+        Archive.SignRelease(validUntil: "Sat, 01 Jan 2000 00:00:00 UTC");
+
+        var error = Assert.Throws<KilnException>(() => Builder().Build(Server(), Spec("runtime-fixture"), locked: null));
+
+        Assert.Equal(DiagnosticCodes.ReleaseExpired, error.Diagnostics[0].Code);
+        Assert.Contains("2000-01-01 00:00:00 UTC", error.Diagnostics[0].Message);
+        AssertNothingWritten();
+    }
+
+    [SkippableFact]
+    public void Build_LockedAndCachedAfterReleaseExpired_BuildsFromTheLock()
+    {
+        Archive.SignRelease(validUntil: "Fri, 01 Jan 2100 00:00:00 UTC");
+        var first = Builder().Build(Server(), Spec("runtime-fixture"), locked: null);
+        Archive.SignRelease(validUntil: "Sat, 01 Jan 2000 00:00:00 UTC");
+
+        var second = Builder().Build(Server(), Spec("runtime-fixture"), first.Pinned);
+
+        Assert.Equal(first.Plan.Layers.Select(l => l.Digest), second.Plan.Layers.Select(l => l.Digest));
+        var error = Assert.Throws<KilnException>(() => Builder(updateLock: true).Build(Server(), Spec("runtime-fixture"), first.Pinned));
+        Assert.Equal(DiagnosticCodes.ReleaseExpired, error.Diagnostics[0].Code);
+    }
+
+    [SkippableFact]
+    public void Build_SuiteWithoutUpdatesOrSecurity_ResolvesFromTheSuiteAndRecordsIt()
+    {
+        var pinned = Builder().Build(Server(), Spec("runtime-fixture"), locked: null).Pinned;
+
+        Assert.All(pinned.Packages, p => Assert.Equal(FixtureArchive.Suite, p.Origin));
+        Assert.Equal(1, Archive.RequestsFor($"dists/{FixtureArchive.Suite}-security/InRelease"));
+    }
+
+    [SkippableFact]
     public void Build_TamperedSignedText_ReportsKILN2043()
     {
         var inRelease = Archive.PathOf($"dists/{FixtureArchive.Suite}/InRelease");

@@ -87,6 +87,41 @@ public sealed class PackageResolverTests
     }
 
     [Fact]
+    public void Resolve_CandidateBrokenByChosenPackage_TakesTheNextAlternative()
+    {
+        var text = Index.Replace("Pre-Depends: base (>= 2)\n", "Pre-Depends: base (>= 2)\nBreaks: exim (<< 5)\n");
+
+        var resolved = new PackageResolver(Read(text), "test").Resolve(["app"]);
+
+        // exim would be the first provider of virtual-mta by name, but app breaks it: postfix is taken instead.
+        Assert.Contains(resolved, p => p.Name == "postfix");
+        Assert.DoesNotContain(resolved, p => p.Name == "exim");
+    }
+
+    [Fact]
+    public void Resolve_CandidateConflictingWithChosenVersion_TakesAnOlderVersion()
+    {
+        var text = Index.Replace("Package: base\nVersion: 2.1\n", "Package: base\nVersion: 2.1\nConflicts: real-lib\n")
+            + "\nPackage: base\nVersion: 2.0\nArchitecture: amd64\nFilename: pool/base-2.0.deb\nSize: 1\nSHA256: b0\n";
+
+        var resolved = new PackageResolver(Read(text), "test").Resolve(["real-lib", "app"]);
+
+        Assert.Contains(resolved, p => p.Name == "base" && p.Version == "2.0");
+    }
+
+    [Fact]
+    public void Resolve_RequestedPackagesConflict_ReportsKILN2053NamingBoth()
+    {
+        var text = Index.Replace("Provides: virtual-mta\nFilename: pool/postfix.deb", "Provides: virtual-mta\nConflicts: exim\nFilename: pool/postfix.deb");
+
+        var error = Assert.Throws<KilnException>(() => new PackageResolver(Read(text), "test").Resolve(["postfix", "exim"]));
+
+        Assert.Equal(DiagnosticCodes.PackageConflict, error.Diagnostics[0].Code);
+        Assert.Contains("'postfix' 3.7", error.Diagnostics[0].Message);
+        Assert.Contains("'exim' 4.96", error.Diagnostics[0].Message);
+    }
+
+    [Fact]
     public void Resolve_ProviderAlreadyChosen_DoesNotAddAnother()
     {
         var resolved = new PackageResolver(Read(), "test").Resolve(["postfix", "app"]);

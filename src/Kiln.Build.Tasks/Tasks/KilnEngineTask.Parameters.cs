@@ -51,6 +51,9 @@ public abstract partial class KilnEngineTask
     /// <summary>KilnDebianMirror: the mirror package bases come from (default: the machine's apt sources).</summary>
     public string? DebianMirror { get; set; }
 
+    /// <summary>KilnDebianSecurityMirror: the archive the security suite comes from (default: the apt sources, else the mirror's debian-security sibling).</summary>
+    public string? DebianSecurityMirror { get; set; }
+
     /// <summary>KilnDebianKeyring: the keyring the suite's InRelease must verify against.</summary>
     public string? DebianKeyring { get; set; }
 

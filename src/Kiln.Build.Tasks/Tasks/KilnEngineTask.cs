@@ -67,6 +67,7 @@ public abstract partial class KilnEngineTask : ToolTask
         builder.AppendSwitchIfNotNull("--source-revision ", string.IsNullOrEmpty(SourceRevision) ? null : SourceRevision);
         builder.AppendSwitchIfNotNull("--ci-run ", string.IsNullOrEmpty(ContinuousIntegrationRun) ? null : ContinuousIntegrationRun);
         builder.AppendSwitchIfNotNull("--debian-mirror ", string.IsNullOrEmpty(DebianMirror) ? null : DebianMirror);
+        builder.AppendSwitchIfNotNull("--debian-security-mirror ", string.IsNullOrEmpty(DebianSecurityMirror) ? null : DebianSecurityMirror);
         builder.AppendSwitchIfNotNull("--debian-keyring ", string.IsNullOrEmpty(DebianKeyring) ? null : DebianKeyring);
         builder.AppendSwitchIfNotNull("--cache-dir ", string.IsNullOrEmpty(CacheDirectory) ? null : CacheDirectory);
         if (UpdateLock)

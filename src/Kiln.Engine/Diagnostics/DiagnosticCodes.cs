@@ -64,6 +64,11 @@ public static class DiagnosticCodes
     public const string PackageArchiveInvalid = "KILN2048";
     public const string DebianMirrorUnknown = "KILN2049";
     public const string DebianKeyringUnreadable = "KILN2050";
+    public const string ReleaseExpired = "KILN2051";
+    public const string ReleaseDateUnreadable = "KILN2052";
+    public const string PackageConflict = "KILN2053";
+    public const string BumpVersionNotLiteral = "KILN2054";
+    public const string BumpSpecNotFound = "KILN2055";
 
     public const string EngineFailed = "KILN3001";
     public const string AssemblyNotFound = "KILN3002";

@@ -7,7 +7,11 @@ namespace Kiln.Engine.Diff;
 
 /// <summary>One version of a server in its history.</summary>
 /// <param name="Changes">A summary of what changed from the parent, or null when either manifest is not at hand.</param>
-public sealed record VersionHistoryEntry(string Version, string Digest, string? Parent, string? Changes);
+public sealed record VersionHistoryEntry(string Version, string Digest, string? Parent, string? Changes)
+{
+    /// <summary>Why the version exists, from the lock's lineage: the package update it carries (null when none).</summary>
+    public Lock.PackageSetUpdate? Reason { get; init; }
+}
 
 /// <summary>The inputs of <c>kiln history</c>.</summary>
 /// <param name="LockFile">The project's kiln.lock.json.</param>
@@ -54,7 +58,7 @@ internal static class VersionHistory
         }
 
         return [.. versions.OrderBy(v => v.Key, SemanticVersionComparer.Instance).Select(v =>
-            new VersionHistoryEntry(v.Key, v.Value.Digest, v.Value.Parent, Summarize(v.Value.Parent, v.Key, manifests)))];
+            new VersionHistoryEntry(v.Key, v.Value.Digest, v.Value.Parent, Summarize(v.Value.Parent, v.Key, manifests)) { Reason = v.Value.Reason })];
     }
 
     private static string? Summarize(string? parent, string version, Dictionary<string, ManifestDocument> manifests)

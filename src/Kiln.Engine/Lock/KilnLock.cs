@@ -134,13 +134,62 @@ public sealed record KilnLock
 /// <param name="Digest">The image manifest digest.</param>
 /// <param name="ManifestContentDigest">The Kiln manifest's content digest.</param>
 /// <param name="Parent">The version this one succeeded, when the lock knew one.</param>
-public sealed record LockedVersion(string Digest, string? ManifestContentDigest = null, string? Parent = null);
+public sealed record LockedVersion(string Digest, string? ManifestContentDigest = null, string? Parent = null)
+{
+    /// <summary>Why this version exists: the package update it is the first version to carry (null when none).</summary>
+    public PackageSetUpdate? Reason { get; init; }
+}
+
+/// <summary>
+/// A package update taken into a locked package set (<c>kiln lock --update --security-only</c>): what changed and why.
+/// The first new version of each server on that base records it as the reason it exists.
+/// </summary>
+/// <param name="Changes">Every package whose pinned version changed.</param>
+/// <param name="Message">The team's note (--message), for example an advisory id.</param>
+public sealed record PackageSetUpdate(ImmutableArray<LockedPackageChange> Changes, string? Message = null)
+{
+    /// <summary>Structural equality: the same update recorded twice is one update.</summary>
+    public bool Equals(PackageSetUpdate? other) =>
+        other is not null && Message == other.Message && Changes.SequenceEqual(other.Changes);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Message, Changes.Length);
+
+    /// <summary>One line per change, then the message.</summary>
+    public string Describe() =>
+        string.Join("; ", Changes.Select(c => c.ToString())) + (Message is null ? "" : $" ({Message})");
+}
+
+/// <summary>One package's change in a package update.</summary>
+/// <param name="Name">The package.</param>
+/// <param name="From">The version pinned before (null when added).</param>
+/// <param name="To">The version pinned after (null when removed).</param>
+/// <param name="Suite">The suite the new version comes from.</param>
+/// <param name="Security">Whether it comes from the security suite.</param>
+public sealed record LockedPackageChange(string Name, string? From, string? To, string? Suite, bool Security)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"{Name} {From ?? "(new)"} -> {To ?? "(removed)"}{(Security ? " [security]" : "")}";
+}
 
 /// <summary>A resolved package set for a package base, pinned.</summary>
 /// <param name="Suite">The distribution suite (bookworm).</param>
 /// <param name="Architecture">The Debian architecture.</param>
 /// <param name="Packages">Every package installed, dependencies included, sorted by name.</param>
-public sealed record LockedPackageSet(string Suite, string Architecture, ImmutableArray<LockedPackage> Packages);
+public sealed record LockedPackageSet(string Suite, string Architecture, ImmutableArray<LockedPackage> Packages)
+{
+    /// <summary>The last package update taken into this set (null when none); kept so that every server on the base records it once.</summary>
+    public PackageSetUpdate? Update { get; init; }
+}
 
 /// <summary>One pinned package.</summary>
-public sealed record LockedPackage(string Name, string Version, string Architecture, string Sha256, string Filename, long Size);
+/// <param name="Origin">
+/// The suite the package came from (<c>bookworm</c>, <c>bookworm-updates</c>, <c>bookworm-security</c>); null in locks
+/// written before Kiln resolved across suites, meaning the base's own suite.
+/// </param>
+public sealed record LockedPackage(string Name, string Version, string Architecture, string Sha256, string Filename, long Size, string? Origin = null)
+{
+    /// <summary>Whether the package came from a security suite.</summary>
+    [JsonIgnore]
+    public bool IsSecurity => Origin?.EndsWith("-security", StringComparison.Ordinal) == true;
+}

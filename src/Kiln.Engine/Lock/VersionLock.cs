@@ -21,7 +21,11 @@ public enum LockMode
 /// <param name="Version">The server version (the image tag).</param>
 /// <param name="Digest">The image manifest digest this build produced.</param>
 /// <param name="ManifestContentDigest">The Kiln manifest's content digest.</param>
-internal sealed record LockCandidate(string Name, string Version, string Digest, string ManifestContentDigest);
+internal sealed record LockCandidate(string Name, string Version, string Digest, string ManifestContentDigest)
+{
+    /// <summary>The package update of the image's base, when the lock holds one: a new version records it as its reason.</summary>
+    public PackageSetUpdate? BaseUpdate { get; init; }
+}
 
 /// <summary>What the lock says about one image after the check: its parent version and that version's digest.</summary>
 internal sealed record Lineage(string? ParentVersion, string? ParentDigest);
@@ -86,7 +90,7 @@ internal static class VersionLock
                     var what = $"{image.Name} {image.Version} is locked in '{lockPath}' as {locked.Digest}, but this build produced {image.Digest}: the content changed without a new version.";
                     if (mode == LockMode.Enforce)
                     {
-                        diagnostics.Error(DiagnosticCodes.LockedVersionChanged, $"{what} Bump the version of '{image.Name}' (a released version must never mean two things), or, if the change is intended for this version, run 'kiln lock --update' (or build with -p:KilnUpdateLock=true) and commit the lock.");
+                        diagnostics.Error(DiagnosticCodes.LockedVersionChanged, $"{what} Bump the version of '{image.Name}' (kiln bump {image.Name}; a released version must never mean two things), or, if the change is intended for this version, run 'kiln lock --update' (or build with -p:KilnUpdateLock=true) and commit the lock.");
                         continue;
                     }
 
@@ -100,7 +104,12 @@ internal static class VersionLock
                     .Where(v => SemanticVersionComparer.Instance.Compare(v, image.Version) < 0)
                     .OrderBy(v => v, SemanticVersionComparer.Instance)
                     .LastOrDefault();
-                entry = new LockedVersion(image.Digest, image.ManifestContentDigest, parent);
+                // The first new version after a package update carries it as its reason; later ones inherit nothing.
+                var parentReason = parent is null ? null : versions[parent].Reason;
+                entry = new LockedVersion(image.Digest, image.ManifestContentDigest, parent)
+                {
+                    Reason = image.BaseUpdate is { } update && !update.Equals(parentReason) && !versions.Values.Any(v => update.Equals(v.Reason)) ? update : null,
+                };
             }
 
             servers[image.Name] = versions.SetItem(image.Version, entry);

@@ -15,6 +15,19 @@ internal static class AptSources
         return uri is null ? null : Normalize(uri);
     }
 
+    /// <summary>The first <c>deb</c> URI that serves exactly <paramref name="suite"/>, or null.</summary>
+    public static Uri? Serving(IEnumerable<string> files, string suite) =>
+        files.Where(File.Exists).SelectMany(Read).Where(s => s.Suites.Contains(suite)).Select(s => s.Uri).FirstOrDefault() is { } uri ? Normalize(uri) : null;
+
+    /// <summary>
+    /// The security archive beside a Debian mirror: <c>…/debian/</c> becomes <c>…/debian-security/</c> (how
+    /// deb.debian.org and the official mirrors lay it out); any other mirror is taken to serve the security suite itself.
+    /// </summary>
+    public static Uri SecurityArchive(Uri mirror) =>
+        mirror.AbsolutePath.EndsWith("/debian/", StringComparison.Ordinal)
+            ? new Uri(mirror, "../debian-security/")
+            : mirror;
+
     /// <summary>A mirror URI that relative paths (<c>dists/…</c>, <c>pool/…</c>) resolve under.</summary>
     public static Uri Normalize(string uri) => new(uri.EndsWith('/') ? uri : uri + "/", UriKind.Absolute);
 

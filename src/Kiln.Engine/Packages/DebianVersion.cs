@@ -2,7 +2,7 @@ namespace Kiln.Engine.Packages;
 
 /// <summary>
 /// Compares Debian version strings the way dpkg does ([epoch:]upstream[-revision], '~' sorting before everything,
-/// letters before other characters, digit runs numerically). https://www.debian.org/doc/debian-policy/ch-controlfields.html#version
+/// letters before other characters, digit runs numerically at any length). https://www.debian.org/doc/debian-policy/ch-controlfields.html#version
 /// </summary>
 internal static class DebianVersion
 {
@@ -81,20 +81,43 @@ internal static class DebianVersion
                 j++;
             }
 
-            long na = 0, nb = 0;
-            while (i < a.Length && char.IsAsciiDigit(a[i]))
+            // Digit runs compare as numbers of any length, as dpkg's verrevcmp does: leading zeros dropped, then the
+            // longer run is larger, else the first differing digit decides. Parsing into an integer would overflow.
+            while (i < a.Length && a[i] == '0')
             {
-                na = (na * 10) + (a[i++] - '0');
+                i++;
             }
 
-            while (j < b.Length && char.IsAsciiDigit(b[j]))
+            while (j < b.Length && b[j] == '0')
             {
-                nb = (nb * 10) + (b[j++] - '0');
+                j++;
             }
 
-            if (na != nb)
+            var firstDiff = 0;
+            while (i < a.Length && char.IsAsciiDigit(a[i]) && j < b.Length && char.IsAsciiDigit(b[j]))
             {
-                return na < nb ? -1 : 1;
+                if (firstDiff == 0)
+                {
+                    firstDiff = a[i] - b[j];
+                }
+
+                i++;
+                j++;
+            }
+
+            if (i < a.Length && char.IsAsciiDigit(a[i]))
+            {
+                return 1;
+            }
+
+            if (j < b.Length && char.IsAsciiDigit(b[j]))
+            {
+                return -1;
+            }
+
+            if (firstDiff != 0)
+            {
+                return firstDiff;
             }
         }
 

@@ -94,7 +94,24 @@ internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http, 
     }
 
     private ImmutableArray<PackageRecord> Resolve(DebianBase spec) =>
-        new PackageResolver(Index(spec), spec.Suite).Resolve(spec.Packages);
+        new PackageResolver(Index(spec), string.Join(", ", Suites(spec.Suite).Select(s => s.Suite))).Resolve(spec.Packages);
+
+    /// <summary>Resolves <paramref name="requested"/> (names, or exact name=version pins) against the base's suites.</summary>
+    public ImmutableArray<LockedPackage> ResolveAll(DebianBase spec, IEnumerable<string> requested) =>
+        [.. new PackageResolver(Index(spec), string.Join(", ", Suites(spec.Suite).Select(s => s.Suite))).Resolve(requested).Select(r => r.ToLocked())];
+
+    /// <summary>
+    /// For every pinned package, the newest candidate the base's suites now offer when it is newer than the pin
+    /// (for <c>kiln outdated</c> and <c>kiln lock --update</c>); resolving reads the signed, current indexes.
+    /// </summary>
+    public ImmutableArray<(LockedPackage Pinned, PackageRecord Candidate)> Outdated(DebianBase spec, LockedPackageSet pinned)
+    {
+        var index = Index(spec);
+        return [.. pinned.Packages
+            .Select(p => (Pinned: p, Candidate: index.Versions(p.Name).FirstOrDefault()))
+            .Where(c => c.Candidate is not null && DebianVersion.Compare(c.Candidate.Version, c.Pinned.Version) > 0)
+            .Select(c => (c.Pinned, c.Candidate!))];
+    }
 
     /// <summary>A verified file: from the cache, or downloaded, checked and pending commit.</summary>
     private string Obtain(ArchiveClient client, string relative, string sha256, long size, string mismatchCode, string what)
@@ -121,10 +138,10 @@ internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http, 
         }
 
         // Only a pin the mirror still serves, with the same hash, is fetched: the lock is the trust anchor here too.
-        var served = Index(spec).Versions(package.Name).FirstOrDefault(r => r.Version == package.Version);
+        var served = Index(spec, checkValidity: false).Versions(package.Name).FirstOrDefault(r => r.Version == package.Version);
         if (served is null)
         {
-            var now = Index(spec).Versions(package.Name).Select(r => r.Version).FirstOrDefault();
+            var now = Index(spec, checkValidity: false).Versions(package.Name).Select(r => r.Version).FirstOrDefault();
             throw new KilnException(DiagnosticCodes.PackageLockedVersionGone, $"kiln.lock.json pins {package.Name} {package.Version} ({spec.Suite}/{spec.Architecture}), which the mirror no longer serves{(now is null ? "" : $" (it has {now})")} and which is not in the cache. Update the lock explicitly: dotnet build -p:KilnUpdateLock=true (or kiln lock --update), review the new versions, and commit kiln.lock.json.");
         }
 
@@ -133,26 +150,70 @@ internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http, 
             throw new KilnException(DiagnosticCodes.PackageHashMismatch, $"kiln.lock.json pins {package.Name} {package.Version} with SHA-256 {package.Sha256}, but the mirror's signed index lists {served.Sha256} for that version. A released version must not change; check the mirror, or update the lock explicitly (KilnUpdateLock=true) if the change is expected.");
         }
 
-        return Obtain(Client(spec), package.Filename, package.Sha256, package.Size, DiagnosticCodes.PackageHashMismatch, $"Package {package.Name} {package.Version}");
+        return Obtain(Client(spec, served.Suite.EndsWith("-security", StringComparison.Ordinal)), package.Filename, package.Sha256, package.Size, DiagnosticCodes.PackageHashMismatch, $"Package {package.Name} {package.Version}");
     }
 
-    private PackageIndex Index(DebianBase spec)
+    /// <summary>
+    /// The suites a Debian machine resolves against: the base's suite, its <c>-updates</c> and its <c>-security</c>
+    /// suite (from the security archive). A suite that already names a pocket (bookworm-security) or a mirror without
+    /// the extra suites (sid, a private archive) resolves against what exists.
+    /// </summary>
+    internal static IEnumerable<(string Suite, bool Security, bool Required)> Suites(string suite) =>
+        suite.Contains('-', StringComparison.Ordinal) || suite is "sid" or "unstable" or "experimental"
+            ? [(suite, suite.EndsWith("-security", StringComparison.Ordinal), true)]
+            : [(suite, false, true), ($"{suite}-updates", false, false), ($"{suite}-security", true, false)];
+
+    /// <summary>
+    /// The merged index of every suite of the base (newest candidate wins across suites); each record knows its suite.
+    /// <paramref name="checkValidity"/> is false only to fetch a locked package, whose hash the lock already pins.
+    /// </summary>
+    private PackageIndex Index(DebianBase spec, bool checkValidity = true)
     {
-        var key = $"{spec.Suite}/{spec.Architecture}";
-        if (_indexes.TryGetValue(key, out var index))
+        // An index read with its validity checked serves an unchecked read too.
+        var key = $"{spec.Suite}/{spec.Architecture}/{checkValidity}";
+        if (_indexes.TryGetValue(key, out var index) || _indexes.TryGetValue($"{spec.Suite}/{spec.Architecture}/{true}", out index))
         {
             return index;
         }
 
-        var client = Client(spec);
-        var inRelease = client.GetBytesAsync($"dists/{spec.Suite}/InRelease").GetAwaiter().GetResult()
-            ?? throw new KilnException(DiagnosticCodes.SuiteNotFound, $"The mirror '{client.Mirror}' has no suite '{spec.Suite}' (dists/{spec.Suite}/InRelease is missing). Check the suite name in the spec (bookworm, trixie…) or the mirror (KilnDebianMirror).");
+        var records = new List<PackageRecord>();
+        foreach (var (suite, security, required) in Suites(spec.Suite))
+        {
+            records.AddRange(SuiteRecords(spec, suite, security, required, checkValidity));
+        }
+
+        return _indexes[key] = new PackageIndex(records);
+    }
+
+    private IEnumerable<PackageRecord> SuiteRecords(DebianBase spec, string suite, bool security, bool required, bool checkValidity)
+    {
+        var client = Client(spec, security);
+        var inRelease = client.GetBytesAsync($"dists/{suite}/InRelease").GetAwaiter().GetResult();
+        if (inRelease is null)
+        {
+            return required
+                ? throw new KilnException(DiagnosticCodes.SuiteNotFound, $"The mirror '{client.Mirror}' has no suite '{suite}' (dists/{suite}/InRelease is missing). Check the suite name in the spec (bookworm, trixie…) or the mirror ({(security ? "KilnDebianSecurityMirror" : "KilnDebianMirror")}).")
+                : [];
+        }
+
         _keyring ??= ReleaseFile.LoadKeyring(request.DebianKeyring);
-        var release = ReleaseFile.Verify(inRelease, _keyring, new Uri(client.Mirror, $"dists/{spec.Suite}/InRelease").ToString());
+        var source = new Uri(client.Mirror, $"dists/{suite}/InRelease").ToString();
+        var release = ReleaseFile.Verify(inRelease, _keyring, source);
+        if (checkValidity)
+        {
+            release.EnsureCurrent(request.Time.GetUtcNow(), source);
+        }
+
         var candidates = new[] { ".xz", ".gz", "" }.Select(ext => $"main/binary-{spec.Architecture}/Packages{ext}");
-        var entry = candidates.Select(c => release.Entries.GetValueOrDefault(c)).FirstOrDefault(e => e is not null)
-            ?? throw new KilnException(DiagnosticCodes.SuiteNotFound, $"The Release file of suite '{spec.Suite}' lists no Packages index for main/binary-{spec.Architecture}. Check the architecture in the spec.");
-        var path = Obtain(client, $"dists/{spec.Suite}/{entry.Path}", entry.Sha256, entry.Size, DiagnosticCodes.PackageIndexHashMismatch, $"The Packages index of {spec.Suite}/{spec.Architecture}");
+        var entry = candidates.Select(c => release.Entries.GetValueOrDefault(c)).FirstOrDefault(e => e is not null);
+        if (entry is null)
+        {
+            return required
+                ? throw new KilnException(DiagnosticCodes.SuiteNotFound, $"The Release file of suite '{suite}' lists no Packages index for main/binary-{spec.Architecture}. Check the architecture in the spec.")
+                : [];
+        }
+
+        var path = Obtain(client, $"dists/{suite}/{entry.Path}", entry.Sha256, entry.Size, DiagnosticCodes.PackageIndexHashMismatch, $"The Packages index of {suite}/{spec.Architecture}");
         using var file = File.OpenRead(path);
         using Stream stream = Path.GetExtension(entry.Path) switch
         {
@@ -161,15 +222,22 @@ internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http, 
             _ => file,
         };
         using var reader = new StreamReader(stream, Encoding.UTF8);
-        return _indexes[key] = PackageIndex.Read(reader, spec.Architecture);
+        return [.. PackageIndex.ReadRecords(reader, spec.Architecture, suite)];
     }
 
-    private ArchiveClient Client(DebianBase spec)
+    private ArchiveClient Client(DebianBase spec, bool security)
     {
         var mirror = request.DebianMirror is { Length: > 0 } configured
             ? AptSources.Normalize(configured)
             : AptSources.Mirror(request.AptSources, spec.Suite)
               ?? throw new KilnException(DiagnosticCodes.DebianMirrorUnknown, $"No Debian mirror is configured and none of the apt sources ({string.Join(", ", request.AptSources.DefaultIfEmpty("none given"))}) names one. Set KilnDebianMirror (for example http://deb.debian.org/debian).");
+        if (security)
+        {
+            mirror = request.DebianSecurityMirror is { Length: > 0 } securityMirror
+                ? AptSources.Normalize(securityMirror)
+                : AptSources.Serving(request.AptSources, $"{spec.Suite.Split('-')[0]}-security") ?? AptSources.SecurityArchive(mirror);
+        }
+
         return new ArchiveClient(mirror, _cache, http, retry);
     }
 

@@ -58,9 +58,15 @@ internal sealed record PackageRecord(
     ImmutableArray<ImmutableArray<Relation>> Depends,
     ImmutableArray<Relation> Provides)
 {
+    /// <summary>The suite whose index listed this package (bookworm, bookworm-security…).</summary>
+    public string Suite { get; init; } = "";
+
+    /// <summary>Conflicts and Breaks: packages that must not be installed alongside this one.</summary>
+    public ImmutableArray<Relation> Conflicts { get; init; } = [];
+
     public IEnumerable<ImmutableArray<Relation>> Dependencies => PreDepends.Concat(Depends);
 
-    public Lock.LockedPackage ToLocked() => new(Name, Version, Architecture, Sha256, Filename, Size);
+    public Lock.LockedPackage ToLocked() => new(Name, Version, Architecture, Sha256, Filename, Size, Suite.Length == 0 ? null : Suite);
 }
 
 /// <summary>A verified Packages index: every package by name, and every virtual name by what provides it.</summary>
@@ -92,8 +98,12 @@ internal sealed class PackageIndex
         _providers.TryGetValue(name, out var list) ? list.OrderBy(p => p.Provider.Name, StringComparer.Ordinal) : [];
 
     /// <summary>Reads a Packages file, keeping the packages of <paramref name="architecture"/> and <c>all</c>.</summary>
-    public static PackageIndex Read(TextReader reader, string architecture) =>
-        new(ControlParagraph.ReadAll(reader)
+    public static PackageIndex Read(TextReader reader, string architecture, string suite = "") =>
+        new(ReadRecords(reader, architecture, suite));
+
+    /// <summary>The records of a Packages file, each tagged with the suite it came from.</summary>
+    public static IEnumerable<PackageRecord> ReadRecords(TextReader reader, string architecture, string suite) =>
+        ControlParagraph.ReadAll(reader)
             .Where(p => p["Package"] is not null && p["Architecture"] is { } a && (a == architecture || a == "all"))
             .Select(p => new PackageRecord(
                 p["Package"]!,
@@ -104,7 +114,11 @@ internal sealed class PackageIndex
                 (p["SHA256"] ?? "").ToLowerInvariant(),
                 Relation.ParseGroups(p["Pre-Depends"]),
                 Relation.ParseGroups(p["Depends"]),
-                [.. Relation.ParseGroups(p["Provides"]).Select(g => g[0])])));
+                [.. Relation.ParseGroups(p["Provides"]).Select(g => g[0])])
+            {
+                Suite = suite,
+                Conflicts = [.. Relation.ParseGroups(p["Conflicts"]).Concat(Relation.ParseGroups(p["Breaks"])).SelectMany(g => g)],
+            }).ToList();
 
     private static void Add<T>(Dictionary<string, List<T>> map, string key, T value)
     {

@@ -7,8 +7,10 @@ namespace Kiln.Engine.Packages;
 /// Picks the packages a base needs: the requested ones (highest version, or the exact <c>name=version</c> asked
 /// for) and, transitively, their Pre-Depends and Depends. For each dependency group the first alternative that is
 /// already installed wins; otherwise the first satisfiable alternative, a real package (highest version meeting the
-/// constraint) before a provider of a virtual name. No backtracking and no Conflicts/Breaks handling: a base is a
-/// small, explicit set, and the result is pinned in the lock where a reviewer sees it.
+/// constraint) before a provider of a virtual name. Conflicts and Breaks are respected: a candidate that conflicts
+/// with a chosen package (or that a chosen package conflicts with) is passed over for the next version or alternative,
+/// and a conflict no choice avoids is reported naming both packages (KILN2053). The result is pinned in the lock
+/// where a reviewer sees it.
 /// </summary>
 internal sealed class PackageResolver(PackageIndex index, string suite)
 {
@@ -23,7 +25,7 @@ internal sealed class PackageResolver(PackageIndex index, string suite)
             var equals = request.IndexOf('=');
             var name = equals < 0 ? request.Trim() : request[..equals].Trim();
             var version = equals < 0 ? null : request[(equals + 1)..].Trim();
-            var record = version is null ? Best(new Relation(name, null, null)) : index.Versions(name).FirstOrDefault(r => r.Version == version);
+            var record = version is null ? Best(new Relation(name, null, null), avoidClashes: false) : index.Versions(name).FirstOrDefault(r => r.Version == version);
             if (record is null)
             {
                 diagnostics.Error(DiagnosticCodes.PackageUnknown, Unknown(name, version));
@@ -54,6 +56,17 @@ internal sealed class PackageResolver(PackageIndex index, string suite)
             }
         }
 
+        foreach (var package in _selected.Values.OrderBy(p => p.Name, StringComparer.Ordinal))
+        {
+            foreach (var other in _selected.Values.Where(o => o.Name != package.Name).OrderBy(o => o.Name, StringComparer.Ordinal))
+            {
+                if (package.Conflicts.FirstOrDefault(c => Hits(c, other)) is { } conflict)
+                {
+                    diagnostics.Error(DiagnosticCodes.PackageConflict, $"Package '{package.Name}' {package.Version} ({package.Suite}) conflicts with or breaks '{conflict}', and '{other.Name}' {other.Version} ({other.Suite}) is also needed. Drop one of them from the spec, or pin versions (name=version) that can be installed together.");
+                }
+            }
+        }
+
         diagnostics.ThrowIfErrors();
         return [.. _selected.Values.OrderBy(p => p.Name, StringComparer.Ordinal)];
     }
@@ -76,9 +89,21 @@ internal sealed class PackageResolver(PackageIndex index, string suite)
         (_selected.TryGetValue(relation.Name, out var chosen) && DebianVersion.Satisfies(chosen.Version, relation.Operator, relation.Version))
         || _selected.Values.Any(p => p.Provides.Any(provided => provided.Name == relation.Name && ProvidesSatisfies(provided, relation)));
 
-    private PackageRecord? Best(Relation relation) =>
-        index.Versions(relation.Name).FirstOrDefault(r => DebianVersion.Satisfies(r.Version, relation.Operator, relation.Version))
-        ?? index.Providers(relation.Name).Where(p => ProvidesSatisfies(p.Provided, relation)).Select(p => p.Provider).FirstOrDefault();
+    /// <summary>The best candidate for a relation; an explicitly requested package is taken even when it clashes, so that the conflict is reported.</summary>
+    private PackageRecord? Best(Relation relation) => Best(relation, avoidClashes: true);
+
+    private PackageRecord? Best(Relation relation, bool avoidClashes) =>
+        index.Versions(relation.Name).FirstOrDefault(r => DebianVersion.Satisfies(r.Version, relation.Operator, relation.Version) && !(avoidClashes && Clashes(r)))
+        ?? index.Providers(relation.Name).Where(p => ProvidesSatisfies(p.Provided, relation) && !(avoidClashes && Clashes(p.Provider))).Select(p => p.Provider).FirstOrDefault();
+
+    /// <summary>Whether choosing <paramref name="candidate"/> would conflict with a package already chosen, either way round.</summary>
+    private bool Clashes(PackageRecord candidate) =>
+        _selected.Values.Any(s => s.Name != candidate.Name && (candidate.Conflicts.Any(c => Hits(c, s)) || s.Conflicts.Any(c => Hits(c, candidate))));
+
+    /// <summary>Whether a Conflicts/Breaks relation names <paramref name="package"/> (by name and version, or an unversioned Provides).</summary>
+    private static bool Hits(Relation conflict, PackageRecord package) =>
+        (conflict.Name == package.Name && DebianVersion.Satisfies(package.Version, conflict.Operator, conflict.Version))
+        || (conflict.Operator is null && package.Provides.Any(p => p.Name == conflict.Name));
 
     /// <summary>A versioned dependency is only met by a versioned Provides (Debian policy 7.5).</summary>
     private static bool ProvidesSatisfies(Relation provided, Relation wanted) =>

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using System.Text;
 using Kiln.Engine.Diagnostics;
 using Org.BouncyCastle.Bcpg;
@@ -16,9 +17,41 @@ internal sealed record ReleaseEntry(string Path, string Sha256, long Size);
 /// </summary>
 internal sealed class ReleaseFile
 {
-    private ReleaseFile(ImmutableDictionary<string, ReleaseEntry> entries) => Entries = entries;
+    private ReleaseFile(ImmutableDictionary<string, ReleaseEntry> entries, string? validUntil)
+    {
+        Entries = entries;
+        ValidUntilText = validUntil;
+    }
 
     public ImmutableDictionary<string, ReleaseEntry> Entries { get; }
+
+    /// <summary>The Valid-Until field as written, or null when the Release has none (a stable suite's main Release).</summary>
+    public string? ValidUntilText { get; }
+
+    /// <summary>
+    /// Refuses a Release past its Valid-Until: a signed but stale index (a mirror frozen by an attacker, or one that
+    /// stopped syncing) would otherwise hide every security fix published since, silently.
+    /// </summary>
+    /// <exception cref="KilnException">KILN2051 when expired; KILN2052 when the date cannot be read.</exception>
+    public void EnsureCurrent(DateTimeOffset now, string source)
+    {
+        if (ValidUntilText is null)
+        {
+            return;
+        }
+
+        var text = ValidUntilText.Trim().Replace(" UTC", " +0000", StringComparison.Ordinal).Replace(" GMT", " +0000", StringComparison.Ordinal);
+        if (!DateTimeOffset.TryParseExact(text, ["ddd, dd MMM yyyy HH:mm:ss zzz", "ddd, d MMM yyyy HH:mm:ss zzz", "ddd, dd MMM yyyy HH:mm:ss zz00"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var validUntil)
+            && !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out validUntil))
+        {
+            throw new KilnException(DiagnosticCodes.ReleaseDateUnreadable, $"The Release file '{source}' has a Valid-Until of '{ValidUntilText}', which is not a date Kiln can read (RFC 2822, as 'Sat, 07 Dec 2026 08:18:31 UTC'). Check the mirror (KilnDebianMirror, KilnDebianSecurityMirror).");
+        }
+
+        if (now > validUntil)
+        {
+            throw new KilnException(DiagnosticCodes.ReleaseExpired, $"The Release file '{source}' expired at {validUntil.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC (Valid-Until), and it is now {now.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC: the mirror serves a stale index, which would hide security fixes. Use an up-to-date mirror (KilnDebianMirror, KilnDebianSecurityMirror) and check the machine's clock. A build whose packages are locked and cached needs no index.");
+        }
+    }
 
     /// <summary>Verifies an InRelease file against the keyring and parses the signed text.</summary>
     /// <exception cref="KilnException">KILN2043 when no signature verifies with a key of the keyring.</exception>
@@ -78,7 +111,7 @@ internal sealed class ReleaseFile
             }
         }
 
-        return new ReleaseFile(entries.ToImmutable());
+        return new ReleaseFile(entries.ToImmutable(), paragraph?["Valid-Until"]);
     }
 
     /// <summary>Reads the keyring (binary or ASCII-armored public keys).</summary>

@@ -66,6 +66,16 @@ public sealed record BuildRequest
     /// </summary>
     public string? DebianMirror { get; init; }
 
+    /// <summary>
+    /// The Debian security archive the <c>&lt;suite&gt;-security</c> suite comes from
+    /// (<c>http://deb.debian.org/debian-security</c>); when null, the apt source that serves it, else the mirror with
+    /// <c>/debian</c> replaced by <c>/debian-security</c>, else the mirror itself.
+    /// </summary>
+    public string? DebianSecurityMirror { get; init; }
+
+    /// <summary>The clock a Release file's Valid-Until is checked against (the edge passes the system clock).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>apt source files (deb822 <c>*.sources</c> or one-line <c>sources.list</c>) the edge found on the machine.</summary>
     public ImmutableArray<string> AptSources { get; init; } = [];
 

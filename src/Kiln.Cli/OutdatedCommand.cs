@@ -1,0 +1,93 @@
+using System.CommandLine;
+using System.Collections.Immutable;
+using Kiln.Engine.Lock;
+using Kiln.Engine.Packages;
+using Kiln.Engine.Requests;
+using Spectre.Console;
+
+namespace Kiln.Cli;
+
+/// <summary>
+/// <c>kiln outdated [PROJECT]</c>: for every locked package base of a project, the packages whose suites (the suite,
+/// its -updates and its -security) now offer a newer version, flagged when the fix comes from the security suite,
+/// and the built images (Kiln manifests under bin/) that still carry the old version. Exit code 0 when nothing is
+/// outdated, <see cref="OutdatedFound"/> when something is, 1 when it could not check.
+/// </summary>
+internal static class OutdatedCommand
+{
+    /// <summary>
+    /// The verdict "something is outdated": not 1 (a failure to check), not verify's drift bits (1, 2, 4 and their
+    /// sums) and not 16 (bad input), so that a scheduled job can tell "fixes are waiting" from "the check broke".
+    /// </summary>
+    public const int OutdatedFound = 8;
+
+    private static readonly Option<string?> DebianMirror = new("--debian-mirror") { Description = "The Debian mirror; default: the one the machine's apt sources name." };
+    private static readonly Option<string?> DebianSecurityMirror = new("--debian-security-mirror") { Description = "The Debian security archive; default: the apt source serving <suite>-security, else the mirror's debian-security sibling." };
+    private static readonly Option<string?> DebianKeyring = new("--debian-keyring") { Description = "The keyring InRelease must verify against." };
+    private static readonly Option<string?> CacheDirectory = new("--cache-dir") { Description = "The download cache (default: KILN_CACHE or ~/.cache/kiln)." };
+
+    public static Command Create()
+    {
+        var project = new Argument<string>("project") { Description = "The spec project's directory (holding kiln.lock.json).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "." };
+        var manifests = new Option<string[]>("--manifests") { Description = "More directories with Kiln manifests (archived releases) to name affected images from.", AllowMultipleArgumentsPerToken = true };
+        var securityOnly = new Option<bool>("--security-only") { Description = "Report only updates from the security suite." };
+        var json = new Option<bool>("--json") { Description = "Print the outdated packages as JSON." };
+        var command = new Command("outdated", $"Show locked Debian packages with a newer version in their suites, security fixes flagged, and the images affected (exit code {OutdatedFound} when any).")
+        {
+            project, manifests, securityOnly, json, DebianMirror, DebianSecurityMirror, DebianKeyring, CacheDirectory,
+        };
+        command.SetAction(result => Edge.Run(() =>
+        {
+            var directory = Path.GetFullPath(result.GetValue(project)!);
+            var lockFile = KilnLock.Load(Path.Combine(directory, KilnLock.FileName));
+            using var http = new HttpClient();
+            var changes = PackageUpdates.Find(Request(result, directory), http, lockFile)
+                .Where(c => !result.GetValue(securityOnly) || c.Security).ToList();
+            string[] searched = [Path.Combine(directory, "bin"), .. result.GetValue(manifests) ?? []];
+            var rows = changes.Select(c => new OutdatedPackage(c.BaseKey, c.Name, c.OldVersion!, c.NewVersion!, c.Suite!, c.Security, PackageUpdates.Affected(searched, c))).ToList();
+            if (result.GetValue(json))
+            {
+                CliJson.Write(rows);
+            }
+            else if (rows.Count == 0)
+            {
+                Console.Out.WriteLine($"Every locked package of {lockFile.PackageBases.Count} package base(s) is the newest its suites offer.");
+            }
+            else
+            {
+                var table = new Table().Border(TableBorder.Rounded).AddColumns("package", "locked", "newest", "suite", "security", "images affected");
+                foreach (var row in rows)
+                {
+                    table.AddRow(Markup.Escape(row.Name), Markup.Escape(row.Locked), Markup.Escape(row.Newest), Markup.Escape(row.Suite), row.Security ? "[red]yes[/]" : "no", Markup.Escape(row.Images.IsEmpty ? "-" : string.Join(", ", row.Images)));
+                }
+
+                AnsiConsole.Write(table);
+                Console.Out.WriteLine($"{rows.Count} package(s) outdated, {rows.Count(r => r.Security)} with a security fix. Take them: kiln lock --update --security-only (or --update for all), then kiln bump the specs the build names.");
+            }
+
+            return rows.Count == 0 ? Edge.Ok : OutdatedFound;
+        }));
+        return command;
+    }
+
+    /// <summary>The mirror and cache settings of a package-index read (no image is built from it).</summary>
+    internal static BuildRequest Request(ParseResult result, string directory) => new()
+    {
+        Assembly = directory,
+        ProjectDirectory = directory,
+        OutputDirectory = Path.Combine(directory, "bin"),
+        IntermediateDirectory = Path.Combine(directory, "obj"),
+        DebianMirror = result.GetValue(DebianMirror) is { Length: > 0 } mirror ? mirror : null,
+        DebianSecurityMirror = result.GetValue(DebianSecurityMirror) is { Length: > 0 } securityMirror ? securityMirror : null,
+        DebianKeyring = result.GetValue(DebianKeyring) is { Length: > 0 } keyring ? keyring : "/usr/share/keyrings/debian-archive-keyring.gpg",
+        AptSources = EngineCommand.AptSourceFiles(),
+        CacheDirectory = Path.GetFullPath(result.GetValue(CacheDirectory) is { Length: > 0 } cache ? cache : EngineCommand.DefaultCacheDirectory()),
+        Time = TimeProvider.System,
+    };
+
+    /// <summary>The mirror options, shared with <c>kiln lock --update</c>.</summary>
+    internal static IEnumerable<Option> MirrorOptions => [DebianMirror, DebianSecurityMirror, DebianKeyring, CacheDirectory];
+
+    /// <summary>One outdated package (the --json shape).</summary>
+    internal sealed record OutdatedPackage(string Base, string Name, string Locked, string Newest, string Suite, bool Security, ImmutableArray<string> Images);
+}
