@@ -118,6 +118,12 @@ internal static class RolloutPlan
             var deployments = root.TryGetProperty("deployments", out var list)
                 ? list.EnumerateArray().Select(d => (d.GetProperty("name").GetString()!, d.GetProperty("components").EnumerateArray().Select(c => c.GetString()!).ToImmutableArray())).ToImmutableArray()
                 : [];
+            // Read once here what Plan relies on, so that a hand-edited file fails as KILN2103, not later.
+            if (images.Any(i => i.Name is null || i.Reference is null || i.Digest is null) || deployments.Any(d => d.Item1 is null || d.Item2.Any(c => c is null || c.LastIndexOf(':') <= 0)))
+            {
+                throw new KilnException(DiagnosticCodes.ReleaseUnreadable, $"'{path}' is not a valid Kiln release.json (an image lacks its name, reference or digest, or a deployment component is not name:version). Pass the release.json of two builds.");
+            }
+
             return new ReleaseFile(images, deployments);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

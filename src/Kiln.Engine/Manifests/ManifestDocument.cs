@@ -89,11 +89,35 @@ public sealed class ManifestDocument
                 throw new KilnException(DiagnosticCodes.NotAKilnManifest, $"'{path}' is not a Kiln manifest (its \"kind\" is not \"{KilnManifest.Kind}\"). Pass a manifests/<name>-<version>.json file from a Kiln build's output.");
             }
 
-            return new ManifestDocument(path, root);
+            var manifest = new ManifestDocument(path, root);
+            manifest.Validate();
+            return manifest;
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
             throw new KilnException(DiagnosticCodes.NotAKilnManifest, $"'{path}' is not a readable Kiln manifest: {e.Message}. Pass a manifests/<name>-<version>.json file from a Kiln build's output.");
+        }
+    }
+
+    /// <summary>
+    /// Reads, once, everything the verbs read later (a manifest may have been edited by hand or come from anywhere):
+    /// the required strings, the package list, the volumes, the inventory reference, and every string of the document
+    /// (JsonDocument accepts invalid UTF-8 and lone surrogate escapes and fails only when such a string is read). A
+    /// problem throws KeyNotFoundException or InvalidOperationException, which <see cref="Load"/> reports as KILN2070.
+    /// </summary>
+    private void Validate()
+    {
+        Oci.CanonicalJson.DecodeStrings(Root);
+        if (Name is null || Version is null || ImageDigest is null)
+        {
+            throw new InvalidOperationException("content.name, content.version and content.image.digest must be strings");
+        }
+
+        _ = (Packages, Volumes, ParentVersion);
+        var inventory = Content.GetProperty("inventory");
+        if (inventory.GetProperty("path").GetString() is null || inventory.GetProperty("digest").GetString() is null)
+        {
+            throw new InvalidOperationException("content.inventory.path and content.inventory.digest must be strings");
         }
     }
 
@@ -232,7 +256,17 @@ public sealed class ManifestDocument
     {
         var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(releasePath))!;
         using var document = JsonDocument.Parse(File.ReadAllBytes(releasePath));
-        return [.. document.RootElement.GetProperty("images").EnumerateArray()
-            .Select(image => Load(System.IO.Path.Combine(directory, image.GetProperty("manifest").GetString()!)))];
+        List<string> manifests;
+        try
+        {
+            manifests = [.. document.RootElement.GetProperty("images").EnumerateArray()
+                .Select(image => image.GetProperty("manifest").GetString() ?? throw new InvalidOperationException("an image's \"manifest\" is null"))];
+        }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException)
+        {
+            throw new KilnException(DiagnosticCodes.NotAKilnManifest, $"'{releasePath}' is not a valid release.json: {e.Message}. Pass the release.json of a Kiln build.");
+        }
+
+        return [.. manifests.Select(manifest => Load(System.IO.Path.Combine(directory, manifest)))];
     }
 }

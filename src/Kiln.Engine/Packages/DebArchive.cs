@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
 using Kiln.Engine.Diagnostics;
+using Kiln.Oci;
 
 namespace Kiln.Engine.Packages;
 
@@ -51,8 +52,11 @@ internal sealed class DebArchive
 
             return new DebArchive(control, files);
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or FormatException or NotSupportedException or ArgumentException)
+        catch (Exception e) when (e is InvalidDataException or IOException or FormatException or NotSupportedException or ArgumentException
+            or OverflowException or InvalidOperationException or SharpCompress.Common.SharpCompressException)
         {
+            // System.Formats.Tar reports some malformed headers with OverflowException and InvalidOperationException;
+            // SharpCompress reports corrupt xz and zstd data with its own exceptions.
             throw new KilnException(DiagnosticCodes.PackageArchiveInvalid, $"The package file '{display}' could not be read as a .deb: {e.Message}. Its hash matched the signed index, so the archive itself is unusual; report it with the package name and version.");
         }
     }
@@ -70,7 +74,14 @@ internal sealed class DebArchive
         while (stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) == header.Length)
         {
             var name = Encoding.ASCII.GetString(header, 0, 16).Trim().TrimEnd('/');
-            var size = long.Parse(Encoding.ASCII.GetString(header, 48, 10).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            var sizeText = Encoding.ASCII.GetString(header, 48, 10).Trim();
+            if (!long.TryParse(sizeText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var size)
+                || size > stream.Length - stream.Position)
+            {
+                // Checked before allocating: the header's size is the archive's claim, not a fact.
+                throw new InvalidDataException($"its member '{name}' declares a size of '{sizeText}' bytes, more than the file holds");
+            }
+
             var content = new byte[size];
             stream.ReadExactly(content);
             if (size % 2 == 1)
@@ -97,7 +108,7 @@ internal sealed class DebArchive
 
     private static string ReadControl(Stream tar)
     {
-        using var reader = new TarReader(tar);
+        using var reader = new TarReader(new TarInputGuard(tar));
         while (reader.GetNextEntry() is { } entry)
         {
             if (entry.Name.TrimStart('.', '/') == "control" && entry.DataStream is { } data)
@@ -113,7 +124,7 @@ internal sealed class DebArchive
     private static List<DebFile> ReadData(Stream tar)
     {
         var files = new List<DebFile>();
-        using var reader = new TarReader(tar);
+        using var reader = new TarReader(new TarInputGuard(tar));
         while (reader.GetNextEntry() is { } entry)
         {
             var path = "/" + entry.Name.TrimStart('.').TrimStart('/').TrimEnd('/');

@@ -44,8 +44,11 @@ public static class ArchiveReader
                 throw new OciFormatException($"'{archivePath}' is neither an OCI archive (no index.json) nor a docker-archive (no manifest.json).");
             }
         }
-        catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException)
+        catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or OverflowException or InvalidOperationException or ArgumentException or NotSupportedException)
         {
+            // System.Formats.Tar reports some malformed headers with OverflowException (a number too large),
+            // InvalidOperationException (a long-name entry larger than it allows), ArgumentOutOfRangeException
+            // (a negative size on a seekable stream) and NotSupportedException (GNU sparse entries).
             throw new OciFormatException($"'{archivePath}' is not a valid tar archive: {e.Message}", e);
         }
     }
@@ -53,7 +56,7 @@ public static class ArchiveReader
     private static Dictionary<string, byte[]> ReadMetadata(string archivePath)
     {
         var result = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        using var file = File.OpenRead(archivePath);
+        using var file = new TarInputGuard(File.OpenRead(archivePath));
         using var reader = new TarReader(file);
         while (reader.GetNextEntry() is { } entry)
         {
@@ -211,6 +214,7 @@ public static class ArchiveReader
 
         using (document)
         {
+            JsonRead.CheckStrings(document, $"'{archivePath}': {where}");
             if (document.RootElement.ValueKind != JsonValueKind.Array)
             {
                 throw new OciFormatException($"'{archivePath}': {where} must be a JSON array.");
@@ -272,7 +276,7 @@ public static class ArchiveReader
 
     private static void ForEachEntry(string archivePath, Action<TarEntry> action)
     {
-        using var file = File.OpenRead(archivePath);
+        using var file = new TarInputGuard(File.OpenRead(archivePath));
         using var reader = new TarReader(file);
         while (reader.GetNextEntry() is { } entry)
         {

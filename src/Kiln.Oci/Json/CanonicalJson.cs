@@ -33,6 +33,37 @@ public static class CanonicalJson
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>
+    /// Decodes every string and property name under <paramref name="element"/> once. JsonDocument accepts invalid
+    /// UTF-8 and lone surrogate escapes (<c>"\ud800"</c>) inside strings and only fails when such a string is read;
+    /// readers of outside JSON call this right after parsing, where the failure can still be reported as bad input.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A string is not valid UTF-8 or holds a lone surrogate.</exception>
+    public static void DecodeStrings(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                _ = element.GetString();
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    DecodeStrings(item);
+                }
+
+                break;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    _ = property.Name;
+                    DecodeStrings(property.Value);
+                }
+
+                break;
+        }
+    }
+
     internal static void WriteStringArray(Utf8JsonWriter w, string name, ImmutableArray<string> values)
     {
         w.WriteStartArray(name);
@@ -94,11 +125,34 @@ internal static class JsonRead
                 throw new OciFormatException($"{what}: expected a JSON object at the top level.");
             }
 
+            try
+            {
+                CheckStrings(document, what);
+            }
+            catch (OciFormatException)
+            {
+                document.Dispose();
+                throw;
+            }
+
             return document;
         }
         catch (JsonException e)
         {
             throw new OciFormatException($"{what}: invalid JSON ({e.Message})", e);
+        }
+    }
+
+    /// <summary><see cref="CanonicalJson.DecodeStrings"/>, failing as malformed input.</summary>
+    public static void CheckStrings(JsonDocument document, string what)
+    {
+        try
+        {
+            CanonicalJson.DecodeStrings(document.RootElement);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new OciFormatException($"{what}: invalid JSON (a string is not valid UTF-8 or UTF-16: {e.Message})", e);
         }
     }
 

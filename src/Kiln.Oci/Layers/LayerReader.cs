@@ -24,7 +24,7 @@ public static class LayerReader
 
     private static IEnumerable<LayerFileRecord> Read(Stream blob, string mediaType)
     {
-        using Stream tar = Decompress(blob, mediaType);
+        using Stream tar = new TarInputGuard(Decompress(blob, mediaType));
         using var reader = new TarReader(tar, leaveOpen: true);
         var regularFiles = new Dictionary<string, (long Size, string? Sha256)>(StringComparer.Ordinal);
         byte[] buffer = new byte[128 * 1024];
@@ -41,8 +41,12 @@ public static class LayerReader
 
                 record = ToRecord(entry, regularFiles, buffer);
             }
-            catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or ArgumentException)
+            catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or ArgumentException
+                or OverflowException or InvalidOperationException or NotSupportedException)
             {
+                // System.Formats.Tar reports some malformed headers (numbers that overflow, a long-name entry larger
+                // than it allows) with OverflowException and InvalidOperationException, and entry types it cannot read
+                // (GNU sparse files) with NotSupportedException.
                 throw new OciFormatException($"Layer ({mediaType}) is not a valid tar: {e.Message}", e);
             }
 
