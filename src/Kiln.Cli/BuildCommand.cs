@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json;
+using Kiln.Engine.Manifests;
 using Spectre.Console;
 
 namespace Kiln.Cli;
@@ -81,14 +81,10 @@ internal static class BuildCommand
 
     private static void PrintRelease(string path)
     {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(path));
         var table = new Table().Border(TableBorder.Rounded).AddColumns("image", "digest", "manifest");
-        foreach (var image in document.RootElement.GetProperty("images").EnumerateArray())
+        foreach (var image in ReleaseDocument.Load(path).Images)
         {
-            table.AddRow(
-                Markup.Escape(image.GetProperty("reference").GetString()!),
-                Markup.Escape(image.GetProperty("digest").GetString()!),
-                Markup.Escape(image.GetProperty("manifest").GetString()!));
+            table.AddRow(Markup.Escape(image.Reference), Markup.Escape(image.Digest.ToString()), Markup.Escape(image.Manifest));
         }
 
         AnsiConsole.Write(table);

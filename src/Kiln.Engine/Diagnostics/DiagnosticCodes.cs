@@ -137,4 +137,7 @@ public static class DiagnosticCodes
     public const string IntermediateDirectoryNotWritable = "KILN3030";
     public const string InvalidInputRoot = "KILN4010";
     public const string InvalidEvaluationTimeout = "KILN4011";
+
+    // Kiln's own artifacts, read back through one model each (KILN5020–5039).
+    public const string ReleaseFileInvalid = "KILN5020";
 }
