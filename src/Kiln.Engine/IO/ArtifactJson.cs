@@ -48,7 +48,20 @@ internal readonly struct ArtifactJson(JsonElement element, string path)
             return null;
         }
 
-        return value.ValueKind == JsonValueKind.String ? value.GetString()! : throw new ArtifactFieldException(Child(name), $"is not a string (it is {Describe(value)})");
+        return value.ValueKind == JsonValueKind.String ? Text(value, Child(name)) : throw new ArtifactFieldException(Child(name), $"is not a string (it is {Describe(value)})");
+    }
+
+    // JsonDocument accepts a string whose bytes are not UTF-8 and only fails when it is read.
+    private static string Text(JsonElement value, string field)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw new ArtifactFieldException(field, "is not valid UTF-8");
+        }
     }
 
     /// <summary>A string that must not be empty.</summary>
@@ -117,7 +130,7 @@ internal readonly struct ArtifactJson(JsonElement element, string path)
 
     /// <summary>This element as a string (an array item).</summary>
     public string AsString() =>
-        element.ValueKind == JsonValueKind.String ? element.GetString()! : throw new ArtifactFieldException(path, $"is not a string (it is {Describe(element)})");
+        element.ValueKind == JsonValueKind.String ? Text(element, path) : throw new ArtifactFieldException(path, $"is not a string (it is {Describe(element)})");
 
     /// <summary>Throws for this field with <paramref name="problem"/> (a rule beyond the field's type).</summary>
     public ArtifactFieldException Invalid(string name, string problem) => new(Child(name), problem);

@@ -210,6 +210,16 @@ public sealed class ReleaseDocumentTests
     }
 
     [Fact]
+    public void Parse_StringNotUtf8_ThrowsKiln5020NamingTheField()
+    {
+        var bytes = Written(deployments: false).ToJson();
+        var layout = Encoding.UTF8.GetBytes("\"layout\": \"oci\"");
+        bytes[bytes.AsSpan().IndexOf(layout) + layout.Length - 2] = 0xFF;
+
+        AssertNamesField(Assert.Throws<KilnException>(() => ReleaseDocument.Parse(bytes, Source)), "layout");
+    }
+
+    [Fact]
     public void WithPushed_SameRepositoryAgain_ReplacesTheEarlierPush()
     {
         var release = Written(deployments: false, pushed: true);
