@@ -94,6 +94,8 @@ internal sealed class FixtureProject
         Xunit.Assert.True(result.ExitCode == 0, "dotnet build failed:\n" + result.Output);
         // Every manifest any test produces must satisfy the published schema (issue 6).
         ArtifactSchemas.ValidateManifests(OutputDirectory);
+        ArtifactSchemas.ValidateRelease(OutputDirectory);
+        ArtifactSchemas.ValidateLock(Directory);
         return result;
     }
 
