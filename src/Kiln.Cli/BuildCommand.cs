@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Kiln.Engine;
 using Kiln.Engine.Manifests;
 using Spectre.Console;
 
@@ -55,7 +56,7 @@ internal static class BuildCommand
             var directory = Directory.Exists(path) ? path : Path.GetDirectoryName(path)!;
             var release = result.GetValue(output) is { } explicitOutput
                 ? Path.Combine(Path.GetFullPath(explicitOutput), "release.json")
-                : Path.Combine(directory, "bin", config, "kiln", "release.json");
+                : Path.Combine(directory, KilnDefaults.ReleasePath(config));
             if (File.Exists(release))
             {
                 PrintRelease(release);

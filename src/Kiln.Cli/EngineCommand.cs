@@ -126,7 +126,7 @@ internal static class EngineCommand
             EvaluationTimeoutSeconds = ParseEvaluationTimeout(result.GetValue(EvaluationTimeout)),
             DebianMirror = result.GetValue(DebianMirror) is { Length: > 0 } mirror ? mirror : null,
             AptSources = AptSourceFiles(),
-            DebianKeyring = result.GetValue(DebianKeyring) is { Length: > 0 } keyring ? keyring : "/usr/share/keyrings/debian-archive-keyring.gpg",
+            DebianKeyring = result.GetValue(DebianKeyring) is { Length: > 0 } keyring ? keyring : KilnDefaults.DebianKeyring,
             CacheDirectory = Path.GetFullPath(result.GetValue(CacheDirectory) is { Length: > 0 } cache ? cache : DefaultCacheDirectory()),
             UpdateLock = result.GetValue(UpdateLock),
             RegistryAccess = RegistryEdge.Settings(result.GetValue(InsecureRegistry)),
@@ -172,9 +172,7 @@ internal static class EngineCommand
 
     /// <summary>KILN_CACHE, else ~/.cache/kiln: shared by every project of the user.</summary>
     internal static string DefaultCacheDirectory() =>
-        Environment.GetEnvironmentVariable("KILN_CACHE") is { Length: > 0 } cache
-            ? cache
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "kiln");
+        KilnDefaults.CacheDirectory(Environment.GetEnvironmentVariable("KILN_CACHE"), Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
 
     private static int Evaluate(BuildRequest request, string publishList)
     {
@@ -185,15 +183,23 @@ internal static class EngineCommand
         }
 
         // One line per project: KEY|PROJECT|PUBLISHDIR|PROPERTIES, read by Kiln.Build.targets with ReadLinesFromFile.
-        var lines = result.PublishRequirements.Select(p => $"{p.Key}|{p.Project}|{PublishDirectory(p)}|{p.Properties}");
+        var lines = result.PublishRequirements.Select(p => $"{p.Key}|{p.Project}|{p.PublishDirectory}|{PublishProperties(p)}");
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(publishList))!);
         File.WriteAllText(publishList, string.Concat(lines.Select(l => l + "\n")));
         Console.Out.WriteLine($"kiln: {result.Servers.Length} server spec(s), {result.PublishRequirements.Length} project(s) to publish");
         return Edge.Ok;
     }
 
-    private static string PublishDirectory(PublishRequirement p) =>
-        p.Properties.Split(';').Select(s => s.Split('=', 2)).First(kv => kv[0] == "PublishDir")[1];
+    /// <summary>The MSBuild global properties to publish <paramref name="p"/> with (<c>A=B;C=D</c>).</summary>
+    internal static string PublishProperties(PublishRequirement p) => string.Join(';', new[]
+    {
+        $"Configuration={p.Configuration}",
+        $"PublishDir={p.PublishDirectory}",
+        // web.config is for IIS, not a Linux image; generating it also rewrites the file on every publish.
+        "IsTransformWebConfigDisabled=true",
+        p.RuntimeIdentifier is { } rid ? $"RuntimeIdentifier={rid}" : null,
+        $"SelfContained={(p.SelfContained ? "true" : "false")}",
+    }.OfType<string>());
 
     private static string Escape(string value) => SecurityElement.Escape(value)!;
 

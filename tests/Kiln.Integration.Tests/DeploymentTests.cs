@@ -262,6 +262,7 @@ public sealed class DeploymentTests(KilnPackage package)
     public void Plan_MissingOrForeignRelease_ReportsKiln2103AndKiln5020()
     {
         var fixture = new FixtureProject(package).Write("not-a-release.json", """{ "kind": "Something" }""");
+        Assert.Equal(0, fixture.Build("-t:Restore").ExitCode); // puts the packed engine (kiln.dll) in the test's package cache
 
         var missing = KilnCli.Run(package, fixture.Directory, "plan", "nope.json", "not-a-release.json");
         var foreign = KilnCli.Run(package, fixture.Directory, "plan", "not-a-release.json", "not-a-release.json");

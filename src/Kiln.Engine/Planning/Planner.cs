@@ -61,15 +61,7 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
         var identity = $"{project}|{layer.RuntimeIdentifier}|{layer.SelfContained}|{configuration}";
         var key = $"{Path.GetFileNameWithoutExtension(project)}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..12]}";
         var directory = Path.Combine(request.IntermediateDirectory, "publish", key) + Path.DirectorySeparatorChar;
-        // web.config is for IIS, not a Linux image; generating it also rewrites the file on every publish.
-        var properties = new StringBuilder($"Configuration={configuration};PublishDir={directory};IsTransformWebConfigDisabled=true");
-        if (layer.RuntimeIdentifier is { } rid)
-        {
-            properties.Append($";RuntimeIdentifier={rid}");
-        }
-
-        properties.Append($";SelfContained={(layer.SelfContained ? "true" : "false")}");
-        return new PublishRequirement(key, project, properties.ToString());
+        return new PublishRequirement(key, project, configuration, directory, layer.RuntimeIdentifier, layer.SelfContained);
     }
 
     public ImmutableArray<ImagePlan> Plan(IReadOnlyList<ResolvedServer> servers)
