@@ -17,8 +17,11 @@ namespace Kiln.Engine.Manifests;
 /// <param name="Deployments">The deployments rendered from those images; empty when there are none.</param>
 public sealed record ReleaseDocument(string Layout, ImmutableArray<ReleaseImage> Images, ImmutableArray<ReleaseDeployment> Deployments)
 {
-    /// <summary>The schema the written file names (docs/schemas/kiln-release.schema.json).</summary>
+    /// <summary>The file's schema version.</summary>
     public const int SchemaVersion = 1;
+
+    /// <summary>The JSON schema the written file names in <c>$schema</c> (docs/schemas/kiln-release.schema.json), for editors and validators.</summary>
+    public const string SchemaUri = "https://kiln.dev/schemas/kiln-release.schema.json";
 
     /// <summary>Reads and validates <paramref name="path"/>; I/O failures are the caller's to word (each verb knows what a missing file means).</summary>
     public static ReleaseDocument Load(string path) => Parse(File.ReadAllBytes(path), path);
@@ -31,6 +34,7 @@ public sealed record ReleaseDocument(string Layout, ImmutableArray<ReleaseImage>
         {
             using var document = JsonDocument.Parse(json.ToArray());
             var root = ArtifactJson.Root(document);
+            _ = root.OptionalString("$schema");
             root.Expect("kind", Release.Kind);
             root.Expect("schemaVersion", SchemaVersion);
             var release = new ReleaseDocument(
@@ -62,6 +66,7 @@ public sealed record ReleaseDocument(string Layout, ImmutableArray<ReleaseImage>
     public byte[] ToJson() => JsonText.Write(w =>
     {
         w.WriteStartObject();
+        w.WriteString("$schema", SchemaUri);
         w.WriteString("kind", Release.Kind);
         w.WriteNumber("schemaVersion", SchemaVersion);
         w.WriteString("layout", Layout);

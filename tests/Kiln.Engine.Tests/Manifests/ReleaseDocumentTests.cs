@@ -91,7 +91,7 @@ public sealed class ReleaseDocumentTests
     }
 
     [Fact]
-    public void Write_Release_KeepsTheFieldOrderTheBuildHasAlwaysWritten()
+    public void Write_Release_NamesItsSchemaThenKeepsTheFieldOrderTheBuildHasAlwaysWritten()
     {
         var image = Written(deployments: false).Images[0];
 
@@ -99,6 +99,7 @@ public sealed class ReleaseDocumentTests
 
         var expected = $$"""
             {
+              "$schema": "{{ReleaseDocument.SchemaUri}}",
               "kind": "KilnRelease",
               "schemaVersion": 1,
               "layout": "oci",
@@ -150,6 +151,7 @@ public sealed class ReleaseDocumentTests
     }
 
     [Theory]
+    [InlineData("$schema", "1")]
     [InlineData("kind", "\"KilnManifest\"")]
     [InlineData("schemaVersion", "2")]
     [InlineData("schemaVersion", "\"1\"")]
