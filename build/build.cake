@@ -515,9 +515,20 @@ List<ReleasedImage> ReadRelease(DirectoryPath kiln)
         throw new CakeException($"{path} does not exist: the build produced no release");
     }
 
+    // Cake cannot reference the engine's ReleaseDocument: read only the two fields used, and name a missing one
+    // (with the file) instead of failing with a KeyNotFoundException.
     using var document = JsonDocument.Parse(System.IO.File.ReadAllBytes(path));
-    return document.RootElement.GetProperty("images").EnumerateArray()
-        .Select(i => new ReleasedImage(i.GetProperty("reference").GetString(), i.GetProperty("digest").GetString()))
+    string Field(JsonElement element, string name, string where) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : throw new CakeException($"{path} is not a valid Kiln release.json: field '{where}{name}' is missing or not a string (KILN5020). Build again.");
+    if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("images", out var images) || images.ValueKind != JsonValueKind.Array)
+    {
+        throw new CakeException($"{path} is not a valid Kiln release.json: field 'images' is missing or not an array (KILN5020). Build again.");
+    }
+
+    return images.EnumerateArray()
+        .Select((i, n) => new ReleasedImage(Field(i, "reference", $"images[{n}]."), Field(i, "digest", $"images[{n}].")))
         .ToList();
 }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json;
+using Kiln.Engine;
+using Kiln.Engine.Manifests;
 using Spectre.Console;
 
 namespace Kiln.Cli;
@@ -55,7 +56,7 @@ internal static class BuildCommand
             var directory = Directory.Exists(path) ? path : Path.GetDirectoryName(path)!;
             var release = result.GetValue(output) is { } explicitOutput
                 ? Path.Combine(Path.GetFullPath(explicitOutput), "release.json")
-                : Path.Combine(directory, "bin", config, "kiln", "release.json");
+                : Path.Combine(directory, KilnDefaults.ReleasePath(config));
             if (File.Exists(release))
             {
                 PrintRelease(release);
@@ -81,14 +82,10 @@ internal static class BuildCommand
 
     private static void PrintRelease(string path)
     {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(path));
         var table = new Table().Border(TableBorder.Rounded).AddColumns("image", "digest", "manifest");
-        foreach (var image in document.RootElement.GetProperty("images").EnumerateArray())
+        foreach (var image in ReleaseDocument.Load(path).Images)
         {
-            table.AddRow(
-                Markup.Escape(image.GetProperty("reference").GetString()!),
-                Markup.Escape(image.GetProperty("digest").GetString()!),
-                Markup.Escape(image.GetProperty("manifest").GetString()!));
+            table.AddRow(Markup.Escape(image.Reference), Markup.Escape(image.Digest.ToString()), Markup.Escape(image.Manifest));
         }
 
         AnsiConsole.Write(table);

@@ -15,7 +15,7 @@ internal static class DiffCommand
     {
         var before = new Argument<string>("before") { Description = "A Kiln manifest, a release.json, or name:version." };
         var after = new Argument<string>("after") { Description = "A Kiln manifest, a release.json, or name:version." };
-        var artifacts = new Option<string>("--artifacts") { Description = "Where name:version is looked up: a build's kiln/ directory or its oci/ layout.", DefaultValueFactory = _ => Path.Combine("bin", "Debug", "kiln") };
+        var artifacts = new Option<string>("--artifacts") { Description = "Where name:version is looked up: a build's kiln/ directory or its oci/ layout.", DefaultValueFactory = _ => KilnDefaults.OutputDirectory() };
         var json = new Option<bool>("--json") { Description = "Print the differences as JSON." };
         var command = new Command("diff", "Show the setting, package and file changes between two versions (exit code 1 when they differ).")
         {

@@ -138,7 +138,7 @@ internal static class EngineCommand
             DebianSecurityMirror = result.GetValue(DebianSecurityMirror) is { Length: > 0 } securityMirror ? securityMirror : null,
             Time = TimeProvider.System,
             AptSources = AptSourceFiles(),
-            DebianKeyring = result.GetValue(DebianKeyring) is { Length: > 0 } keyring ? keyring : "/usr/share/keyrings/debian-archive-keyring.gpg",
+            DebianKeyring = result.GetValue(DebianKeyring) is { Length: > 0 } keyring ? keyring : KilnDefaults.DebianKeyring,
             CacheDirectory = Path.GetFullPath(result.GetValue(CacheDirectory) is { Length: > 0 } cache ? cache : DefaultCacheDirectory()),
             UpdateLock = result.GetValue(UpdateLock),
             RegistryAccess = RegistryEdge.Settings(result.GetValue(InsecureRegistry)),
@@ -202,9 +202,7 @@ internal static class EngineCommand
 
     /// <summary>KILN_CACHE, else ~/.cache/kiln: shared by every project of the user.</summary>
     internal static string DefaultCacheDirectory() =>
-        Environment.GetEnvironmentVariable("KILN_CACHE") is { Length: > 0 } cache
-            ? cache
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "kiln");
+        KilnDefaults.CacheDirectory(Environment.GetEnvironmentVariable("KILN_CACHE"), Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
 
     private static int Evaluate(BuildRequest request, string publishList)
     {
@@ -215,14 +213,26 @@ internal static class EngineCommand
         }
 
         // One line per project: KEY|PROJECT|PUBLISHDIR|PROPERTIES, read by Kiln.Build.targets with ReadLinesFromFile.
-        var lines = result.PublishRequirements.Select(p => $"{p.Key}|{p.Project}|{PublishDirectory(p)}|{p.Properties}");
+        var lines = result.PublishRequirements.Select(p => $"{p.Key}|{p.Project}|{p.PublishDirectory}|{PublishProperties(p)}");
         WriteAtomically(Path.GetFullPath(publishList), string.Concat(lines.Select(l => l + "\n")));
         Console.Out.WriteLine($"kiln: {result.Servers.Length} server spec(s), {result.PublishRequirements.Length} project(s) to publish");
         return Edge.Ok;
     }
 
-    private static string PublishDirectory(PublishRequirement p) =>
-        p.Properties.Split(';').Select(s => s.Split('=', 2)).First(kv => kv[0] == "PublishDir")[1];
+    /// <summary>The MSBuild global properties to publish <paramref name="p"/> with (<c>A=B;C=D</c>).</summary>
+    internal static string PublishProperties(PublishRequirement p) => string.Join(';', new[]
+    {
+        $"Configuration={p.Configuration}",
+        $"PublishDir={p.PublishDirectory}",
+        // web.config is for IIS, not a Linux image; generating it also rewrites the file on every publish.
+        "IsTransformWebConfigDisabled=true",
+        // An image must not change with the commit or the checkout directory: the SDK would write the commit into every
+        // assembly's informational version (1.0.0+<sha>) and into the PDB's Source Link map, and absolute source paths
+        // into the PDB and the DLL's debug directory. The commit stays in the Kiln manifest's build section instead.
+        PublishRequirement.ReproducibleProperties,
+        p.RuntimeIdentifier is { } rid ? $"RuntimeIdentifier={rid}" : null,
+        $"SelfContained={(p.SelfContained ? "true" : "false")}",
+    }.OfType<string>());
 
     /// <summary>
     /// The inputs as one MSBuild item list (<c>a;b/**</c>), which Kiln.Build.targets expands before the next build's

@@ -13,7 +13,7 @@ internal static class PushCommand
 {
     public static Command Create()
     {
-        var directory = new Argument<string>("directory") { Description = "The build's kiln directory (holding release.json and oci/).", DefaultValueFactory = _ => Path.Combine("bin", "Debug", "kiln") };
+        var directory = new Argument<string>("directory") { Description = "The build's kiln directory (holding release.json and oci/).", DefaultValueFactory = _ => KilnDefaults.OutputDirectory() };
         var registry = new Option<string>("--registry", "-r") { Required = true, Description = "The registry, host[:port]." };
         var prefix = new Option<string?>("--repository-prefix") { Description = "A repository path prefix: images go to REGISTRY/PREFIX/NAME." };
         var insecure = new Option<string[]>("--insecure-registry") { Description = "A registry that may be reached over plain HTTP (loopback always may)." };

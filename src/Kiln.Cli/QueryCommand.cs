@@ -17,7 +17,7 @@ internal static class QueryCommand
         command.SetAction(result => Edge.Run(() =>
         {
             var given = result.GetValue(sources) ?? [];
-            var rows = KilnEngine.Query(new QueryRequest(result.GetValue(setting)!, given.Length > 0 ? [.. given] : [Path.Combine("bin", "Debug", "kiln", "release.json")]));
+            var rows = KilnEngine.Query(new QueryRequest(result.GetValue(setting)!, given.Length > 0 ? [.. given] : [KilnDefaults.ReleasePath()]));
             if (result.GetValue(json))
             {
                 CliJson.Write(rows);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Kiln.Engine;
 using Kiln.Engine.Diagnostics;
 using Kiln.Engine.Run;
 
@@ -15,7 +16,7 @@ internal static class RunCommand
     public static Command Create()
     {
         var reference = new Argument<string>("image") { Description = "The image to run, name:version." };
-        var layout = new Option<string>("--layout") { Description = "The OCI layout of the build.", DefaultValueFactory = _ => Path.Combine("bin", "Debug", "kiln", "oci") };
+        var layout = new Option<string>("--layout") { Description = "The OCI layout of the build.", DefaultValueFactory = _ => KilnDefaults.LayoutPath() };
         var bundle = new Option<string?>("--bundle") { Description = "Where to create the runtime bundle (default: a new temporary directory, removed afterwards)." };
         var name = new Option<string?>("--name") { Description = "runc's container id (default: kiln-<name>-<random>)." };
         var timeout = new Option<int?>("--timeout") { Description = "Seconds to wait for the health check (default: start period + retries × (interval + timeout) + 5)." };

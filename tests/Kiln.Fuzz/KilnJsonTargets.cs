@@ -132,7 +132,7 @@ internal static class KilnJsonTargets
     {
         ManifestSeed(scratch, "1.0.0", null);
         ManifestSeed(scratch, "1.1.0", "1.0.0");
-        string extra = deployments ? ",\"deployments\":[{\"name\":\"shop\",\"components\":[\"fuzz:1.1.0\"]}]" : "";
+        string extra = deployments ? ",\"deployments\":[{\"name\":\"shop\",\"directory\":\"deploy/shop\",\"components\":[\"fuzz:1.1.0\"]}]" : "";
         string json = $$"""
             {"kind":"KilnRelease","schemaVersion":1,"layout":"oci","images":[
             {"name":"fuzz","version":"1.1.0","reference":"fuzz:1.1.0","digest":"{{Digest.Sha256("1.1.0"u8)}}","mediaType":"application/vnd.oci.image.manifest.v1+json","size":812,

@@ -28,6 +28,33 @@ public sealed class BadInputTests(KilnPackage package)
     }
 
     [Fact]
+    public void Verbs_ReleaseJsonLackingAField_ReportKiln5020NamingFileAndField()
+    {
+        var fixture = new FixtureProject(package);
+        fixture.Write("bin/Debug/kiln/release.json", """{ "kind": "KilnRelease", "schemaVersion": 1, "layout": "oci", "images": [ { "name": "api", "version": "1.0.0" } ] }""");
+        var release = Path.Combine("bin", "Debug", "kiln", "release.json");
+        Assert.Equal(0, fixture.Build("-t:Restore").ExitCode); // puts the packed engine (kiln.dll) in the test's package cache
+
+        foreach (string[] verb in new[]
+        {
+            new[] { "plan", release, release },
+            ["push", Path.Combine("bin", "Debug", "kiln"), "--registry", "localhost:1"],
+            ["diff", release, release],
+            ["query", "limits.openFiles", release],
+        })
+        {
+            var result = KilnCli.Run(package, fixture.Directory, verb);
+
+            Assert.True(result.ExitCode != 0, $"kiln {verb[0]} should fail:\n{result.Output}");
+            Assert.Contains("error KILN5020:", result.Output, StringComparison.Ordinal);
+            Assert.Contains("release.json", result.Output, StringComparison.Ordinal);
+            Assert.Contains("field 'images[0].reference' is missing", result.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("This is a bug in Kiln", result.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", result.Output, StringComparison.Ordinal); // no stack trace
+        }
+    }
+
+    [Fact]
     public void Build_MissingInputFile_ReportsKiln2009()
     {
         var fixture = new FixtureProject(package).Specs(Spec("""    public override ImmutableArray<Layer> Layers => [Layer.File("missing.txt", to: "/app/missing.txt")];"""));

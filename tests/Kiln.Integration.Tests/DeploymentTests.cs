@@ -259,9 +259,10 @@ public sealed class DeploymentTests(KilnPackage package)
     }
 
     [Fact]
-    public void Plan_MissingOrForeignRelease_ReportsKiln2103()
+    public void Plan_MissingOrForeignRelease_ReportsKiln2103AndKiln5020()
     {
         var fixture = new FixtureProject(package).Write("not-a-release.json", """{ "kind": "Something" }""");
+        Assert.Equal(0, fixture.Build("-t:Restore").ExitCode); // puts the packed engine (kiln.dll) in the test's package cache
 
         var missing = KilnCli.Run(package, fixture.Directory, "plan", "nope.json", "not-a-release.json");
         var foreign = KilnCli.Run(package, fixture.Directory, "plan", "not-a-release.json", "not-a-release.json");
@@ -269,7 +270,8 @@ public sealed class DeploymentTests(KilnPackage package)
         Assert.Equal(16, missing.ExitCode);
         Assert.Contains("KILN2103", missing.Output, StringComparison.Ordinal);
         Assert.Equal(16, foreign.ExitCode);
-        Assert.Contains("KILN2103", foreign.Output, StringComparison.Ordinal);
+        Assert.Contains("KILN5020", foreign.Output, StringComparison.Ordinal);
+        Assert.Contains("field 'kind'", foreign.Output, StringComparison.Ordinal);
     }
 
     private static void CopyDirectory(string source, string destination)

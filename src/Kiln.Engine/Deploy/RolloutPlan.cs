@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Text.Json;
 using Kiln.Engine.Diagnostics;
 using Kiln.Engine.Diff;
 using Kiln.Engine.Manifests;
@@ -44,10 +43,6 @@ public sealed record RolloutPlanResult(ImmutableArray<PlannedComponent> Componen
 /// </summary>
 internal static class RolloutPlan
 {
-    private sealed record ReleaseImage(string Name, string Reference, string Digest);
-
-    private sealed record ReleaseFile(ImmutableArray<ReleaseImage> Images, ImmutableArray<(string Name, ImmutableArray<string> Components)> Deployments);
-
     public static RolloutPlanResult Plan(PlanRequest request)
     {
         var before = Read(request.OldRelease);
@@ -56,7 +51,7 @@ internal static class RolloutPlan
 
         // Rollout order: each deployment's components as declared; images no deployment names follow, by name.
         var ordered = new List<(string Deployment, string Name)>();
-        foreach (var (deployment, components) in after.Deployments.Concat(before.Deployments.Where(d => after.Deployments.All(a => a.Name != d.Name))))
+        foreach (var (deployment, _, components) in after.Deployments.Concat(before.Deployments.Where(d => after.Deployments.All(a => a.Name != d.Name))))
         {
             foreach (var reference in components)
             {
@@ -88,7 +83,7 @@ internal static class RolloutPlan
                 _ when from.Digest == to.Digest => "keep",
                 _ => "roll",
             };
-            planned.Add(new PlannedComponent(planned.Count + 1, deployment, name, action, from?.Reference, from?.Digest, to?.Reference, to?.Digest, action == "roll" ? Changes(name, diff) : []));
+            planned.Add(new PlannedComponent(planned.Count + 1, deployment, name, action, from?.Reference, from?.Digest.ToString(), to?.Reference, to?.Digest.ToString(), action == "roll" ? Changes(name, diff) : []));
         }
 
         return new RolloutPlanResult(planned.ToImmutable());
@@ -101,38 +96,15 @@ internal static class RolloutPlan
         .. diff.Files.Where(f => f.Server == server).Select(f => $"file {f.Path} {f.Change}{(f.What.IsDefaultOrEmpty ? "" : $" ({string.Join(", ", f.What)})")}"),
     ];
 
-    private static ReleaseFile Read(string path)
+    private static ReleaseDocument Read(string path)
     {
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("kind", out var kind) || kind.GetString() != Release.Kind)
-            {
-                throw new KilnException(DiagnosticCodes.ReleaseUnreadable, $"'{path}' is not a Kiln release.json (its kind is not {Release.Kind}). Pass the release.json of two builds.");
-            }
-
-            var images = root.GetProperty("images").EnumerateArray()
-                .Select(i => new ReleaseImage(i.GetProperty("name").GetString()!, i.GetProperty("reference").GetString()!, i.GetProperty("digest").GetString()!))
-                .ToImmutableArray();
-            var deployments = root.TryGetProperty("deployments", out var list)
-                ? list.EnumerateArray().Select(d => (d.GetProperty("name").GetString()!, d.GetProperty("components").EnumerateArray().Select(c => c.GetString()!).ToImmutableArray())).ToImmutableArray()
-                : [];
-            // Read once here what Plan relies on, so that a hand-edited file fails as KILN2103, not later.
-            if (images.Any(i => i.Name is null || i.Reference is null || i.Digest is null) || deployments.Any(d => d.Item1 is null || d.Item2.Any(c => c is null || c.LastIndexOf(':') <= 0)))
-            {
-                throw new KilnException(DiagnosticCodes.ReleaseUnreadable, $"'{path}' is not a valid Kiln release.json (an image lacks its name, reference or digest, or a deployment component is not name:version). Pass the release.json of two builds.");
-            }
-
-            return new ReleaseFile(images, deployments);
+            return ReleaseDocument.Load(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new KilnException(DiagnosticCodes.ReleaseUnreadable, $"The release file '{path}' cannot be read: {e.Message}");
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            throw new KilnException(DiagnosticCodes.ReleaseUnreadable, $"'{path}' is not a valid Kiln release.json ({e.Message}). Pass the release.json of two builds.");
         }
     }
 }

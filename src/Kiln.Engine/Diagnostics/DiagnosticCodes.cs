@@ -146,4 +146,7 @@ public static class DiagnosticCodes
     // Concurrent builds of one output directory (KILN3060–3069, KILN4020–4029).
     public const string BuildLockTimedOut = "KILN3060";
     public const string InvalidBuildLockTimeout = "KILN4020";
+
+    // Kiln's own artifacts, read back through one model each (KILN5020–5039).
+    public const string ReleaseFileInvalid = "KILN5020";
 }

@@ -26,9 +26,13 @@ public sealed record KilnLock
 
     public static KilnLock Empty { get; } = new();
 
+    // A field the records require (a version's digest, a package's sha256) that is missing or null is refused by
+    // name while reading, instead of becoming a null that a later step trips over.
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
     };
 
     /// <summary>Reads the lock; a missing file is an empty lock.</summary>
@@ -59,7 +63,8 @@ public sealed record KilnLock
         }
         catch (Exception e) when (e is JsonException or IOException or NotSupportedException)
         {
-            throw new KilnException(DiagnosticCodes.LockUnreadable, $"The lock file '{path}' could not be read: {e.Message}. Restore it from version control, or delete it to start a new lock (every version is then recorded afresh).");
+            var field = e is JsonException { Path: { Length: > 1 } at } ? $" (at {at})" : "";
+            throw new KilnException(DiagnosticCodes.LockUnreadable, $"The lock file '{path}' could not be read{field}: {e.Message}. Restore it from version control, or delete it to start a new lock (every version is then recorded afresh).");
         }
     }
 

@@ -255,18 +255,6 @@ public sealed class ManifestDocument
     private static ImmutableArray<ManifestDocument> ReleaseManifests(string releasePath)
     {
         var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(releasePath))!;
-        using var document = JsonDocument.Parse(File.ReadAllBytes(releasePath));
-        List<string> manifests;
-        try
-        {
-            manifests = [.. document.RootElement.GetProperty("images").EnumerateArray()
-                .Select(image => image.GetProperty("manifest").GetString() ?? throw new InvalidOperationException("an image's \"manifest\" is null"))];
-        }
-        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException)
-        {
-            throw new KilnException(DiagnosticCodes.NotAKilnManifest, $"'{releasePath}' is not a valid release.json: {e.Message}. Pass the release.json of a Kiln build.");
-        }
-
-        return [.. manifests.Select(manifest => Load(System.IO.Path.Combine(directory, manifest)))];
+        return [.. ReleaseDocument.Load(releasePath).Images.Select(image => Load(System.IO.Path.Combine(directory, image.Manifest)))];
     }
 }

@@ -54,11 +54,6 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
             .DistinctBy(p => p.Key)
             .OrderBy(p => p.Key, StringComparer.Ordinal)];
 
-    /// <summary>The global properties that keep a published app free of the commit id and the checkout path.</summary>
-    /// <remarks>EmbedUntrackedSources (set by Source Link in a git work tree) would embed generated files in the PDBs in a
-    /// clone but not in a copy of the same sources, so a CI checkout and an exported tree would disagree.</remarks>
-    internal const string ReproduciblePublishProperties = "IncludeSourceRevisionInInformationalVersion=false;EnableSourceLink=false;EmbedUntrackedSources=false;DeterministicSourcePaths=true";
-
     private static PublishRequirement Publish(PublishOutputLayer layer, BuildRequest request)
     {
         var project = Path.GetFullPath(Path.Combine(request.ProjectDirectory, layer.Project));
@@ -66,18 +61,7 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
         var identity = $"{project}|{layer.RuntimeIdentifier}|{layer.SelfContained}|{configuration}";
         var key = $"{Path.GetFileNameWithoutExtension(project)}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..12]}";
         var directory = Path.Combine(request.IntermediateDirectory, "publish", key) + Path.DirectorySeparatorChar;
-        // web.config is for IIS, not a Linux image; generating it also rewrites the file on every publish.
-        // An image must not change with the commit or the checkout directory: the SDK would write the commit into every
-        // assembly's informational version (1.0.0+<sha>) and into the PDB's Source Link map, and absolute source paths
-        // into the PDB and the DLL's debug directory. The commit stays in the Kiln manifest's build section instead.
-        var properties = new StringBuilder($"Configuration={configuration};PublishDir={directory};IsTransformWebConfigDisabled=true;{ReproduciblePublishProperties}");
-        if (layer.RuntimeIdentifier is { } rid)
-        {
-            properties.Append($";RuntimeIdentifier={rid}");
-        }
-
-        properties.Append($";SelfContained={(layer.SelfContained ? "true" : "false")}");
-        return new PublishRequirement(key, project, properties.ToString());
+        return new PublishRequirement(key, project, configuration, directory, layer.RuntimeIdentifier, layer.SelfContained);
     }
 
     public ImmutableArray<ImagePlan> Plan(IReadOnlyList<ResolvedServer> servers)

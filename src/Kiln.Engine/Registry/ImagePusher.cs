@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Kiln.Engine.Diagnostics;
 using Kiln.Engine.IO;
 using Kiln.Engine.Manifests;
@@ -30,7 +28,8 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
     {
         var output = Path.GetFullPath(request.OutputDirectory);
         var releasePath = Path.Combine(output, Release.FileName);
-        var images = ReadRelease(releasePath);
+        var release = ReadRelease(releasePath);
+        var images = release.Images;
         OciLayout layout;
         try
         {
@@ -117,7 +116,7 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
             throw Corrupt(layout, e.Message, "the push was refused before any manifest or tag was written");
         }
 
-        RecordInRelease(releasePath, pushed);
+        RecordInRelease(releasePath, release, pushed);
         return new PushResult(pushed.ToImmutable(), counter.Uploaded, counter.Skipped, counter.Mounted, client.BytesUploaded);
     }
 
@@ -142,60 +141,19 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
         }
     }
 
-    private sealed record ReleaseImage(string Name, string Version, Digest Digest, string MediaType);
-
-    private static List<ReleaseImage> ReadRelease(string path)
+    private static ReleaseDocument ReadRelease(string path)
     {
         if (!File.Exists(path))
         {
             throw new KilnException(DiagnosticCodes.PushNothingBuilt, $"There is nothing to push: '{path}' does not exist. Build the images first (dotnet build), or point kiln push at the build's kiln directory.");
         }
 
-        try
-        {
-            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
-            return [.. document.RootElement.GetProperty("images").EnumerateArray().Select(i => new ReleaseImage(
-                i.GetProperty("name").GetString()!,
-                i.GetProperty("version").GetString()!,
-                Digest.Parse(i.GetProperty("digest").GetString()!),
-                i.GetProperty("mediaType").GetString()!))];
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
-        {
-            throw new KilnException(DiagnosticCodes.PushNothingBuilt, $"'{path}' is not a Kiln release file: {e.Message} Build the images again.");
-        }
+        return ReleaseDocument.Load(path);
     }
 
     /// <summary>Adds each image's pushed reference to release.json (replacing an earlier push to the same repository).</summary>
-    private static void RecordInRelease(string path, IEnumerable<PushedImage> pushed)
-    {
-        var root = JsonNode.Parse(File.ReadAllBytes(path))!.AsObject();
-        foreach (var image in root["images"]!.AsArray().Select(n => n!.AsObject()))
-        {
-            var name = image["name"]!.GetValue<string>();
-            var version = image["version"]!.GetValue<string>();
-            var mine = pushed.Where(p => p.Name == name && p.Version == version).ToList();
-            if (mine.Count == 0)
-            {
-                continue;
-            }
-
-            var list = image["pushed"] as JsonArray ?? [];
-            foreach (var p in mine)
-            {
-                foreach (var stale in list.Where(n => n?["repository"]?.GetValue<string>() == p.Repository).ToList())
-                {
-                    list.Remove(stale);
-                }
-
-                list.Add(new JsonObject { ["repository"] = p.Repository, ["reference"] = p.Reference, ["digest"] = p.Digest.ToString() });
-            }
-
-            image["pushed"] = JsonNode.Parse(list.ToJsonString());
-        }
-
-        AtomicFile.Write(path, JsonText.Write(w => root.WriteTo(w)));
-    }
+    private static void RecordInRelease(string path, ReleaseDocument release, IEnumerable<PushedImage> pushed) =>
+        AtomicFile.Write(path, release.WithPushed(pushed).ToJson());
 
     /// <summary>Counts what happened to blobs while passing every event on.</summary>
     private sealed class Counter(Action<TransferEvent>? next)

@@ -80,7 +80,7 @@ public sealed record BuildRequest
     public ImmutableArray<string> AptSources { get; init; } = [];
 
     /// <summary>The OpenPGP keyring InRelease files must verify against (default: Debian's archive keyring).</summary>
-    public string DebianKeyring { get; init; } = "/usr/share/keyrings/debian-archive-keyring.gpg";
+    public string DebianKeyring { get; init; } = KilnDefaults.DebianKeyring;
 
     /// <summary>The registry host images are pushed to and deployments pull from (KilnRegistry), for example <c>registry.example.com</c>.</summary>
     public string? Registry { get; init; }
@@ -110,5 +110,15 @@ public sealed record BuildProvenance
 /// <summary>A project the specs want published before their images can be built.</summary>
 /// <param name="Key">A stable key for the (project, runtime, self-contained, configuration) combination.</param>
 /// <param name="Project">The absolute project path.</param>
-/// <param name="Properties">The MSBuild global properties to publish it with (<c>A=B;C=D</c>).</param>
-public sealed record PublishRequirement(string Key, string Project, string Properties);
+/// <param name="Configuration">The configuration to publish it in.</param>
+/// <param name="PublishDirectory">Where its publish output goes (absolute, ending in a directory separator).</param>
+/// <param name="RuntimeIdentifier">The runtime to publish for, when the spec names one.</param>
+/// <param name="SelfContained">Whether the output carries its own runtime.</param>
+/// <remarks>Structured data: the edge that hands it to MSBuild (the engine command) turns it into properties.</remarks>
+public sealed record PublishRequirement(string Key, string Project, string Configuration, string PublishDirectory, string? RuntimeIdentifier, bool SelfContained)
+{
+    /// <summary>The global properties that keep a published app free of the commit id and the checkout path.</summary>
+    /// <remarks>EmbedUntrackedSources (set by Source Link in a git work tree) would embed generated files in the PDBs in a
+    /// clone but not in a copy of the same sources, so a CI checkout and an exported tree would disagree.</remarks>
+    public const string ReproducibleProperties = "IncludeSourceRevisionInInformationalVersion=false;EnableSourceLink=false;EmbedUntrackedSources=false;DeterministicSourcePaths=true";
+}

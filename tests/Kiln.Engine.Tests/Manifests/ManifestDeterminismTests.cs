@@ -202,7 +202,7 @@ public sealed class ManifestDeterminismTests
         var bytes = Release.Write([new ReleaseEntry(image, Digest.Sha256("content"u8))]);
 
         using var json = JsonDocument.Parse(bytes);
-        Assert.Equal(new[] { "kind", "schemaVersion", "layout", "images" }, json.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(new[] { "$schema", "kind", "schemaVersion", "layout", "images" }, json.RootElement.EnumerateObject().Select(p => p.Name));
         Assert.Equal("KilnRelease", json.RootElement.GetProperty("kind").GetString());
         Assert.Equal("oci", json.RootElement.GetProperty("layout").GetString());
         var entry = json.RootElement.GetProperty("images")[0];

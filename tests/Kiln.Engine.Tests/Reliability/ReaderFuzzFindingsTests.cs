@@ -61,14 +61,15 @@ public sealed class ReaderFuzzFindingsTests : IDisposable
     }
 
     [Fact]
-    public void Plan_DeploymentComponentWithoutVersion_ThrowsKiln2103()
+    public void Plan_DeploymentComponentWithoutVersion_ThrowsKiln5020()
     {
         string path = Path.Combine(_directory, "release.json");
-        File.WriteAllText(path, """{"kind":"KilnRelease","images":[],"deployments":[{"name":"shop","components":["api"]}]}""");
+        File.WriteAllText(path, """{"kind":"KilnRelease","schemaVersion":1,"layout":"oci","images":[],"deployments":[{"name":"shop","directory":"deploy/shop","components":["api"]}]}""");
 
         var e = Assert.Throws<KilnException>(() => KilnEngine.Plan(new PlanRequest(path, path)));
 
-        Assert.Equal(DiagnosticCodes.ReleaseUnreadable, e.Diagnostics.Single().Code);
+        Assert.Equal(DiagnosticCodes.ReleaseFileInvalid, e.Diagnostics.Single().Code);
+        Assert.Contains("deployments[0].components[0]", e.Diagnostics.Single().Message, StringComparison.Ordinal);
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);

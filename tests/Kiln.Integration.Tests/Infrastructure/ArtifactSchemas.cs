@@ -15,6 +15,13 @@ internal static class ArtifactSchemas
     private static readonly Lazy<JsonSchema> Manifest = new(() =>
         JsonSchema.FromText(File.ReadAllText(Path.Combine(Repo.Root, "docs", "schemas", "kiln-manifest.schema.json")), new BuildOptions { SchemaRegistry = new SchemaRegistry() }));
 
+    private static readonly Lazy<JsonSchema> ReleaseSchema = new(() => Own("kiln-release.schema.json"));
+
+    private static readonly Lazy<JsonSchema> LockSchema = new(() => Own("kiln-lock.schema.json"));
+
+    private static JsonSchema Own(string name) =>
+        JsonSchema.FromText(File.ReadAllText(Path.Combine(Repo.Root, "docs", "schemas", name)), new BuildOptions { SchemaRegistry = new SchemaRegistry() });
+
     private static readonly Lazy<(JsonSchema? Schema, string? Problem)> CycloneDx = new(LoadCycloneDx);
 
     /// <summary>Validates every Kiln manifest under <paramref name="outputDirectory"/>/manifests; fails with the schema's errors.</summary>
@@ -37,6 +44,24 @@ internal static class ArtifactSchemas
         using var document = JsonDocument.Parse(File.ReadAllText(file));
         var result = Manifest.Value.Evaluate(document.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
         Assert.True(result.IsValid, $"{file} does not satisfy docs/schemas/kiln-manifest.schema.json:\n{Errors(result)}");
+    }
+
+    /// <summary>Validates release.json under <paramref name="outputDirectory"/>, when the build wrote one, against docs/schemas/kiln-release.schema.json.</summary>
+    public static void ValidateRelease(string outputDirectory) => ValidateOwn(Path.Combine(outputDirectory, "release.json"), ReleaseSchema.Value, "kiln-release.schema.json");
+
+    /// <summary>Validates kiln.lock.json in <paramref name="projectDirectory"/>, when there is one, against docs/schemas/kiln-lock.schema.json.</summary>
+    public static void ValidateLock(string projectDirectory) => ValidateOwn(Path.Combine(projectDirectory, "kiln.lock.json"), LockSchema.Value, "kiln-lock.schema.json");
+
+    private static void ValidateOwn(string file, JsonSchema schema, string name)
+    {
+        if (!File.Exists(file))
+        {
+            return;
+        }
+
+        using var document = JsonDocument.Parse(File.ReadAllText(file));
+        var result = schema.Evaluate(document.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        Assert.True(result.IsValid, $"{file} does not satisfy docs/schemas/{name}:\n{Errors(result)}");
     }
 
     /// <summary>Validates an SBOM against the official CycloneDX 1.6 schema; skips loudly (fails under KILN_REQUIRE_TOOLS=1) without it.</summary>

@@ -108,6 +108,8 @@ internal sealed class FixtureProject
         Xunit.Assert.True(result.ExitCode == 0, "dotnet build failed:\n" + result.Output);
         // Every manifest any test produces must satisfy the published schema.
         ArtifactSchemas.ValidateManifests(OutputDirectory);
+        ArtifactSchemas.ValidateRelease(OutputDirectory);
+        ArtifactSchemas.ValidateLock(Directory);
         return result;
     }
 

@@ -1,0 +1,31 @@
+namespace Kiln.Engine;
+
+/// <summary>
+/// The defaults every edge (CLI verbs, the engine command the MSBuild tasks run) falls back to, kept in one place so
+/// that they cannot drift apart. Kiln.Build.targets sets the same values for MSBuild properties; it cannot reference
+/// this assembly, so KilnDefaultsTests holds it to them.
+/// </summary>
+public static class KilnDefaults
+{
+    /// <summary>The configuration the CLI verbs look in when not told (dotnet build's own default).</summary>
+    public const string Configuration = "Debug";
+
+    /// <summary>The keyring a Debian mirror's InRelease must verify against (the debian-archive-keyring package's).</summary>
+    public const string DebianKeyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
+
+    /// <summary>A build's artifact directory relative to its project: bin/&lt;Configuration&gt;/kiln.</summary>
+    public static string OutputDirectory(string configuration = Configuration) => Path.Combine("bin", configuration, "kiln");
+
+    /// <summary>The build's release.json relative to its project.</summary>
+    public static string ReleasePath(string configuration = Configuration) => Path.Combine(OutputDirectory(configuration), Manifests.Release.FileName);
+
+    /// <summary>The OCI image layout relative to its project.</summary>
+    public static string LayoutPath(string configuration = Configuration) => Path.Combine(OutputDirectory(configuration), KilnEngine.LayoutDirectory);
+
+    /// <summary>
+    /// The shared download cache: <paramref name="kilnCache"/> (KILN_CACHE) when set, else ~/.cache/kiln under
+    /// <paramref name="userProfile"/>. Both come from the caller: the core reads no environment.
+    /// </summary>
+    public static string CacheDirectory(string? kilnCache, string userProfile) =>
+        kilnCache is { Length: > 0 } ? kilnCache : Path.Combine(userProfile, ".cache", "kiln");
+}

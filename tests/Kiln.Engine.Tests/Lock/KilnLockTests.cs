@@ -1,0 +1,153 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Json.Schema;
+using Kiln.Engine.Diagnostics;
+using Kiln.Engine.Lock;
+using Kiln.Oci;
+
+namespace Kiln.Engine.Tests.Lock;
+
+/// <summary>
+/// kiln.lock.json's parse and serialise shape: what Save writes loads back to the same bytes and satisfies
+/// docs/schemas/kiln-lock.schema.json (as does the sample's committed lock); a required field that is missing or null
+/// is refused as KILN5001 naming it, rather than read as a null.
+/// </summary>
+public sealed class KilnLockTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("kiln-lock-").FullName;
+
+    private static readonly Lazy<string> RepositoryRoot = new(() =>
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(directory!.FullName, "Tooling.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory.FullName;
+    });
+
+    private static readonly Lazy<JsonSchema> Schema = new(() =>
+        JsonSchema.FromText(File.ReadAllText(Path.Combine(RepositoryRoot.Value, "docs", "schemas", "kiln-lock.schema.json")), new BuildOptions { SchemaRegistry = new SchemaRegistry() }));
+
+    private static KilnLock Sample() => new()
+    {
+        Servers = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal,
+        [
+            KeyValuePair.Create("orders-api", ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal,
+            [
+                KeyValuePair.Create("1.0.0", new LockedVersion(Digest.Sha256("1"u8).ToString())),
+                KeyValuePair.Create("1.1.0", new LockedVersion(Digest.Sha256("2"u8).ToString(), Digest.Sha256("m"u8).ToString(), "1.0.0")),
+            ])),
+        ]),
+        PackageBases = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal,
+        [
+            KeyValuePair.Create("bookworm/amd64: libc6", new LockedPackageSet("bookworm", "amd64", [new LockedPackage("libc6", "2.36-9", "amd64", new string('a', 64), "pool/main/g/glibc/libc6_2.36-9_amd64.deb", 2_000_000)])),
+        ]),
+    };
+
+    private string Saved()
+    {
+        var path = Path.Combine(_directory, KilnLock.FileName);
+        Sample().Save(path);
+        return path;
+    }
+
+    private static void AssertValid(string path)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+        var result = Schema.Value.Evaluate(document.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        Assert.True(result.IsValid, string.Join('\n', (result.Details ?? []).Where(d => d.Errors is { Count: > 0 }).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"))));
+    }
+
+    [Fact]
+    public void Save_Lock_LoadsBackToTheSameBytesAndSatisfiesSchema()
+    {
+        var path = Saved();
+        var bytes = File.ReadAllBytes(path);
+        var again = Path.Combine(_directory, "again.json");
+
+        KilnLock.Load(path).Save(again);
+
+        Assert.Equal(bytes, File.ReadAllBytes(again));
+        AssertValid(path);
+    }
+
+    [Fact]
+    public void Load_CommittedSampleLock_LoadsAndSatisfiesSchema()
+    {
+        var path = Path.Combine(RepositoryRoot.Value, "samples", "Shop", KilnLock.FileName);
+
+        var lockFile = KilnLock.Load(path);
+
+        Assert.False(lockFile.IsEmpty);
+        AssertValid(path);
+    }
+
+    [Theory]
+    [InlineData("servers.orders-api.1.1.0", "digest")]
+    [InlineData("packageBases.bookworm/amd64: libc6", "suite")]
+    [InlineData("packageBases.bookworm/amd64: libc6", "packages")]
+    [InlineData("packageBases.bookworm/amd64: libc6.packages.0", "sha256")]
+    [InlineData("packageBases.bookworm/amd64: libc6.packages.0", "size")]
+    public void Load_RequiredFieldMissing_ThrowsKiln5001NamingTheField(string parent, string field)
+    {
+        var path = Saved();
+        var root = JsonNode.Parse(File.ReadAllBytes(path))!;
+        Navigate(root, parent).AsObject().Remove(field);
+        File.WriteAllText(path, root.ToJsonString());
+
+        var e = Assert.Throws<KilnException>(() => KilnLock.Load(path));
+
+        var diagnostic = Assert.Single(e.Diagnostics);
+        Assert.Equal(DiagnosticCodes.LockUnreadable, diagnostic.Code);
+        Assert.Contains(path, diagnostic.Message, StringComparison.Ordinal);
+        Assert.Contains($"'{field}'", diagnostic.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_DigestNull_ThrowsKiln5001()
+    {
+        var path = Saved();
+        var root = JsonNode.Parse(File.ReadAllBytes(path))!;
+        root["servers"]!["orders-api"]!["1.0.0"]!["digest"] = null;
+        File.WriteAllText(path, root.ToJsonString());
+
+        var e = Assert.Throws<KilnException>(() => KilnLock.Load(path));
+
+        Assert.Equal(DiagnosticCodes.LockUnreadable, Assert.Single(e.Diagnostics).Code);
+        Assert.Contains("digest", e.Diagnostics[0].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_Truncated_ThrowsKiln5001()
+    {
+        var path = Saved();
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
+
+        var e = Assert.Throws<KilnException>(() => KilnLock.Load(path));
+
+        Assert.Equal(DiagnosticCodes.LockUnreadable, Assert.Single(e.Diagnostics).Code);
+    }
+
+    private static JsonNode Navigate(JsonNode root, string path)
+    {
+        var node = root;
+        var rest = path;
+        while (rest.Length > 0)
+        {
+            // Keys contain dots (versions) and spaces (package base keys): take the longest key that exists.
+            var key = ((JsonObject?)(node as JsonObject) is { } o
+                ? o.Select(p => p.Key).Where(k => rest == k || rest.StartsWith(k + ".", StringComparison.Ordinal)).MaxBy(k => k.Length)
+                : rest.Split('.')[0])!;
+            node = node is JsonArray array ? array[int.Parse(key, System.Globalization.CultureInfo.InvariantCulture)]! : node[key]!;
+            rest = rest.Length == key.Length ? "" : rest[(key.Length + 1)..];
+        }
+
+        return node;
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+}
