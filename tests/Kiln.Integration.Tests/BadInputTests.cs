@@ -23,7 +23,7 @@ public sealed class BadInputTests(KilnPackage package)
         Assert.Contains($"error {code}:", result.Output, StringComparison.Ordinal);
         Assert.Contains("Fixture.Bad", result.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at Kiln.", result.Output, StringComparison.Ordinal); // no stack trace
-        Assert.False(Directory.Exists(fixture.OutputDirectory), "no artifact may be written for bad input");
+        fixture.AssertNoArtifacts("no artifact may be written for bad input");
         return result;
     }
 

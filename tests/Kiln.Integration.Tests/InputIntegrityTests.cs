@@ -41,7 +41,7 @@ public sealed class InputIntegrityTests(KilnPackage package)
         Assert.Contains("Specs.cs(", result.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at Kiln.", result.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("error MSB", result.Output, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(fixture.OutputDirectory), "no artifact may be written for refused input");
+        fixture.AssertNoArtifacts("no artifact may be written for refused input");
         return result;
     }
 

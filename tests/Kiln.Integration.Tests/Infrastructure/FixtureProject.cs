@@ -110,10 +110,46 @@ internal sealed class FixtureProject
         ArtifactSchemas.ValidateManifests(OutputDirectory);
         ArtifactSchemas.ValidateRelease(OutputDirectory);
         ArtifactSchemas.ValidateLock(Directory);
+        AssertInventoriesMatchUmoci();
         return result;
     }
 
     public Release ReadRelease() => Release.Read(ReleasePath);
+
+    /// <summary>
+    /// Fails unless the output directory holds no artifact: it may be absent, or hold only the build lock's own files
+    /// (.kiln-build.lock and .kiln-build.owner, created when the image step took the lock before it refused the input).
+    /// </summary>
+    public void AssertNoArtifacts(string because)
+    {
+        var lockFiles = new[] { ".kiln-build.lock", ".kiln-build.owner" };
+        var artifacts = System.IO.Directory.Exists(OutputDirectory)
+            ? System.IO.Directory.EnumerateFileSystemEntries(OutputDirectory).Select(Path.GetFileName).Where(n => !lockFiles.Contains(n)).ToList()
+            : [];
+        Xunit.Assert.True(artifacts.Count == 0, $"{because}; found: {string.Join(", ", artifacts)}");
+    }
+
+    /// <summary>
+    /// Every image any test builds is unpacked with umoci and its inventory compared entry by entry with the tree umoci
+    /// produced, so that no test's image can carry an inventory that describes another tree. Without umoci (and without
+    /// KILN_REQUIRE_TOOLS=1) the comparison is left to the tests that require it, instead of skipping every build test.
+    /// </summary>
+    private void AssertInventoriesMatchUmoci()
+    {
+        if (!File.Exists(ReleasePath) || (Tools.Find("umoci") is null && !Tools.Required))
+        {
+            return;
+        }
+
+        using var document = JsonDocument.Parse(File.ReadAllText(ReleasePath));
+        foreach (var image in document.RootElement.GetProperty("images").EnumerateArray())
+        {
+            UnpackedInventory.AssertMatchesUmoci(
+                LayoutDirectory,
+                image.GetProperty("reference").GetString()!,
+                Path.Combine(OutputDirectory, image.GetProperty("inventory").GetString()!));
+        }
+    }
 }
 
 /// <summary>The parts of release.json the tests look at.</summary>

@@ -74,17 +74,26 @@ internal static class UnpackedInventory
     private static Dictionary<string, Entry> Walk(string rootfs)
     {
         var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
-        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false };
-        foreach (var info in new DirectoryInfo(rootfs).EnumerateFileSystemInfos("*", options))
+        Walk(rootfs, new DirectoryInfo(rootfs), entries);
+        return entries;
+    }
+
+    // By hand rather than with RecurseSubdirectories: the enumerator descends into symlinked directories, and an
+    // absolute link (/usr/lib/ssl/certs -> /etc/ssl/certs) would then read the host's files instead of the image's.
+    private static void Walk(string rootfs, DirectoryInfo directory, Dictionary<string, Entry> entries)
+    {
+        var options = new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false };
+        foreach (var info in directory.EnumerateFileSystemInfos("*", options))
         {
             var path = "/" + Path.GetRelativePath(rootfs, info.FullName).Replace('\\', '/');
             if (info.LinkTarget is { } target)
             {
                 entries[path] = new Entry('l', 0, 0, "-", target);
             }
-            else if (info is DirectoryInfo)
+            else if (info is DirectoryInfo subdirectory)
             {
                 entries[path] = new Entry('d', (int)File.GetUnixFileMode(info.FullName), 0, "-", "-");
+                Walk(rootfs, subdirectory, entries);
             }
             else
             {
@@ -93,8 +102,6 @@ internal static class UnpackedInventory
                 entries[path] = new Entry('f', (int)File.GetUnixFileMode(info.FullName), stream.Length, sha, "-");
             }
         }
-
-        return entries;
     }
 
     private static string Unescape(string value)
