@@ -38,6 +38,7 @@ internal static class EngineCommand
     // Version lock and provenance (issue 6).
     private static readonly Option<string?> LockModeOption = new("--lock-mode") { Description = "Update (default) or Enforce: how a changed digest under a locked version is treated." };
     private static readonly Option<string?> SourceTreeDirty = new("--source-tree-dirty") { Description = "true/false; when absent the engine process asks git." };
+    private static readonly Option<string?> SigningKey = new("--signing-key") { Description = "PEM file of the ECDSA P-256 key that signs the provenance (KilnSigningKey / KILN_SIGNING_KEY)." };
 
     // Registries (issue 5): bases pulled during build, and the push verb.
     private static readonly Option<string[]> InsecureRegistry = new("--insecure-registry") { Description = "A registry that may be reached over plain HTTP (loopback always may)." };
@@ -69,6 +70,8 @@ internal static class EngineCommand
                 command.Options.Add(option);
             }
         }
+
+        build.Options.Add(SigningKey);
 
         // The push verb takes the common switches the task always sends, and its own.
         var push = new Command("push", "Push every image of a build to a registry.");
@@ -141,6 +144,7 @@ internal static class EngineCommand
             UpdateLock = result.GetValue(UpdateLock),
             RegistryAccess = RegistryEdge.Settings(result.GetValue(InsecureRegistry)),
             LockMode = result.GetValue(LockModeOption) is { Length: > 0 } lockMode ? lockMode : "Update",
+            SigningKey = result.GetResult(SigningKey) is not null && result.GetValue(SigningKey) is { Length: > 0 } signingKey ? signingKey : null,
             Provenance = new BuildProvenance
             {
                 KilnVersion = result.GetValue(KilnVersion) ?? typeof(KilnEngine).Assembly.GetName().Version?.ToString(3),
@@ -166,6 +170,7 @@ internal static class EngineCommand
         }
 
         return seconds;
+    }
 
     /// <summary>
     /// Runs <paramref name="action"/> holding the output directory's inter-process lock, so that concurrent builds (and

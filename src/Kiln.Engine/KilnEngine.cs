@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Kiln.Engine.Attestation;
 using Kiln.Engine.Building;
 using Kiln.Engine.Deploy;
 using Kiln.Engine.Diagnostics;
@@ -81,6 +82,7 @@ public static class KilnEngine
         DeploymentArtifacts.ValidateSettings(request.Registry, request.RepositoryPrefix);
         var lockPath = Path.Combine(request.ProjectDirectory, KilnLock.FileName);
         var lockMode = VersionLock.ParseMode(request.LockMode); // a bad KilnLockMode fails before any work
+        using var signer = ImageAttestations.SignerFor(request); // so does an unusable signing key
         var planner = new Planner(request, KilnLock.Load(lockPath)) { RegistryLog = log is null ? null : Registry.TransferLog.Lines(log) };
         var plans = planner.Plan(evaluation.Servers);
 
@@ -118,6 +120,7 @@ public static class KilnEngine
 
         var summaries = ImmutableArray.CreateBuilder<BuiltImageSummary>();
         var release = new List<ReleaseEntry>();
+        var referrers = new List<Descriptor>();
         foreach (var image in images)
         {
             var inventory = inventories[image];
@@ -126,7 +129,9 @@ public static class KilnEngine
             var manifest = KilnManifest.Write(image, inventoryDigest, request, out var contentDigest, locked.Lineage.GetValueOrDefault((image.Plan.Server.Name, image.Plan.Server.Version)));
             var manifestPath = Path.Combine(output, "manifests", KilnManifest.FileName(image));
             AtomicFile.Write(manifestPath, manifest);
-            AtomicFile.Write(Path.Combine(output, "sbom", KilnManifest.SbomFileName(image)), Sbom.Write(image, contentDigest, request));
+            var sbom = Sbom.Write(image, contentDigest, request);
+            AtomicFile.Write(Path.Combine(output, "sbom", KilnManifest.SbomFileName(image)), sbom);
+            referrers.AddRange(ImageAttestations.Write(output, layout, image, request, sbom, signer));
             release.Add(new ReleaseEntry(image, contentDigest));
             summaries.Add(new BuiltImageSummary(
                 image.Plan.Server.Name,
@@ -149,7 +154,8 @@ public static class KilnEngine
         var releasePath = Path.Combine(output, Release.FileName);
         AtomicFile.Write(releasePath, Release.Write(release, evaluation.Deployments));
 
-        // The index is replaced last: it names exactly this build's images.
+        // The index is replaced last: it names exactly this build's images, then (untagged, as OCI 1.1 layouts list
+        // referrers) their attestation artifacts, which keeps them from garbage collection and lets tools find them.
         layout.WriteIndex(new ImageIndex
         {
             Manifests = [.. images
@@ -157,7 +163,7 @@ public static class KilnEngine
                 .Select(i => i.Manifest with
                 {
                     Annotations = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [new KeyValuePair<string, string>(AnnotationKeys.RefName, i.Plan.Server.Reference)]),
-                })],
+                }), .. referrers],
         });
         RemoveStale(output, images);
         layout.CollectGarbage();
@@ -213,7 +219,8 @@ public static class KilnEngine
         var manifests = images.Select(KilnManifest.FileName).ToHashSet(StringComparer.Ordinal);
         var inventories = images.Select(KilnManifest.InventoryFileName).ToHashSet(StringComparer.Ordinal);
         var sboms = images.Select(KilnManifest.SbomFileName).ToHashSet(StringComparer.Ordinal);
-        foreach (var (directory, keep) in new[] { ("manifests", manifests), ("inventory", inventories), ("sbom", sboms) })
+        var attestations = images.SelectMany(i => new[] { ImageAttestations.StatementFileName(i), ImageAttestations.EnvelopeFileName(i) }).ToHashSet(StringComparer.Ordinal);
+        foreach (var (directory, keep) in new[] { ("manifests", manifests), ("inventory", inventories), ("sbom", sboms), (ImageAttestations.Directory, attestations) })
         {
             var path = Path.Combine(output, directory);
             if (!Directory.Exists(path))

@@ -36,6 +36,9 @@ public abstract partial class KilnEngineTask
     /// <summary>$(PathMap), to map PDB paths back to files.</summary>
     public string? PathMap { get; set; }
 
+    /// <summary>$(KilnSigningKey): the PEM file of the provenance signing key; only its path is passed, never its content.</summary>
+    public string? SigningKey { get; set; }
+
     /// <summary>The package version, for the manifests' build section.</summary>
     public string? KilnVersion { get; set; }
 

@@ -69,6 +69,11 @@ public abstract partial class KilnEngineTask : ToolTask
         builder.AppendSwitchIfNotNull("--debian-mirror ", string.IsNullOrEmpty(DebianMirror) ? null : DebianMirror);
         builder.AppendSwitchIfNotNull("--debian-keyring ", string.IsNullOrEmpty(DebianKeyring) ? null : DebianKeyring);
         builder.AppendSwitchIfNotNull("--cache-dir ", string.IsNullOrEmpty(CacheDirectory) ? null : CacheDirectory);
+        if (Verb == "build")
+        {
+            builder.AppendSwitchIfNotNull("--signing-key ", string.IsNullOrEmpty(SigningKey) ? null : SigningKey);
+        }
+
         if (UpdateLock)
         {
             builder.AppendSwitch("--update-lock");

@@ -141,4 +141,15 @@ public static class DiagnosticCodes
     // Concurrent builds of one output directory (KILN3060–3069, KILN4020–4029).
     public const string BuildLockTimedOut = "KILN3060";
     public const string InvalidBuildLockTimeout = "KILN4020";
+
+    // Signed provenance and verify-image (KILN1050–1069, KILN2170–2189, KILN4030–4039).
+    public const string AttestationMissing = "KILN2170";
+    public const string AttestationSignatureInvalid = "KILN2171";
+    public const string AttestationSubjectMismatch = "KILN2172";
+    public const string AttestationBuilderMismatch = "KILN2173";
+    public const string AttestationDependencyMismatch = "KILN2174";
+    public const string AttestationMalformed = "KILN2175";
+    public const string ImageTampered = "KILN2176";
+    public const string SigningKeyUnusable = "KILN4030";
+    public const string VerificationKeyUnusable = "KILN4031";
 }

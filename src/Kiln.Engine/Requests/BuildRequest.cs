@@ -84,6 +84,12 @@ public sealed record BuildRequest
     /// <summary>Facts about the build recorded in the manifests' build section, never in a digest.</summary>
     public BuildProvenance Provenance { get; init; } = new();
 
+    /// <summary>
+    /// The PEM file of the ECDSA P-256 key that signs the provenance (KilnSigningKey, else KILN_SIGNING_KEY), relative
+    /// to <see cref="ProjectDirectory"/> or absolute; null builds unsigned attestations.
+    /// </summary>
+    public string? SigningKey { get; init; }
+
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,

@@ -252,11 +252,17 @@ public sealed class OciLayout
         }
     }
 
+    /// <summary>
+    /// The index entries that are images: every entry but the untagged artifacts (an <c>artifactType</c> and no ref
+    /// name) that OCI 1.1 layouts list beside the images they refer to, such as Kiln's attestations.
+    /// </summary>
+    public ImmutableArray<Descriptor> ReadImages() => [.. ReadIndex().Manifests.Where(m => m.ArtifactType is null || m.RefName is not null)];
+
     /// <summary>The index entry tagged <paramref name="refName"/>; with null, the only entry of the index.</summary>
     /// <exception cref="OciFormatException">refName is null and the index has no entry or several.</exception>
     public Descriptor? FindManifest(string? refName)
     {
-        var manifests = ReadIndex().Manifests;
+        var manifests = ReadImages();
         if (refName is not null)
         {
             return manifests.FirstOrDefault(m => m.RefName == refName);
