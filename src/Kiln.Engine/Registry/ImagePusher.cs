@@ -69,11 +69,15 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
             // Every blob of every image first, then manifests and tags: a blob refused on the way (a corrupt file in
             // the layout) leaves no image of this push tagged, not only the one it belongs to.
             var manifests = new List<(ReleaseImage Image, ImageReference Target, byte[] Bytes)>();
+            var attached = AttachedArtifacts(layout);
             foreach (var (image, target) in targets)
             {
                 var manifestBytes = ReadManifest(layout, image);
                 var manifest = ImageManifest.Parse(manifestBytes);
-                var blobs = manifest.Layers.Prepend(manifest.Config).DistinctBy(b => b.Digest).ToList();
+                var artifacts = attached.GetValueOrDefault(image.Digest) ?? [];
+                var blobs = manifest.Layers.Prepend(manifest.Config)
+                    .Concat(artifacts.SelectMany(a => a.Manifest.Layers.Prepend(a.Manifest.Config)))
+                    .DistinctBy(b => b.Digest).ToList();
                 Parallel.ForEachAsync(blobs, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, request.Parallelism), CancellationToken = cancellationToken }, async (blob, ct) =>
                 {
                     if (!layout.Contains(blob.Digest))
@@ -105,6 +109,13 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
             {
                 client.PutManifestAsync(target.Repository, image.Digest.ToString(), image.MediaType, manifestBytes, cancellationToken).GetAwaiter().GetResult();
                 client.PutManifestAsync(target.Repository, image.Version, image.MediaType, manifestBytes, cancellationToken).GetAwaiter().GetResult();
+
+                // Attestations and the SBOM after the image they refer to: the referrers API, or the sha256-<hex> tag.
+                foreach (var artifact in attached.GetValueOrDefault(image.Digest) ?? [])
+                {
+                    client.PutReferrerAsync(target.Repository, image.Digest, artifact.Descriptor, layout.ReadBlob(artifact.Descriptor.Digest), cancellationToken).GetAwaiter().GetResult();
+                }
+
                 pushed.Add(new PushedImage(image.Name, image.Version, $"{registry}/{target.Repository}", target.With(image.Version, image.Digest).ToString(), image.Digest));
             }
         }
@@ -124,6 +135,32 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
     /// <summary>The coded refusal of a layout whose blob is not what its name says (push and export share it).</summary>
     internal static KilnException Corrupt(OciLayout layout, string problem, string consequence) =>
         new(DiagnosticCodes.LocalBlobCorrupt, $"{problem} The image layout '{layout.Root}' is corrupt (a file under blobs/ changed after Kiln wrote it): {consequence}. Delete that blob file and build again (dotnet build).");
+
+    /// <summary>The untagged artifacts index.json lists (attestations, SBOMs), by the digest of the image they refer to.</summary>
+    private static Dictionary<Digest, List<(Descriptor Descriptor, ImageManifest Manifest)>> AttachedArtifacts(OciLayout layout)
+    {
+        var result = new Dictionary<Digest, List<(Descriptor, ImageManifest)>>();
+        foreach (var descriptor in layout.ReadIndex().Manifests.Where(m => m.ArtifactType is not null && m.RefName is null && MediaTypes.IsManifest(m.MediaType)))
+        {
+            if (!layout.VerifyBlob(descriptor.Digest, descriptor.Size))
+            {
+                throw Corrupt(layout, $"The attestation manifest {descriptor.Digest} is missing or does not match its digest.", "nothing was pushed");
+            }
+
+            var manifest = layout.ReadManifest(descriptor.Digest);
+            if (manifest.Subject is { } subject)
+            {
+                if (!result.TryGetValue(subject.Digest, out var list))
+                {
+                    result[subject.Digest] = list = [];
+                }
+
+                list.Add((descriptor, manifest));
+            }
+        }
+
+        return result;
+    }
 
     private static byte[] ReadManifest(OciLayout layout, ReleaseImage image)
     {
