@@ -179,6 +179,12 @@ public static class KilnEngine
         new Registry.ImagePusher(request, progress).Push(cancellationToken);
 
     /// <summary>
+    /// <c>kiln verify-image</c>: the image matches its digest, its provenance verifies with the key, names this image
+    /// and Kiln's builder, and agrees with kiln.lock.json. Throws a <see cref="KilnException"/> coded for the first failure.
+    /// </summary>
+    public static VerifyImageResult VerifyImage(VerifyImageRequest request) => ImageVerifier.Verify(request);
+
+    /// <summary>
     /// Pulls an image pinned by digest into the shared cache (<c>CACHE/oci</c>), verifying everything, and returns the
     /// chosen platform's manifest descriptor. A cached image needs no network.
     /// </summary>
