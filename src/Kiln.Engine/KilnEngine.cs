@@ -154,8 +154,9 @@ public static class KilnEngine
         var releasePath = Path.Combine(output, Release.FileName);
         AtomicFile.Write(releasePath, Release.Write(release, evaluation.Deployments));
 
-        // The index is replaced last: it names exactly this build's images, then (untagged, as OCI 1.1 layouts list
-        // referrers) their attestation artifacts, which keeps them from garbage collection and lets tools find them.
+        // The index is replaced last: it names exactly this build's images. Their attestation artifacts are not
+        // listed (tools that validate every index entry as an image would refuse them); they are found through their
+        // subject (OciLayout.FindReferrers) and kept from garbage collection as extra roots.
         layout.WriteIndex(new ImageIndex
         {
             Manifests = [.. images
@@ -163,10 +164,10 @@ public static class KilnEngine
                 .Select(i => i.Manifest with
                 {
                     Annotations = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [new KeyValuePair<string, string>(AnnotationKeys.RefName, i.Plan.Server.Reference)]),
-                }), .. referrers],
+                })],
         });
         RemoveStale(output, images);
-        layout.CollectGarbage();
+        layout.CollectGarbage(referrers);
         planner.Lock.Save(lockPath);
         return new BuildResult(summaries.ToImmutable(), [.. evaluation.Warnings, .. builder.Warnings, .. locked.Warnings], releasePath, [.. planner.Inputs]);
     }

@@ -224,17 +224,11 @@ internal static class ImageVerifier
             }
 
             var attestations = new List<Attestation>();
-            foreach (var entry in layout.ReadIndex().Manifests.Where(m => m.ArtifactType == Referrers.ProvenanceArtifactType && m.RefName is null))
+            foreach (var (entry, artifact) in layout.FindReferrers(descriptor.Digest).Where(r => r.Descriptor.ArtifactType == Referrers.ProvenanceArtifactType))
             {
                 if (!layout.VerifyBlob(entry.Digest, entry.Size))
                 {
-                    throw new KilnException(DiagnosticCodes.AttestationMalformed, $"{request.Source}: attestation manifest {entry.Digest} is missing or does not match its digest.");
-                }
-
-                var artifact = layout.ReadManifest(entry.Digest);
-                if (artifact.Subject?.Digest != descriptor.Digest)
-                {
-                    continue;
+                    throw new KilnException(DiagnosticCodes.AttestationMalformed, $"{request.Source}: attestation manifest {entry.Digest} does not match its digest: it was altered.");
                 }
 
                 var layer = artifact.Layers.FirstOrDefault(l => l.MediaType == Dsse.EnvelopeMediaType)
@@ -244,7 +238,7 @@ internal static class ImageVerifier
                     throw new KilnException(DiagnosticCodes.AttestationMalformed, $"{request.Source}: the envelope {layer.Digest} of attestation {entry.Digest} is missing or does not match its digest: it was altered.");
                 }
 
-                attestations.Add(new Attestation(entry, artifact.Subject.Digest, layout.ReadBlob(layer.Digest)));
+                attestations.Add(new Attestation(entry, artifact.Subject!.Digest, layout.ReadBlob(layer.Digest)));
             }
 
             return (descriptor.Digest, attestations);

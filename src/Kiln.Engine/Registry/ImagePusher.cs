@@ -69,7 +69,7 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
             // Every blob of every image first, then manifests and tags: a blob refused on the way (a corrupt file in
             // the layout) leaves no image of this push tagged, not only the one it belongs to.
             var manifests = new List<(ReleaseImage Image, ImageReference Target, byte[] Bytes)>();
-            var attached = AttachedArtifacts(layout);
+            var attached = AttachedArtifacts(layout, targets.Select(t => t.Image.Digest));
             foreach (var (image, target) in targets)
             {
                 var manifestBytes = ReadManifest(layout, image);
@@ -136,27 +136,13 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
     internal static KilnException Corrupt(OciLayout layout, string problem, string consequence) =>
         new(DiagnosticCodes.LocalBlobCorrupt, $"{problem} The image layout '{layout.Root}' is corrupt (a file under blobs/ changed after Kiln wrote it): {consequence}. Delete that blob file and build again (dotnet build).");
 
-    /// <summary>The untagged artifacts index.json lists (attestations, SBOMs), by the digest of the image they refer to.</summary>
-    private static Dictionary<Digest, List<(Descriptor Descriptor, ImageManifest Manifest)>> AttachedArtifacts(OciLayout layout)
+    /// <summary>The artifacts (attestations, SBOMs) in the layout that refer to each image of the release.</summary>
+    private static Dictionary<Digest, List<(Descriptor Descriptor, ImageManifest Manifest)>> AttachedArtifacts(OciLayout layout, IEnumerable<Digest> images)
     {
         var result = new Dictionary<Digest, List<(Descriptor, ImageManifest)>>();
-        foreach (var descriptor in layout.ReadIndex().Manifests.Where(m => m.ArtifactType is not null && m.RefName is null && MediaTypes.IsManifest(m.MediaType)))
+        foreach (var image in images.Distinct())
         {
-            if (!layout.VerifyBlob(descriptor.Digest, descriptor.Size))
-            {
-                throw Corrupt(layout, $"The attestation manifest {descriptor.Digest} is missing or does not match its digest.", "nothing was pushed");
-            }
-
-            var manifest = layout.ReadManifest(descriptor.Digest);
-            if (manifest.Subject is { } subject)
-            {
-                if (!result.TryGetValue(subject.Digest, out var list))
-                {
-                    result[subject.Digest] = list = [];
-                }
-
-                list.Add((descriptor, manifest));
-            }
+            result[image] = [.. layout.FindReferrers(image)];
         }
 
         return result;
