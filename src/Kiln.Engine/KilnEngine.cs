@@ -83,6 +83,7 @@ public static class KilnEngine
         var lockPath = Path.Combine(request.ProjectDirectory, KilnLock.FileName);
         var lockMode = VersionLock.ParseMode(request.LockMode); // a bad KilnLockMode fails before any work
         using var signer = ImageAttestations.SignerFor(request); // so does an unusable signing key
+        var verificationKey = string.IsNullOrWhiteSpace(request.VerificationKey) ? null : Deploy.AdmissionPolicy.LoadPublicKey(Path.GetFullPath(request.VerificationKey, request.ProjectDirectory));
         var planner = new Planner(request, KilnLock.Load(lockPath)) { RegistryLog = log is null ? null : Registry.TransferLog.Lines(log) };
         var plans = planner.Plan(evaluation.Servers);
 
@@ -149,7 +150,8 @@ public static class KilnEngine
             evaluation.Deployments,
             release.ToDictionary(e => e.Image.Plan.Server.Reference, e => new DeployedImage(e.Image.Plan.Server.Reference, e.Image.Manifest.Digest, e.ManifestContentDigest), StringComparer.Ordinal),
             request.Registry,
-            request.RepositoryPrefix);
+            request.RepositoryPrefix,
+            verificationKey);
 
         var releasePath = Path.Combine(output, Release.FileName);
         AtomicFile.Write(releasePath, Release.Write(release, evaluation.Deployments));

@@ -72,6 +72,7 @@ public abstract partial class KilnEngineTask : ToolTask
         if (Verb == "build")
         {
             builder.AppendSwitchIfNotNull("--signing-key ", string.IsNullOrEmpty(SigningKey) ? null : SigningKey);
+            builder.AppendSwitchIfNotNull("--verification-key ", string.IsNullOrEmpty(VerificationKey) ? null : VerificationKey);
         }
 
         if (UpdateLock)

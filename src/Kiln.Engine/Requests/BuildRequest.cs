@@ -90,6 +90,12 @@ public sealed record BuildRequest
     /// </summary>
     public string? SigningKey { get; init; }
 
+    /// <summary>
+    /// The PEM public key deployments' images must be signed with (KilnVerificationKey): with it, every deployment also
+    /// gets an admission policy (deploy/&lt;deployment&gt;/&lt;deployment&gt;.kyverno-clusterpolicy.yaml).
+    /// </summary>
+    public string? VerificationKey { get; init; }
+
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
