@@ -38,6 +38,8 @@ internal static class EngineCommand
     // Version lock and provenance.
     private static readonly Option<string?> LockModeOption = new("--lock-mode") { Description = "Update (default) or Enforce: how a changed digest under a locked version is treated." };
     private static readonly Option<string?> SourceTreeDirty = new("--source-tree-dirty") { Description = "true/false; when absent the engine process asks git." };
+    private static readonly Option<string?> VerificationKey = new("--verification-key") { Description = "PEM public key deployments' images must be signed with: also writes an admission policy (KilnVerificationKey)." };
+    private static readonly Option<string?> SigningKey = new("--signing-key") { Description = "PEM file of the ECDSA P-256 key that signs the provenance (KilnSigningKey / KILN_SIGNING_KEY)." };
 
     // Registries: bases pulled during build, and the push verb.
     private static readonly Option<string[]> InsecureRegistry = new("--insecure-registry") { Description = "A registry that may be reached over plain HTTP (loopback always may)." };
@@ -69,6 +71,9 @@ internal static class EngineCommand
                 command.Options.Add(option);
             }
         }
+
+        build.Options.Add(SigningKey);
+        build.Options.Add(VerificationKey);
 
         // The push verb takes the common switches the task always sends, and its own.
         var push = new Command("push", "Push every image of a build to a registry.");
@@ -143,6 +148,8 @@ internal static class EngineCommand
             UpdateLock = result.GetValue(UpdateLock),
             RegistryAccess = RegistryEdge.Settings(result.GetValue(InsecureRegistry)),
             LockMode = result.GetValue(LockModeOption) is { Length: > 0 } lockMode ? lockMode : "Update",
+            SigningKey = result.GetResult(SigningKey) is not null && result.GetValue(SigningKey) is { Length: > 0 } signingKey ? signingKey : null,
+            VerificationKey = result.GetResult(VerificationKey) is not null && result.GetValue(VerificationKey) is { Length: > 0 } verificationKey ? verificationKey : null,
             Provenance = new BuildProvenance
             {
                 KilnVersion = result.GetValue(KilnVersion) ?? typeof(KilnEngine).Assembly.GetName().Version?.ToString(3),

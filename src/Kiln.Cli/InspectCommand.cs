@@ -28,7 +28,7 @@ internal static class InspectCommand
             if (Directory.Exists(source))
             {
                 layout = Open(source);
-                if (reference is null && layout.ReadIndex().Manifests.Length > 1)
+                if (reference is null && layout.ReadImages().Length > 1)
                 {
                     ListImages(layout);
                     return Edge.Ok;
@@ -80,7 +80,7 @@ internal static class InspectCommand
     private static void ListImages(OciLayout layout)
     {
         var table = new Table().Border(TableBorder.Rounded).AddColumns("image", "digest", "layers", "size");
-        foreach (var descriptor in layout.ReadIndex().Manifests)
+        foreach (var descriptor in layout.ReadImages())
         {
             var manifest = layout.ReadManifest(descriptor.Digest);
             table.AddRow(

@@ -8,6 +8,7 @@ var root = new RootCommand("kiln: immutable servers from typed C# specs. Build i
     DiffCommand.Create(),
     VerifyCommand.Create(),
     FsckCommand.Create(),
+    VerifyImageCommand.Create(),
     QueryCommand.Create(),
     HistoryCommand.Create(),
     LockCommand.Create(),

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Kiln.Engine.Attestation;
 using Kiln.Engine.Building;
 using Kiln.Engine.Deploy;
 using Kiln.Engine.Diagnostics;
@@ -81,6 +82,8 @@ public static class KilnEngine
         DeploymentArtifacts.ValidateSettings(request.Registry, request.RepositoryPrefix);
         var lockPath = Path.Combine(request.ProjectDirectory, KilnLock.FileName);
         var lockMode = VersionLock.ParseMode(request.LockMode); // a bad KilnLockMode fails before any work
+        using var signer = ImageAttestations.SignerFor(request); // so does an unusable signing key
+        var verificationKey = string.IsNullOrWhiteSpace(request.VerificationKey) ? null : Deploy.AdmissionPolicy.LoadPublicKey(Path.GetFullPath(request.VerificationKey, request.ProjectDirectory));
         var planner = new Planner(request, KilnLock.Load(lockPath)) { RegistryLog = log is null ? null : Registry.TransferLog.Lines(log) };
         var plans = planner.Plan(evaluation.Servers);
 
@@ -121,6 +124,7 @@ public static class KilnEngine
 
         var summaries = ImmutableArray.CreateBuilder<BuiltImageSummary>();
         var release = new List<ReleaseEntry>();
+        var referrers = new List<Descriptor>();
         foreach (var image in images)
         {
             var inventory = inventories[image];
@@ -129,7 +133,9 @@ public static class KilnEngine
             var manifest = KilnManifest.Write(image, inventoryDigest, request, out var contentDigest, locked.Lineage.GetValueOrDefault((image.Plan.Server.Name, image.Plan.Server.Version)));
             var manifestPath = Path.Combine(output, "manifests", KilnManifest.FileName(image));
             AtomicFile.Write(manifestPath, manifest);
-            AtomicFile.Write(Path.Combine(output, "sbom", KilnManifest.SbomFileName(image)), Sbom.Write(image, contentDigest, request));
+            var sbom = Sbom.Write(image, contentDigest, request);
+            AtomicFile.Write(Path.Combine(output, "sbom", KilnManifest.SbomFileName(image)), sbom);
+            referrers.AddRange(ImageAttestations.Write(output, layout, image, request, sbom, signer));
             release.Add(new ReleaseEntry(image, contentDigest));
             summaries.Add(new BuiltImageSummary(
                 image.Plan.Server.Name,
@@ -147,12 +153,15 @@ public static class KilnEngine
             evaluation.Deployments,
             release.ToDictionary(e => e.Image.Plan.Server.Reference, e => new DeployedImage(e.Image.Plan.Server.Reference, e.Image.Manifest.Digest, e.ManifestContentDigest), StringComparer.Ordinal),
             request.Registry,
-            request.RepositoryPrefix);
+            request.RepositoryPrefix,
+            verificationKey);
 
         var releasePath = Path.Combine(output, Release.FileName);
         AtomicFile.Write(releasePath, Release.Write(release, evaluation.Deployments));
 
-        // The index is replaced last: it names exactly this build's images.
+        // The index is replaced last: it names exactly this build's images. Their attestation artifacts are not
+        // listed (tools that validate every index entry as an image would refuse them); they are found through their
+        // subject (OciLayout.FindReferrers) and kept from garbage collection as extra roots.
         layout.WriteIndex(new ImageIndex
         {
             Manifests = [.. images
@@ -163,7 +172,7 @@ public static class KilnEngine
                 })],
         });
         RemoveStale(output, images);
-        layout.CollectGarbage();
+        layout.CollectGarbage(referrers);
         planner.Lock.Save(lockPath);
         return new BuildResult(summaries.ToImmutable(), [.. evaluation.Warnings, .. builder.Warnings, .. locked.Warnings], releasePath, [.. planner.Inputs]);
     }
@@ -174,6 +183,12 @@ public static class KilnEngine
     /// </summary>
     public static Registry.PushResult Push(PushRequest request, Action<Oci.Registry.TransferEvent>? progress = null, CancellationToken cancellationToken = default) =>
         new Registry.ImagePusher(request, progress).Push(cancellationToken);
+
+    /// <summary>
+    /// <c>kiln verify-image</c>: the image matches its digest, its provenance verifies with the key, names this image
+    /// and Kiln's builder, and agrees with kiln.lock.json. Throws a <see cref="KilnException"/> coded for the first failure.
+    /// </summary>
+    public static VerifyImageResult VerifyImage(VerifyImageRequest request) => ImageVerifier.Verify(request);
 
     /// <summary>
     /// Pulls an image pinned by digest into the shared cache (<c>CACHE/oci</c>), verifying everything, and returns the
@@ -216,7 +231,8 @@ public static class KilnEngine
         var manifests = images.Select(KilnManifest.FileName).ToHashSet(StringComparer.Ordinal);
         var inventories = images.Select(KilnManifest.InventoryFileName).ToHashSet(StringComparer.Ordinal);
         var sboms = images.Select(KilnManifest.SbomFileName).ToHashSet(StringComparer.Ordinal);
-        foreach (var (directory, keep) in new[] { ("manifests", manifests), ("inventory", inventories), ("sbom", sboms) })
+        var attestations = images.SelectMany(i => new[] { ImageAttestations.StatementFileName(i), ImageAttestations.EnvelopeFileName(i) }).ToHashSet(StringComparer.Ordinal);
+        foreach (var (directory, keep) in new[] { ("manifests", manifests), ("inventory", inventories), ("sbom", sboms), (ImageAttestations.Directory, attestations) })
         {
             var path = Path.Combine(output, directory);
             if (!Directory.Exists(path))

@@ -36,6 +36,12 @@ public abstract partial class KilnEngineTask
     /// <summary>$(PathMap), to map PDB paths back to files.</summary>
     public string? PathMap { get; set; }
 
+    /// <summary>$(KilnSigningKey): the PEM file of the provenance signing key; only its path is passed, never its content.</summary>
+    public string? SigningKey { get; set; }
+
+    /// <summary>$(KilnVerificationKey): the PEM public key deployments' images must be signed with.</summary>
+    public string? VerificationKey { get; set; }
+
     /// <summary>The package version, for the manifests' build section.</summary>
     public string? KilnVersion { get; set; }
 

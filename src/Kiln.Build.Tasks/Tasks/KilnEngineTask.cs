@@ -70,6 +70,12 @@ public abstract partial class KilnEngineTask : ToolTask
         builder.AppendSwitchIfNotNull("--debian-security-mirror ", string.IsNullOrEmpty(DebianSecurityMirror) ? null : DebianSecurityMirror);
         builder.AppendSwitchIfNotNull("--debian-keyring ", string.IsNullOrEmpty(DebianKeyring) ? null : DebianKeyring);
         builder.AppendSwitchIfNotNull("--cache-dir ", string.IsNullOrEmpty(CacheDirectory) ? null : CacheDirectory);
+        if (Verb == "build")
+        {
+            builder.AppendSwitchIfNotNull("--signing-key ", string.IsNullOrEmpty(SigningKey) ? null : SigningKey);
+            builder.AppendSwitchIfNotNull("--verification-key ", string.IsNullOrEmpty(VerificationKey) ? null : VerificationKey);
+        }
+
         if (UpdateLock)
         {
             builder.AppendSwitch("--update-lock");

@@ -38,13 +38,19 @@ internal static partial class DeploymentArtifacts
     }
 
     /// <summary>Renders and writes every deployment; returns the files written, relative to <paramref name="output"/>.</summary>
-    public static ImmutableArray<string> Write(string output, ImmutableArray<ResolvedDeployment> deployments, IReadOnlyDictionary<string, DeployedImage> images, string? registry, string? repositoryPrefix)
+    /// <param name="verificationKeyPem">The public key deployments' images must be signed with (KilnVerificationKey): also writes an admission policy per deployment.</param>
+    public static ImmutableArray<string> Write(string output, ImmutableArray<ResolvedDeployment> deployments, IReadOnlyDictionary<string, DeployedImage> images, string? registry, string? repositoryPrefix, string? verificationKeyPem = null)
     {
         var root = Path.Combine(output, Directory);
         var written = ImmutableArray.CreateBuilder<string>();
         foreach (var deployment in deployments)
         {
             var documents = KubernetesRenderer.Render(deployment, images, registry, repositoryPrefix);
+            if (verificationKeyPem is not null)
+            {
+                documents = documents.Add(AdmissionPolicy.Render(deployment, images, registry, repositoryPrefix, verificationKeyPem));
+            }
+
             var directory = Path.Combine(root, deployment.Name);
             System.IO.Directory.CreateDirectory(directory);
             foreach (var document in documents)

@@ -149,4 +149,15 @@ public static class DiagnosticCodes
 
     // Kiln's own artifacts, read back through one model each (KILN5020–5039).
     public const string ReleaseFileInvalid = "KILN5020";
+
+    // Signed provenance and verify-image (KILN1050–1069, KILN2170–2189, KILN4030–4039).
+    public const string AttestationMissing = "KILN2170";
+    public const string AttestationSignatureInvalid = "KILN2171";
+    public const string AttestationSubjectMismatch = "KILN2172";
+    public const string AttestationBuilderMismatch = "KILN2173";
+    public const string AttestationDependencyMismatch = "KILN2174";
+    public const string AttestationMalformed = "KILN2175";
+    public const string ImageTampered = "KILN2176";
+    public const string SigningKeyUnusable = "KILN4030";
+    public const string VerificationKeyUnusable = "KILN4031";
 }

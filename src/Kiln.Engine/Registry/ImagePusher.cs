@@ -68,11 +68,15 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
             // Every blob of every image first, then manifests and tags: a blob refused on the way (a corrupt file in
             // the layout) leaves no image of this push tagged, not only the one it belongs to.
             var manifests = new List<(ReleaseImage Image, ImageReference Target, byte[] Bytes)>();
+            var attached = AttachedArtifacts(layout, targets.Select(t => t.Image.Digest));
             foreach (var (image, target) in targets)
             {
                 var manifestBytes = ReadManifest(layout, image);
                 var manifest = ImageManifest.Parse(manifestBytes);
-                var blobs = manifest.Layers.Prepend(manifest.Config).DistinctBy(b => b.Digest).ToList();
+                var artifacts = attached.GetValueOrDefault(image.Digest) ?? [];
+                var blobs = manifest.Layers.Prepend(manifest.Config)
+                    .Concat(artifacts.SelectMany(a => a.Manifest.Layers.Prepend(a.Manifest.Config)))
+                    .DistinctBy(b => b.Digest).ToList();
                 Parallel.ForEachAsync(blobs, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, request.Parallelism), CancellationToken = cancellationToken }, async (blob, ct) =>
                 {
                     if (!layout.Contains(blob.Digest))
@@ -104,6 +108,13 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
             {
                 client.PutManifestAsync(target.Repository, image.Digest.ToString(), image.MediaType, manifestBytes, cancellationToken).GetAwaiter().GetResult();
                 client.PutManifestAsync(target.Repository, image.Version, image.MediaType, manifestBytes, cancellationToken).GetAwaiter().GetResult();
+
+                // Attestations and the SBOM after the image they refer to: the referrers API, or the sha256-<hex> tag.
+                foreach (var artifact in attached.GetValueOrDefault(image.Digest) ?? [])
+                {
+                    client.PutReferrerAsync(target.Repository, image.Digest, artifact.Descriptor, layout.ReadBlob(artifact.Descriptor.Digest), cancellationToken).GetAwaiter().GetResult();
+                }
+
                 pushed.Add(new PushedImage(image.Name, image.Version, $"{registry}/{target.Repository}", target.With(image.Version, image.Digest).ToString(), image.Digest));
             }
         }
@@ -123,6 +134,18 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
     /// <summary>The coded refusal of a layout whose blob is not what its name says (push and export share it).</summary>
     internal static KilnException Corrupt(OciLayout layout, string problem, string consequence) =>
         new(DiagnosticCodes.LocalBlobCorrupt, $"{problem} The image layout '{layout.Root}' is corrupt (a file under blobs/ changed after Kiln wrote it): {consequence}. Delete that blob file and build again (dotnet build).");
+
+    /// <summary>The artifacts (attestations, SBOMs) in the layout that refer to each image of the release.</summary>
+    private static Dictionary<Digest, List<(Descriptor Descriptor, ImageManifest Manifest)>> AttachedArtifacts(OciLayout layout, IEnumerable<Digest> images)
+    {
+        var result = new Dictionary<Digest, List<(Descriptor, ImageManifest)>>();
+        foreach (var image in images.Distinct())
+        {
+            result[image] = [.. layout.FindReferrers(image)];
+        }
+
+        return result;
+    }
 
     private static byte[] ReadManifest(OciLayout layout, ReleaseImage image)
     {

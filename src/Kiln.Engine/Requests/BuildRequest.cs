@@ -90,6 +90,18 @@ public sealed record BuildRequest
 
     /// <summary>Facts about the build recorded in the manifests' build section, never in a digest.</summary>
     public BuildProvenance Provenance { get; init; } = new();
+
+    /// <summary>
+    /// The PEM file of the ECDSA P-256 key that signs the provenance (KilnSigningKey, else KILN_SIGNING_KEY), relative
+    /// to <see cref="ProjectDirectory"/> or absolute; null builds unsigned attestations.
+    /// </summary>
+    public string? SigningKey { get; init; }
+
+    /// <summary>
+    /// The PEM public key deployments' images must be signed with (KilnVerificationKey): with it, every deployment also
+    /// gets an admission policy (deploy/&lt;deployment&gt;/&lt;deployment&gt;.kyverno-clusterpolicy.yaml).
+    /// </summary>
+    public string? VerificationKey { get; init; }
 }
 
 /// <summary>A project MSBuild published for a publish-output layer.</summary>

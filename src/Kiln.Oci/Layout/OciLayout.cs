@@ -252,11 +252,17 @@ public sealed class OciLayout
         }
     }
 
+    /// <summary>
+    /// The index entries that are images: every entry but the untagged artifacts (an <c>artifactType</c> and no ref
+    /// name) that OCI 1.1 layouts list beside the images they refer to, such as Kiln's attestations.
+    /// </summary>
+    public ImmutableArray<Descriptor> ReadImages() => [.. ReadIndex().Manifests.Where(m => m.ArtifactType is null || m.RefName is not null)];
+
     /// <summary>The index entry tagged <paramref name="refName"/>; with null, the only entry of the index.</summary>
     /// <exception cref="OciFormatException">refName is null and the index has no entry or several.</exception>
     public Descriptor? FindManifest(string? refName)
     {
-        var manifests = ReadIndex().Manifests;
+        var manifests = ReadImages();
         if (refName is not null)
         {
             return manifests.FirstOrDefault(m => m.RefName == refName);
@@ -300,12 +306,13 @@ public sealed class OciLayout
         throw new OciFormatException($"Indexes nested too deeply under {descriptor.Digest} in '{Root}'.");
     }
 
-    /// <summary>Deletes every blob not reachable from index.json and stale temp files. Not safe to run while
-    /// another process is writing an image into this layout.</summary>
-    public void CollectGarbage()
+    /// <summary>Deletes every blob not reachable from index.json (or from <paramref name="additionalRoots"/>, such as
+    /// artifacts that refer to an image without being listed) and stale temp files. Not safe to run while another
+    /// process is writing an image into this layout.</summary>
+    public void CollectGarbage(IEnumerable<Descriptor>? additionalRoots = null)
     {
         var reachable = new HashSet<Digest>();
-        var pending = new Stack<Descriptor>(ReadIndex().Manifests);
+        var pending = new Stack<Descriptor>(ReadIndex().Manifests.Concat(additionalRoots ?? []));
         while (pending.TryPop(out var d))
         {
             if (!reachable.Add(d.Digest) || !Contains(d.Digest))
@@ -364,6 +371,55 @@ public sealed class OciLayout
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The referrers of <paramref name="subject"/> held in this layout, whether index.json lists them or not: every
+    /// small manifest blob whose <c>subject</c> is that digest, as the registry referrers API would list them
+    /// (descriptor with artifactType and annotations), ordered by digest.
+    /// </summary>
+    public IReadOnlyList<(Descriptor Descriptor, ImageManifest Manifest)> FindReferrers(Digest subject)
+    {
+        const long MaxManifestBytes = 4 * 1024 * 1024;
+        var result = new List<(Descriptor, ImageManifest)>();
+        var directory = Path.Combine(Root, "blobs", subject.Algorithm);
+        if (!Directory.Exists(directory))
+        {
+            return result;
+        }
+
+        var needle = System.Text.Encoding.UTF8.GetBytes(subject.ToString());
+        foreach (string file in Directory.EnumerateFiles(directory).Order(StringComparer.Ordinal))
+        {
+            var info = new FileInfo(file);
+            if (info.Length > MaxManifestBytes || !Digest.TryParse($"{subject.Algorithm}:{info.Name}", out var digest))
+            {
+                continue;
+            }
+
+            byte[] content = File.ReadAllBytes(file);
+            if (content.AsSpan().IndexOf(needle) < 0 || content.AsSpan().IndexOf("\"subject\""u8) < 0)
+            {
+                continue;
+            }
+
+            ImageManifest manifest;
+            try
+            {
+                manifest = ImageManifest.Parse(content);
+            }
+            catch (OciFormatException)
+            {
+                continue; // an index or another document that merely mentions the digest
+            }
+
+            if (manifest.Subject?.Digest == subject)
+            {
+                result.Add((new Descriptor(manifest.MediaType, digest, content.Length) { ArtifactType = manifest.ArtifactType ?? manifest.Config.MediaType, Annotations = manifest.Annotations }, manifest));
+            }
+        }
+
+        return result;
     }
 
     private T ParseBlob<T>(Digest digest, ParseFunc<T> parse)
