@@ -23,8 +23,13 @@ internal static class UnpackedInventory
             Assert.True(unpack.ExitCode == 0, $"umoci unpack {reference} failed:\n{unpack.Output}");
             var expected = Read(inventoryPath);
             var actual = Walk(Path.Combine(bundle, "rootfs"));
+            // A rootless unpack cannot make device nodes or FIFOs (it leaves empty regular files): those entries are
+            // compared by presence only.
+            var special = expected.Where(e => e.Value.Type is not ('f' or 'd' or 'l')).Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
             var problems = expected.Keys.Union(actual.Keys).Order(StringComparer.Ordinal)
-                .Where(path => expected.GetValueOrDefault(path) != actual.GetValueOrDefault(path))
+                .Where(path => special.Contains(path)
+                    ? !actual.ContainsKey(path)
+                    : expected.GetValueOrDefault(path) != actual.GetValueOrDefault(path))
                 .Select(path => $"{path}: inventory {expected.GetValueOrDefault(path)?.ToString() ?? "(absent)"}, unpacked {actual.GetValueOrDefault(path)?.ToString() ?? "(absent)"}")
                 .ToList();
             Assert.True(problems.Count == 0, $"The inventory of {reference} differs from what umoci unpacks:\n{string.Join('\n', problems)}");
