@@ -503,7 +503,9 @@ IEnumerable<string> TestProjects() =>
         .Where(l => l.StartsWith("Project(", StringComparison.Ordinal))
         .Select(l => l.Split(',')[1].Trim().Trim('"').Replace('\\', '/'))
         .Where(p => p.StartsWith("tests/", StringComparison.Ordinal) && p.EndsWith(".csproj", StringComparison.Ordinal))
-        .Select(p => System.IO.Path.GetFileNameWithoutExtension(p));
+        .Select(p => System.IO.Path.GetFileNameWithoutExtension(p))
+        // tests/ also holds tools that are not test projects (Kiln.Fuzz, a console program run by build/fuzz.sh).
+        .Where(p => p.EndsWith(".Tests", StringComparison.Ordinal));
 
 DirectoryPath KilnOutput(DirectoryPath root) => root.Combine(sampleRelativePath).Combine("bin").Combine(configuration).Combine("kiln");
 
