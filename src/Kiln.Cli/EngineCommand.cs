@@ -46,6 +46,8 @@ internal static class EngineCommand
     private static readonly Option<string> PushRegistry = new("--registry") { Required = true, Description = "The registry to push to, host[:port]." };
     private static readonly Option<string?> ArchiveFormatOption = new("--archive-format") { Description = "Also write every image as oci-archive or docker-archive under archives/." };
     private static readonly Option<string?> PushRepositoryPrefix = new("--repository-prefix") { Description = "Images go to REGISTRY/PREFIX/NAME." };
+    private static readonly Option<bool> AllowTagOverwrite = new("--allow-tag-overwrite") { Description = "Move a version tag that names another digest (a deliberate repair)." };
+    private static readonly Option<string[]> ExtraTag = new("--tag") { Description = "A moving tag pushed after each version tag." };
 
     // Deployments: where rendered YAML pulls images from (KilnRegistry, KilnRepositoryPrefix).
     private static readonly Option<string?> DeployRegistry = new("--deploy-registry") { Description = "The registry deploy/*.yaml pull images from, host[:port]." };
@@ -83,6 +85,8 @@ internal static class EngineCommand
         }
 
         push.Options.Add(BuildLockTimeout);
+        push.Options.Add(AllowTagOverwrite);
+        push.Options.Add(ExtraTag);
         push.SetAction(result => Edge.Run(() => WithOutputLocked(result, () => Push(result))));
         evaluate.Options.Add(InsecureRegistry);
         build.Options.Add(InsecureRegistry);
@@ -322,7 +326,14 @@ internal static class EngineCommand
             Registry = result.GetValue(PushRegistry)!,
             RepositoryPrefix = result.GetValue(PushRepositoryPrefix) is { Length: > 0 } prefix ? prefix : null,
             Settings = RegistryEdge.Settings(result.GetValue(InsecureRegistry)),
+            AllowTagOverwrite = result.GetValue(AllowTagOverwrite),
+            ExtraTags = [.. result.GetValue(ExtraTag) ?? []],
         }, Kiln.Engine.Registry.TransferLog.Lines(line => Console.Out.WriteLine($"kiln: {line}")));
+        foreach (var warning in push.Warnings)
+        {
+            Edge.Print(warning);
+        }
+
         foreach (var image in push.Images)
         {
             Console.Out.WriteLine($"kiln: pushed {image.Reference}");

@@ -18,9 +18,11 @@ internal static class PushCommand
         var prefix = new Option<string?>("--repository-prefix") { Description = "A repository path prefix: images go to REGISTRY/PREFIX/NAME." };
         var insecure = new Option<string[]>("--insecure-registry") { Description = "A registry that may be reached over plain HTTP (loopback always may)." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress bars." };
+        var allowTagOverwrite = new Option<bool>("--allow-tag-overwrite") { Description = "Move a version tag that already names another digest (a deliberate repair; reported)." };
+        var tags = new Option<string[]>("--tag", "-t") { Description = "A moving tag (for example the commit) pushed after each image's version tag; never shaped like a version." };
         var command = new Command("push", "Push every image of a build to a registry: blobs it lacks, then each manifest by digest, then its tag.")
         {
-            directory, registry, prefix, insecure, quiet,
+            directory, registry, prefix, insecure, quiet, allowTagOverwrite, tags,
         };
         command.SetAction(result => Edge.Run(() =>
         {
@@ -30,10 +32,17 @@ internal static class PushCommand
                 Registry = result.GetValue(registry)!,
                 RepositoryPrefix = result.GetValue(prefix),
                 Settings = RegistryEdge.Settings(result.GetValue(insecure)),
+                AllowTagOverwrite = result.GetValue(allowTagOverwrite),
+                ExtraTags = [.. result.GetValue(tags) ?? []],
             };
             var push = result.GetValue(quiet) || Console.IsOutputRedirected
                 ? KilnEngine.Push(request, TransferLog.Lines(line => Console.Out.WriteLine($"kiln: {line}")))
                 : WithProgress(request);
+            foreach (var warning in push.Warnings)
+            {
+                Edge.Print(warning);
+            }
+
             foreach (var image in push.Images)
             {
                 Console.Out.WriteLine($"kiln: pushed {image.Reference}");

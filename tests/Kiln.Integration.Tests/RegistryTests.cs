@@ -235,6 +235,63 @@ public sealed class RegistryTests(KilnPackage package) : IDisposable
     }
 
     [SkippableFact]
+    public void KilnPush_VersionTagHeldByAnotherDigest_KILN1060BeforeAnyUpload_ThenOverwriteIsReported()
+    {
+        using var registry = StartRegistry();
+        var first = BuildTests.TwoServerFixture(package);
+        var pushed = first.Build(Environment(), "-t:KilnPush", $"-p:KilnRegistry={registry.Host}", "-p:KilnRepositoryPrefix=kiln-it", "-p:KilnExtraTags=git-0a1b2c%3Bmain");
+        Assert.True(pushed.ExitCode == 0, pushed.Output);
+        var original = Digest.Parse(first.ReadRelease().Digests["fixture-api:1.2.3"]);
+
+        // Same specs, other content: the same name:version now means another image.
+        var second = BuildTests.TwoServerFixture(package).Write("files/settings.json", "{ \"mode\": \"staging\" }\n");
+        var built = second.Build(Environment());
+        Assert.True(built.ExitCode == 0, built.Output);
+        var changed = Digest.Parse(second.ReadRelease().Digests["fixture-api:1.2.3"]);
+        Assert.NotEqual(original, changed);
+        var newBlobs = ReadImage(second, "fixture-api:1.2.3").Layers.Select(l => l.Digest).Except(ReadImage(first, "fixture-api:1.2.3").Layers.Select(l => l.Digest)).ToList();
+        Assert.NotEmpty(newBlobs);
+
+        var refused = KilnCli.Run(package, second.Directory, "push", second.OutputDirectory, "--registry", registry.Host, "--repository-prefix", "kiln-it", "--quiet");
+
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("KILN1060", refused.Output);
+        Assert.Contains($"{registry.Host}/kiln-it/fixture-api:1.2.3 already names {original}", refused.Output);
+        using var client = new Kiln.Oci.Registry.RegistryClient(registry.Host);
+        Assert.Equal(original, client.HeadManifestAsync("kiln-it/fixture-api", "1.2.3").GetAwaiter().GetResult()!.Digest);
+        Assert.Equal(original, client.HeadManifestAsync("kiln-it/fixture-api", "git-0a1b2c").GetAwaiter().GetResult()!.Digest);
+        Assert.Equal(original, client.HeadManifestAsync("kiln-it/fixture-api", "main").GetAwaiter().GetResult()!.Digest);
+        foreach (var blob in newBlobs)
+        {
+            Assert.False(client.BlobExistsAsync("kiln-it/fixture-api", blob).GetAwaiter().GetResult(), $"{blob} must not be uploaded by a refused push");
+        }
+
+        var repaired = KilnCli.Run(package, second.Directory, "push", second.OutputDirectory, "--registry", registry.Host, "--repository-prefix", "kiln-it", "--quiet", "--allow-tag-overwrite", "--tag", "main");
+
+        Assert.True(repaired.ExitCode == 0, repaired.Output);
+        Assert.Contains("warning KILN1061", repaired.Output);
+        Assert.Contains($"moved from {original} to {changed}", repaired.Output);
+        Assert.Equal(changed, client.HeadManifestAsync("kiln-it/fixture-api", "1.2.3").GetAwaiter().GetResult()!.Digest);
+        Assert.Equal(changed, client.HeadManifestAsync("kiln-it/fixture-api", "main").GetAwaiter().GetResult()!.Digest);
+        Assert.Equal(original, client.HeadManifestAsync("kiln-it/fixture-api", "git-0a1b2c").GetAwaiter().GetResult()!.Digest);
+    }
+
+    [SkippableFact]
+    public void KilnPush_ExtraTagShapedLikeAVersion_KILN1062AndNothingPushed()
+    {
+        using var registry = StartRegistry();
+        var fixture = BuildTests.TwoServerFixture(package);
+
+        var push = fixture.Build(Environment(), "-t:KilnPush", $"-p:KilnRegistry={registry.Host}", "-p:KilnRepositoryPrefix=kiln-it", "-p:KilnExtraTags=2.0.0");
+
+        Assert.NotEqual(0, push.ExitCode);
+        Assert.Contains("KILN1062", push.Output);
+        Assert.Contains("'2.0.0' looks like a version", push.Output);
+        using var client = new Kiln.Oci.Registry.RegistryClient(registry.Host);
+        Assert.False(client.ManifestExistsAsync("kiln-it/fixture-api", "1.2.3").GetAwaiter().GetResult());
+    }
+
+    [SkippableFact]
     public void KilnExport_CorruptLayerBlobInLayout_RefusedWithKILN1016AndNoArchiveLeft()
     {
         var fixture = BuildTests.TwoServerFixture(package);

@@ -16,6 +16,12 @@ public sealed class PushKilnImages : KilnEngineTask
     /// <summary>KilnRepositoryPrefix: images go to REGISTRY/PREFIX/NAME.</summary>
     public string? RepositoryPrefix { get; set; }
 
+    /// <summary>KilnAllowTagOverwrite: let a version tag that names another digest be moved (a deliberate repair).</summary>
+    public bool AllowTagOverwrite { get; set; }
+
+    /// <summary>KilnExtraTags: moving tags pushed after each version tag, separated by ';' or ','.</summary>
+    public string? ExtraTags { get; set; }
+
     /// <inheritdoc />
     protected override string Verb => "push";
 
@@ -37,5 +43,14 @@ public sealed class PushKilnImages : KilnEngineTask
         builder.AppendSwitchIfNotNull("--registry ", Registry.Trim());
         AppendBuildLockSwitch(builder);
         builder.AppendSwitchIfNotNull("--repository-prefix ", string.IsNullOrWhiteSpace(RepositoryPrefix) ? null : RepositoryPrefix!.Trim());
+        if (AllowTagOverwrite)
+        {
+            builder.AppendSwitch("--allow-tag-overwrite");
+        }
+
+        foreach (var tag in (ExtraTags ?? "").Split(new[] { ';', ',' }, System.StringSplitOptions.RemoveEmptyEntries))
+        {
+            builder.AppendSwitchIfNotNull("--tag ", tag.Trim());
+        }
     }
 }

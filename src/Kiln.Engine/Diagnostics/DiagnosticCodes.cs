@@ -48,6 +48,11 @@ public static class DiagnosticCodes
     public const string RegistryThrottled = "KILN1015";
     public const string LocalBlobCorrupt = "KILN1016";
     public const string PullNotServed = "KILN1017";
+
+    // Versions immutable at the registry (KILN1060–1064).
+    public const string PushTagTaken = "KILN1060";
+    public const string PushTagOverwritten = "KILN1061";
+    public const string PushExtraTagInvalid = "KILN1062";
     public const string InvalidImageReference = "KILN2030";
     public const string ImageReferenceNotPinned = "KILN2031";
     public const string InvalidPlatform = "KILN2032";

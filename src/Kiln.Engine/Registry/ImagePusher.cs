@@ -12,15 +12,19 @@ namespace Kiln.Engine.Registry;
 
 /// <summary>One image pushed: where it went, by digest and by tag.</summary>
 /// <param name="Reference">REGISTRY/REPOSITORY:TAG@DIGEST.</param>
-public sealed record PushedImage(string Name, string Version, string Repository, string Reference, Digest Digest);
+/// <param name="ExtraTags">The moving tags (KilnExtraTags) pushed after the version tag.</param>
+public sealed record PushedImage(string Name, string Version, string Repository, string Reference, Digest Digest, ImmutableArray<string> ExtraTags = default);
 
-/// <summary>What a push did: the images, and how many blobs and bytes actually went over the wire.</summary>
-public sealed record PushResult(ImmutableArray<PushedImage> Images, int BlobsUploaded, int BlobsSkipped, int BlobsMounted, long BytesUploaded);
+/// <summary>What a push did: the images, how many blobs and bytes actually went over the wire, and coded warnings.</summary>
+public sealed record PushResult(ImmutableArray<PushedImage> Images, int BlobsUploaded, int BlobsSkipped, int BlobsMounted, long BytesUploaded, ImmutableArray<KilnDiagnostic> Warnings = default);
 
 /// <summary>
 /// Pushes every image of a build: its blobs (skipping those the registry has, mounting those another repository of this
 /// push already holds), then the manifest by digest, then the tag. The tag comes last so that a tag never names a
 /// manifest whose blobs are missing; an interrupted push is simply run again.
+/// A version tag is immutable at the registry too: one that already names another digest is refused before anything
+/// is uploaded, and checked again just before it is written (a registry has no compare-and-swap for tags, so the
+/// window between that check and the write is as small as the protocol allows).
 /// </summary>
 internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? observer, HttpMessageHandler? handler = null)
 {
@@ -59,12 +63,21 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
             targets.Add((image, target));
         }
 
+        var extraTags = CheckExtraTags(request.ExtraTags, images);
+
         var counter = new Counter(observer);
         using var client = request.Settings.Client(registry, counter.Observe, handler);
         var holders = new ConcurrentDictionary<Digest, string>();
         var pushed = ImmutableArray.CreateBuilder<PushedImage>();
+        var warnings = ImmutableArray.CreateBuilder<KilnDiagnostic>();
         try
         {
+            // Refused before any blob goes over the wire: a push that would move a version leaves the registry as it was.
+            foreach (var (image, target) in targets)
+            {
+                CheckVersionTag(client, image, target, registry, warnings: null, cancellationToken);
+            }
+
             // Every blob of every image first, then manifests and tags: a blob refused on the way (a corrupt file in
             // the layout) leaves no image of this push tagged, not only the one it belongs to.
             var manifests = new List<(ReleaseImage Image, ImageReference Target, byte[] Bytes)>();
@@ -107,7 +120,12 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
             foreach (var (image, target, manifestBytes) in manifests)
             {
                 client.PutManifestAsync(target.Repository, image.Digest.ToString(), image.MediaType, manifestBytes, cancellationToken).GetAwaiter().GetResult();
+                CheckVersionTag(client, image, target, registry, warnings, cancellationToken);
                 client.PutManifestAsync(target.Repository, image.Version, image.MediaType, manifestBytes, cancellationToken).GetAwaiter().GetResult();
+                foreach (var tag in extraTags)
+                {
+                    client.PutManifestAsync(target.Repository, tag, image.MediaType, manifestBytes, cancellationToken).GetAwaiter().GetResult();
+                }
 
                 // Attestations and the SBOM after the image they refer to: the referrers API, or the sha256-<hex> tag.
                 foreach (var artifact in attached.GetValueOrDefault(image.Digest) ?? [])
@@ -115,7 +133,7 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
                     client.PutReferrerAsync(target.Repository, image.Digest, artifact.Descriptor, layout.ReadBlob(artifact.Descriptor.Digest), cancellationToken).GetAwaiter().GetResult();
                 }
 
-                pushed.Add(new PushedImage(image.Name, image.Version, $"{registry}/{target.Repository}", target.With(image.Version, image.Digest).ToString(), image.Digest));
+                pushed.Add(new PushedImage(image.Name, image.Version, $"{registry}/{target.Repository}", target.With(image.Version, image.Digest).ToString(), image.Digest, extraTags));
             }
         }
         catch (RegistryException e)
@@ -128,7 +146,77 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
         }
 
         RecordInRelease(releasePath, release, pushed);
-        return new PushResult(pushed.ToImmutable(), counter.Uploaded, counter.Skipped, counter.Mounted, client.BytesUploaded);
+        return new PushResult(pushed.ToImmutable(), counter.Uploaded, counter.Skipped, counter.Mounted, client.BytesUploaded, warnings.ToImmutable());
+    }
+
+    /// <summary>
+    /// Refuses (or, with <see cref="PushRequest.AllowTagOverwrite"/>, reports in <paramref name="warnings"/>) a version
+    /// tag the registry already holds for another digest. With no list to report in, an allowed move is only checked.
+    /// </summary>
+    private void CheckVersionTag(RegistryClient client, ReleaseImage image, ImageReference target, string registry, ImmutableArray<KilnDiagnostic>.Builder? warnings, CancellationToken cancellationToken)
+    {
+        var current = TaggedDigest(client, target.Repository, image.Version, cancellationToken);
+        if (current is not { } existing || existing == image.Digest)
+        {
+            return;
+        }
+
+        var where = $"{registry}/{target.Repository}:{image.Version}";
+        if (!request.AllowTagOverwrite)
+        {
+            throw new KilnException(DiagnosticCodes.PushTagTaken, $"{where} already names {existing}, and this build's {image.Name}:{image.Version} is {image.Digest}. A version names one image for ever, so the push was refused before anything was uploaded. Give the changed spec a new Version (kiln bump {image.Name}) and build again; to repair a tag on purpose, push with KilnAllowTagOverwrite=true (kiln push --allow-tag-overwrite).");
+        }
+
+        warnings?.Add(new KilnDiagnostic(DiagnosticCodes.PushTagOverwritten, $"{where} was moved from {existing} to {image.Digest} because KilnAllowTagOverwrite is set. Anything that pulled the tag before got the old image; pin deployments by digest.", IsWarning: true));
+    }
+
+    /// <summary>The digest a tag names in a repository, or null when the registry has no such tag.</summary>
+    private static Digest? TaggedDigest(RegistryClient client, string repository, string tag, CancellationToken cancellationToken)
+    {
+        if (client.HeadManifestAsync(repository, tag, cancellationToken).GetAwaiter().GetResult() is { } head)
+        {
+            return head.Digest;
+        }
+
+        // A registry that answers HEAD without Docker-Content-Digest: the manifest's own bytes say which image it is.
+        if (!client.ManifestExistsAsync(repository, tag, cancellationToken).GetAwaiter().GetResult())
+        {
+            return null;
+        }
+
+        return client.GetManifestAsync(repository, tag, cancellationToken).GetAwaiter().GetResult().Descriptor.Digest;
+    }
+
+    /// <summary>Extra tags must be tags, and never shaped like a version: a moving pointer must not shadow an immutable one.</summary>
+    private static ImmutableArray<string> CheckExtraTags(ImmutableArray<string> tags, IEnumerable<ReleaseImage> images)
+    {
+        var versions = images.Select(i => i.Version).ToHashSet(StringComparer.Ordinal);
+        var result = ImmutableArray.CreateBuilder<string>();
+        foreach (var raw in tags.IsDefault ? [] : tags)
+        {
+            var tag = raw.Trim();
+            if (tag.Length == 0)
+            {
+                continue;
+            }
+
+            if (!Kiln.Shared.Grammar.IsTag(tag))
+            {
+                throw new KilnException(DiagnosticCodes.PushExtraTagInvalid, $"KilnExtraTags: '{raw}' is not an image tag (letters, digits, '_', '.', '-'; at most 128 characters, not starting with '.' or '-').");
+            }
+
+            if (versions.Contains(tag) || Kiln.Shared.Grammar.IsVersion(tag))
+            {
+                throw new KilnException(DiagnosticCodes.PushExtraTagInvalid, $"KilnExtraTags: '{tag}' looks like a version. Version tags are immutable and only ever written from a spec's Version; use a tag that cannot be mistaken for one (for example 'git-<commit>' or 'main').");
+            }
+
+            if (!result.Contains(tag))
+            {
+                result.Add(tag);
+            }
+        }
+
+        return result.ToImmutable();
     }
 
     /// <summary>The coded refusal of a layout whose blob is not what its name says (push and export share it).</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Kiln.Engine.Registry;
 
 namespace Kiln.Engine.Requests;
@@ -19,4 +20,16 @@ public sealed record PushRequest
 
     /// <summary>Blobs pushed at the same time.</summary>
     public int Parallelism { get; init; } = 3;
+
+    /// <summary>
+    /// KilnAllowTagOverwrite: let a version tag that the registry already holds for another digest be moved to this
+    /// build's image. Versions are immutable, so this is only for a deliberate repair; every move is reported.
+    /// </summary>
+    public bool AllowTagOverwrite { get; init; }
+
+    /// <summary>
+    /// KilnExtraTags: tags pushed besides each image's version tag (for example the commit). They are moving pointers:
+    /// pushed after the version tag, never in place of it, and never shaped like a version.
+    /// </summary>
+    public ImmutableArray<string> ExtraTags { get; init; } = [];
 }
