@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using Kiln.Engine;
 using Kiln.Engine.Diagnostics;
 using Kiln.Engine.IO;
@@ -116,13 +115,7 @@ internal static class EngineCommand
         var published = ImmutableArray.CreateBuilder<PublishedProject>();
         foreach (var pair in result.GetValue(Published) ?? [])
         {
-            var separator = pair.IndexOf('=');
-            if (separator <= 0)
-            {
-                throw new KilnException(DiagnosticCodes.InvalidRequest, $"--published '{pair}' is not KEY=DIRECTORY.");
-            }
-
-            published.Add(new PublishedProject(pair[..separator], pair[(separator + 1)..]));
+            published.Add(PublishedProject.Parse(pair));
         }
 
         var cacheDirectory = Path.GetFullPath(result.GetValue(CacheDirectory) is { Length: > 0 } cache ? cache : DefaultCacheDirectory());
@@ -242,27 +235,10 @@ internal static class EngineCommand
             Edge.Print(warning);
         }
 
-        // One line per project: KEY|PROJECT|PUBLISHDIR|PROPERTIES, read by Kiln.Build.targets with ReadLinesFromFile.
-        var lines = result.PublishRequirements.Select(p => $"{p.Key}|{p.Project}|{p.PublishDirectory}|{PublishProperties(p)}");
-        WriteAtomically(Path.GetFullPath(publishList), string.Concat(lines.Select(l => l + "\n")));
+        WriteAtomically(Path.GetFullPath(publishList), new PublishList(result.PublishRequirements).ToText());
         Console.Out.WriteLine($"kiln: {result.Servers.Length} server spec(s), {result.PublishRequirements.Length} project(s) to publish");
         return Edge.Ok;
     }
-
-    /// <summary>The MSBuild global properties to publish <paramref name="p"/> with (<c>A=B;C=D</c>).</summary>
-    internal static string PublishProperties(PublishRequirement p) => string.Join(';', new[]
-    {
-        $"Configuration={p.Configuration}",
-        $"PublishDir={p.PublishDirectory}",
-        // web.config is for IIS, not a Linux image; generating it also rewrites the file on every publish.
-        "IsTransformWebConfigDisabled=true",
-        // An image must not change with the commit or the checkout directory: the SDK would write the commit into every
-        // assembly's informational version (1.0.0+<sha>) and into the PDB's Source Link map, and absolute source paths
-        // into the PDB and the DLL's debug directory. The commit stays in the Kiln manifest's build section instead.
-        PublishRequirement.ReproducibleProperties,
-        p.RuntimeIdentifier is { } rid ? $"RuntimeIdentifier={rid}" : null,
-        $"SelfContained={(p.SelfContained ? "true" : "false")}",
-    }.OfType<string>());
 
     /// <summary>
     /// The inputs as one MSBuild item list (<c>a;b/**</c>), which Kiln.Build.targets expands before the next build's
@@ -271,7 +247,7 @@ internal static class EngineCommand
     /// </summary>
     private static void WriteInputs(BuildRequest request, IEnumerable<string> inputs)
     {
-        var items = inputs.Select(input => input.EndsWith("**", StringComparison.Ordinal) ? EscapeMSBuild(input[..^2]) + "**" : EscapeMSBuild(input));
+        var items = inputs.Select(input => input.EndsWith("**", StringComparison.Ordinal) ? MSBuildText.Escape(input[..^2]) + "**" : MSBuildText.Escape(input));
         WriteAtomically(Path.Combine(request.Project.IntermediateDirectory, "inputs.txt"), string.Join(';', items));
     }
 
@@ -289,18 +265,6 @@ internal static class EngineCommand
         {
             File.Delete(temp);
         }
-    }
-
-    /// <summary>MSBuild's escaping, so that a file named with '*', ';' or '$' is taken literally.</summary>
-    private static string EscapeMSBuild(string value)
-    {
-        var text = new StringBuilder(value.Length);
-        foreach (var c in value)
-        {
-            text.Append(c is '%' or '*' or '?' or '@' or '$' or '(' or ')' or ';' or '\'' ? $"%{(int)c:X2}" : c.ToString());
-        }
-
-        return text.ToString();
     }
 
     /// <summary>KilnArchiveFormat: every image of the build as an archive beside the layout (archives/NAME-VERSION.FORMAT.tar).</summary>

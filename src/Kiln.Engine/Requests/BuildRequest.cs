@@ -164,7 +164,28 @@ public sealed record AttestationOptions
 /// <summary>A project MSBuild published for a publish-output layer.</summary>
 /// <param name="Key">The key the evaluation gave the layer (see <see cref="PublishRequirement.Key"/>).</param>
 /// <param name="Directory">The publish directory.</param>
-public sealed record PublishedProject(string Key, string Directory);
+public sealed partial record PublishedProject(string Key, string Directory)
+{
+    /// <summary>
+    /// The engine command's <c>--published KEY=DIRECTORY</c>. A key ends in <c>-</c> and 12 hexadecimal digits but
+    /// starts with the project's file name, which may itself hold <c>=</c>: the pair is split at the first <c>=</c>
+    /// that follows such an ending.
+    /// </summary>
+    /// <exception cref="Diagnostics.KilnException">KILN4002 when <paramref name="pair"/> is not of that form.</exception>
+    public static PublishedProject Parse(string pair)
+    {
+        var match = Pair().Match(pair);
+        if (!match.Success)
+        {
+            throw new Diagnostics.KilnException(Diagnostics.DiagnosticCodes.InvalidRequest, $"--published '{pair}' is not KEY=DIRECTORY (KEY ending in - and 12 hexadecimal digits).");
+        }
+
+        return new PublishedProject(match.Groups["key"].Value, match.Groups["directory"].Value);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^(?<key>.*?-[0-9a-f]{12})=(?<directory>.+)$", System.Text.RegularExpressions.RegexOptions.Singleline | System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex Pair();
+}
 
 /// <summary>Where and how a build ran. Recorded, never hashed.</summary>
 public sealed record BuildProvenance

@@ -23,7 +23,7 @@ public sealed class ProvenanceStatementTests
         },
     };
 
-    private static Requests.BuildRequest Request(string directory = "/home/dev/orders") => ManifestDeterminismTests.WithProvenance(ManifestDeterminismTests.Request(directory), new()
+    private static Kiln.Engine.Requests.BuildRequest Request(string directory = "/home/dev/orders") => ManifestDeterminismTests.WithProvenance(ManifestDeterminismTests.Request(directory), new()
     {
         KilnVersion = "0.1.0",
         SdkVersion = "10.0.401",
