@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using Kiln.Engine;
 using Kiln.Engine.Diagnostics;
 using Kiln.Engine.IO;
@@ -120,47 +119,64 @@ internal static class EngineCommand
         var published = ImmutableArray.CreateBuilder<PublishedProject>();
         foreach (var pair in result.GetValue(Published) ?? [])
         {
-            var separator = pair.IndexOf('=');
-            if (separator <= 0)
-            {
-                throw new KilnException(DiagnosticCodes.InvalidRequest, $"--published '{pair}' is not KEY=DIRECTORY.");
-            }
-
-            published.Add(new PublishedProject(pair[..separator], pair[(separator + 1)..]));
+            published.Add(PublishedProject.Parse(pair));
         }
 
+        var cacheDirectory = Path.GetFullPath(result.GetValue(CacheDirectory) is { Length: > 0 } cache ? cache : DefaultCacheDirectory());
         return new BuildRequest
         {
-            Assembly = Path.GetFullPath(result.GetValue(Assembly)!),
-            ProjectDirectory = Path.GetFullPath(result.GetValue(ProjectDirectory)!),
-            OutputDirectory = Path.GetFullPath(result.GetValue(Output)!),
-            IntermediateDirectory = Path.GetFullPath(result.GetValue(Intermediate)!),
-            SourceDateEpoch = epoch,
-            Configuration = result.GetValue(Configuration)!,
-            PathMap = result.GetValue(PathMap),
-            Registry = result.GetValue(DeployRegistry) is { Length: > 0 } registry ? registry : null,
-            RepositoryPrefix = result.GetValue(DeployRepositoryPrefix) is { Length: > 0 } prefix ? prefix : null,
-            PublishedProjects = published.ToImmutable(),
-            InputRoots = [.. (result.GetValue(InputRoot) ?? []).SelectMany(r => r.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
-            EvaluationTimeoutSeconds = ParseEvaluationTimeout(result.GetValue(EvaluationTimeout)),
-            DebianMirror = result.GetValue(DebianMirror) is { Length: > 0 } mirror ? mirror : null,
-            DebianSecurityMirror = result.GetValue(DebianSecurityMirror) is { Length: > 0 } securityMirror ? securityMirror : null,
-            Time = TimeProvider.System,
-            AptSources = AptSourceFiles(),
-            DebianKeyring = result.GetValue(DebianKeyring) is { Length: > 0 } keyring ? keyring : KilnDefaults.DebianKeyring,
-            CacheDirectory = Path.GetFullPath(result.GetValue(CacheDirectory) is { Length: > 0 } cache ? cache : DefaultCacheDirectory()),
-            UpdateLock = result.GetValue(UpdateLock),
-            RegistryAccess = RegistryEdge.Settings(result.GetValue(InsecureRegistry)),
-            LockMode = result.GetValue(LockModeOption) is { Length: > 0 } lockMode ? lockMode : "Update",
-            SigningKey = result.GetResult(SigningKey) is not null && result.GetValue(SigningKey) is { Length: > 0 } signingKey ? signingKey : null,
-            VerificationKey = result.GetResult(VerificationKey) is not null && result.GetValue(VerificationKey) is { Length: > 0 } verificationKey ? verificationKey : null,
-            Provenance = new BuildProvenance
+            Evaluation = new EvaluationOptions
             {
-                KilnVersion = result.GetValue(KilnVersion) ?? typeof(KilnEngine).Assembly.GetName().Version?.ToString(3),
-                SdkVersion = result.GetValue(SdkVersion),
-                SourceRevision = result.GetValue(SourceRevision) is { Length: > 0 } revision ? revision : SourceState.Revision(result.GetValue(ProjectDirectory)!),
-                SourceTreeDirty = bool.TryParse(result.GetValue(SourceTreeDirty), out var dirty) ? dirty : SourceState.IsDirty(result.GetValue(ProjectDirectory)!),
-                ContinuousIntegrationRun = result.GetValue(CiRun),
+                Assembly = Path.GetFullPath(result.GetValue(Assembly)!),
+                PathMap = result.GetValue(PathMap),
+                TimeoutSeconds = ParseEvaluationTimeout(result.GetValue(EvaluationTimeout)),
+            },
+            Project = new ProjectOptions
+            {
+                ProjectDirectory = Path.GetFullPath(result.GetValue(ProjectDirectory)!),
+                IntermediateDirectory = Path.GetFullPath(result.GetValue(Intermediate)!),
+                Configuration = result.GetValue(Configuration)!,
+                SourceDateEpoch = epoch,
+                InputRoots = [.. (result.GetValue(InputRoot) ?? []).SelectMany(r => r.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
+                PublishedProjects = published.ToImmutable(),
+            },
+            OutputDirectory = Path.GetFullPath(result.GetValue(Output)!),
+            Lock = new LockOptions
+            {
+                Mode = result.GetValue(LockModeOption) is { Length: > 0 } lockMode ? lockMode : "Update",
+                Update = result.GetValue(UpdateLock),
+            },
+            Packages = new PackageOptions
+            {
+                CacheDirectory = cacheDirectory,
+                Mirror = result.GetValue(DebianMirror) is { Length: > 0 } mirror ? mirror : null,
+                SecurityMirror = result.GetValue(DebianSecurityMirror) is { Length: > 0 } securityMirror ? securityMirror : null,
+                AptSources = AptSourceFiles(),
+                Keyring = result.GetValue(DebianKeyring) is { Length: > 0 } keyring ? keyring : KilnDefaults.DebianKeyring,
+                Time = TimeProvider.System,
+            },
+            Registry = new RegistryOptions
+            {
+                Access = RegistryEdge.Settings(result.GetValue(InsecureRegistry)),
+                CacheDirectory = cacheDirectory,
+            },
+            Deployment = new DeploymentOptions
+            {
+                Registry = result.GetValue(DeployRegistry) is { Length: > 0 } registry ? registry : null,
+                RepositoryPrefix = result.GetValue(DeployRepositoryPrefix) is { Length: > 0 } prefix ? prefix : null,
+                VerificationKey = result.GetResult(VerificationKey) is not null && result.GetValue(VerificationKey) is { Length: > 0 } verificationKey ? verificationKey : null,
+            },
+            Attestation = new AttestationOptions
+            {
+                SigningKey = result.GetResult(SigningKey) is not null && result.GetValue(SigningKey) is { Length: > 0 } signingKey ? signingKey : null,
+                Provenance = new BuildProvenance
+                {
+                    KilnVersion = result.GetValue(KilnVersion) ?? typeof(KilnEngine).Assembly.GetName().Version?.ToString(3),
+                    SdkVersion = result.GetValue(SdkVersion),
+                    SourceRevision = result.GetValue(SourceRevision) is { Length: > 0 } revision ? revision : SourceState.Revision(result.GetValue(ProjectDirectory)!),
+                    SourceTreeDirty = bool.TryParse(result.GetValue(SourceTreeDirty), out var dirty) ? dirty : SourceState.IsDirty(result.GetValue(ProjectDirectory)!),
+                    ContinuousIntegrationRun = result.GetValue(CiRun),
+                },
             },
         };
     }
@@ -170,12 +186,12 @@ internal static class EngineCommand
     {
         if (string.IsNullOrWhiteSpace(text))
         {
-            return BuildRequest.DefaultEvaluationTimeoutSeconds;
+            return EvaluationOptions.DefaultTimeoutSeconds;
         }
 
         if (!int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds <= 0)
         {
-            throw new KilnException(DiagnosticCodes.InvalidEvaluationTimeout, $"KilnEvaluationTimeout is '{text}', which is not a positive whole number of seconds. Set it to, for example, 120, or leave it empty for the default ({BuildRequest.DefaultEvaluationTimeoutSeconds}).");
+            throw new KilnException(DiagnosticCodes.InvalidEvaluationTimeout, $"KilnEvaluationTimeout is '{text}', which is not a positive whole number of seconds. Set it to, for example, 120, or leave it empty for the default ({EvaluationOptions.DefaultTimeoutSeconds}).");
         }
 
         return seconds;
@@ -217,33 +233,16 @@ internal static class EngineCommand
 
     private static int Evaluate(BuildRequest request, string publishList)
     {
-        var result = KilnEngine.Evaluate(request);
+        var result = KilnEngine.Evaluate(request.Evaluation, request.Project);
         foreach (var warning in result.Warnings)
         {
             Edge.Print(warning);
         }
 
-        // One line per project: KEY|PROJECT|PUBLISHDIR|PROPERTIES, read by Kiln.Build.targets with ReadLinesFromFile.
-        var lines = result.PublishRequirements.Select(p => $"{p.Key}|{p.Project}|{p.PublishDirectory}|{PublishProperties(p)}");
-        WriteAtomically(Path.GetFullPath(publishList), string.Concat(lines.Select(l => l + "\n")));
+        WriteAtomically(Path.GetFullPath(publishList), new PublishList(result.PublishRequirements).ToText());
         Console.Out.WriteLine($"kiln: {result.Servers.Length} server spec(s), {result.PublishRequirements.Length} project(s) to publish");
         return Edge.Ok;
     }
-
-    /// <summary>The MSBuild global properties to publish <paramref name="p"/> with (<c>A=B;C=D</c>).</summary>
-    internal static string PublishProperties(PublishRequirement p) => string.Join(';', new[]
-    {
-        $"Configuration={p.Configuration}",
-        $"PublishDir={p.PublishDirectory}",
-        // web.config is for IIS, not a Linux image; generating it also rewrites the file on every publish.
-        "IsTransformWebConfigDisabled=true",
-        // An image must not change with the commit or the checkout directory: the SDK would write the commit into every
-        // assembly's informational version (1.0.0+<sha>) and into the PDB's Source Link map, and absolute source paths
-        // into the PDB and the DLL's debug directory. The commit stays in the Kiln manifest's build section instead.
-        PublishRequirement.ReproducibleProperties,
-        p.RuntimeIdentifier is { } rid ? $"RuntimeIdentifier={rid}" : null,
-        $"SelfContained={(p.SelfContained ? "true" : "false")}",
-    }.OfType<string>());
 
     /// <summary>
     /// The inputs as one MSBuild item list (<c>a;b/**</c>), which Kiln.Build.targets expands before the next build's
@@ -252,8 +251,8 @@ internal static class EngineCommand
     /// </summary>
     private static void WriteInputs(BuildRequest request, IEnumerable<string> inputs)
     {
-        var items = inputs.Select(input => input.EndsWith("**", StringComparison.Ordinal) ? EscapeMSBuild(input[..^2]) + "**" : EscapeMSBuild(input));
-        WriteAtomically(Path.Combine(request.IntermediateDirectory, "inputs.txt"), string.Join(';', items));
+        var items = inputs.Select(input => input.EndsWith("**", StringComparison.Ordinal) ? MSBuildText.Escape(input[..^2]) + "**" : MSBuildText.Escape(input));
+        WriteAtomically(Path.Combine(request.Project.IntermediateDirectory, "inputs.txt"), string.Join(';', items));
     }
 
     /// <summary>State files MSBuild reads (publish.txt, inputs.txt): another build's targets may read them at any time, so never half-written.</summary>
@@ -270,18 +269,6 @@ internal static class EngineCommand
         {
             File.Delete(temp);
         }
-    }
-
-    /// <summary>MSBuild's escaping, so that a file named with '*', ';' or '$' is taken literally.</summary>
-    private static string EscapeMSBuild(string value)
-    {
-        var text = new StringBuilder(value.Length);
-        foreach (var c in value)
-        {
-            text.Append(c is '%' or '*' or '?' or '@' or '$' or '(' or ')' or ';' or '\'' ? $"%{(int)c:X2}" : c.ToString());
-        }
-
-        return text.ToString();
     }
 
     /// <summary>KilnArchiveFormat: every image of the build as an archive beside the layout (archives/NAME-VERSION.FORMAT.tar).</summary>

@@ -61,7 +61,7 @@ internal static class LockCommand
         var lockPath = Path.Combine(directory, KilnLock.FileName);
         var lockFile = KilnLock.Load(lockPath);
         using var http = new HttpClient();
-        var (updated, changes) = PackageUpdates.Apply(OutdatedCommand.Request(result, directory), http, lockFile, securityOnly: true, message);
+        var (updated, changes) = PackageUpdates.Apply(OutdatedCommand.PackageOptions(result), http, lockFile, securityOnly: true, message);
         if (changes.IsEmpty)
         {
             Console.Out.WriteLine($"No security update for the {lockFile.PackageBases.Count} locked package base(s); {lockPath} is unchanged.");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Collections.Immutable;
+using Kiln.Engine;
 using Kiln.Engine.Lock;
 using Kiln.Engine.Packages;
 using Kiln.Engine.Requests;
@@ -41,7 +42,7 @@ internal static class OutdatedCommand
             var directory = Path.GetFullPath(result.GetValue(project)!);
             var lockFile = KilnLock.Load(Path.Combine(directory, KilnLock.FileName));
             using var http = new HttpClient();
-            var changes = PackageUpdates.Find(Request(result, directory), http, lockFile)
+            var changes = PackageUpdates.Find(PackageOptions(result), http, lockFile)
                 .Where(c => !result.GetValue(securityOnly) || c.Security).ToList();
             string[] searched = [Path.Combine(directory, "bin"), .. result.GetValue(manifests) ?? []];
             var rows = changes.Select(c => new OutdatedPackage(c.BaseKey, c.Name, c.OldVersion!, c.NewVersion!, c.Suite!, c.Security, PackageUpdates.Affected(searched, c))).ToList();
@@ -71,15 +72,11 @@ internal static class OutdatedCommand
     }
 
     /// <summary>The mirror and cache settings of a package-index read (no image is built from it).</summary>
-    internal static BuildRequest Request(ParseResult result, string directory) => new()
+    internal static PackageOptions PackageOptions(ParseResult result) => new()
     {
-        Assembly = directory,
-        ProjectDirectory = directory,
-        OutputDirectory = Path.Combine(directory, "bin"),
-        IntermediateDirectory = Path.Combine(directory, "obj"),
-        DebianMirror = result.GetValue(DebianMirror) is { Length: > 0 } mirror ? mirror : null,
-        DebianSecurityMirror = result.GetValue(DebianSecurityMirror) is { Length: > 0 } securityMirror ? securityMirror : null,
-        DebianKeyring = result.GetValue(DebianKeyring) is { Length: > 0 } keyring ? keyring : "/usr/share/keyrings/debian-archive-keyring.gpg",
+        Mirror = result.GetValue(DebianMirror) is { Length: > 0 } mirror ? mirror : null,
+        SecurityMirror = result.GetValue(DebianSecurityMirror) is { Length: > 0 } securityMirror ? securityMirror : null,
+        Keyring = result.GetValue(DebianKeyring) is { Length: > 0 } keyring ? keyring : KilnDefaults.DebianKeyring,
         AptSources = EngineCommand.AptSourceFiles(),
         CacheDirectory = Path.GetFullPath(result.GetValue(CacheDirectory) is { Length: > 0 } cache ? cache : EngineCommand.DefaultCacheDirectory()),
         Time = TimeProvider.System,

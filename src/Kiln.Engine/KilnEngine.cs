@@ -38,22 +38,22 @@ public static class KilnEngine
     /// <summary>The artifact layout under the output directory.</summary>
     public const string LayoutDirectory = "oci";
 
-    /// <summary>Loads and validates the specs of <see cref="BuildRequest.Assembly"/>.</summary>
-    public static EvaluationResult Evaluate(BuildRequest request)
+    /// <summary>Loads and validates the specs of <see cref="EvaluationOptions.Assembly"/>, and lists the projects they publish.</summary>
+    public static EvaluationResult Evaluate(EvaluationOptions evaluation, ProjectOptions project)
     {
-        var evaluation = SpecEvaluator.Evaluate(request.Assembly, request.PathMap, EvaluationTimeout(request));
-        Planner.CheckPublishProjects(evaluation.Servers, request); // a coded error now, not MSBuild's MSB3202 later
-        return new EvaluationResult(evaluation.Servers, Planner.PublishRequirements(evaluation.Servers, request), evaluation.Warnings);
+        var specs = SpecEvaluator.Evaluate(evaluation.Assembly, evaluation.PathMap, EvaluationTimeout(evaluation));
+        Planner.CheckPublishProjects(specs.Servers, project); // a coded error now, not MSBuild's MSB3202 later
+        return new EvaluationResult(specs.Servers, Planner.PublishRequirements(specs.Servers, project), specs.Warnings);
     }
 
-    private static TimeSpan EvaluationTimeout(BuildRequest request)
+    private static TimeSpan EvaluationTimeout(EvaluationOptions evaluation)
     {
-        if (request.EvaluationTimeoutSeconds <= 0)
+        if (evaluation.TimeoutSeconds <= 0)
         {
-            throw new KilnException(DiagnosticCodes.InvalidEvaluationTimeout, $"KilnEvaluationTimeout is {request.EvaluationTimeoutSeconds}; it must be a positive number of seconds (default {BuildRequest.DefaultEvaluationTimeoutSeconds}).");
+            throw new KilnException(DiagnosticCodes.InvalidEvaluationTimeout, $"KilnEvaluationTimeout is {evaluation.TimeoutSeconds}; it must be a positive number of seconds (default {EvaluationOptions.DefaultTimeoutSeconds}).");
         }
 
-        return TimeSpan.FromSeconds(request.EvaluationTimeoutSeconds);
+        return TimeSpan.FromSeconds(evaluation.TimeoutSeconds);
     }
 
     /// <summary>What differs between two versions (manifests, release.json files or name:version): settings, packages, files.</summary>
@@ -78,13 +78,20 @@ public static class KilnEngine
     /// </summary>
     public static BuildResult Build(BuildRequest request, Action<string>? log = null)
     {
-        var evaluation = SpecEvaluator.Evaluate(request.Assembly, request.PathMap, EvaluationTimeout(request));
-        DeploymentArtifacts.ValidateSettings(request.Registry, request.RepositoryPrefix);
-        var lockPath = Path.Combine(request.ProjectDirectory, KilnLock.FileName);
-        var lockMode = VersionLock.ParseMode(request.LockMode); // a bad KilnLockMode fails before any work
-        using var signer = ImageAttestations.SignerFor(request); // so does an unusable signing key
-        var verificationKey = string.IsNullOrWhiteSpace(request.VerificationKey) ? null : Deploy.AdmissionPolicy.LoadPublicKey(Path.GetFullPath(request.VerificationKey, request.ProjectDirectory));
-        var planner = new Planner(request, KilnLock.Load(lockPath)) { RegistryLog = log is null ? null : Registry.TransferLog.Lines(log) };
+        var project = request.Project;
+        var evaluation = SpecEvaluator.Evaluate(request.Evaluation.Assembly, request.Evaluation.PathMap, EvaluationTimeout(request.Evaluation));
+        DeploymentArtifacts.ValidateSettings(request.Deployment.Registry, request.Deployment.RepositoryPrefix);
+        var lockPath = Path.Combine(project.ProjectDirectory, KilnLock.FileName);
+        var lockMode = VersionLock.ParseMode(request.Lock.Mode); // a bad KilnLockMode fails before any work
+        using var signer = ImageAttestations.SignerFor(request.Attestation, project.ProjectDirectory); // so does an unusable signing key
+        var verificationKey = string.IsNullOrWhiteSpace(request.Deployment.VerificationKey) ? null : Deploy.AdmissionPolicy.LoadPublicKey(Path.GetFullPath(request.Deployment.VerificationKey, project.ProjectDirectory));
+        var planner = new Planner(project, KilnLock.Load(lockPath))
+        {
+            Packages = request.Packages,
+            Registry = request.Registry,
+            UpdatePins = request.Lock.Update,
+            RegistryLog = log is null ? null : Registry.TransferLog.Lines(log),
+        };
         var plans = planner.Plan(evaluation.Servers);
 
         var output = Path.GetFullPath(request.OutputDirectory);
@@ -94,7 +101,7 @@ public static class KilnEngine
         try
         {
             layout = OciLayout.OpenOrCreate(Path.Combine(output, LayoutDirectory));
-            builder = new ImageBuilder(request, layout);
+            builder = new ImageBuilder(project, layout);
             images = builder.Build(plans, log);
         }
         catch (IOException e)
@@ -110,7 +117,7 @@ public static class KilnEngine
         // an Enforce failure leaves the previous manifests, release.json and index.json valid (new blobs stay unreferenced).
         var inventories = images.ToDictionary(i => i, i => i.Inventory.ToBytes());
         var inventoryDigests = images.ToDictionary(i => i, i => Digest.Sha256(inventories[i]));
-        var contentDigests = images.ToDictionary(i => i, i => Digest.Sha256(KilnManifest.Content(i, inventoryDigests[i], request)));
+        var contentDigests = images.ToDictionary(i => i, i => Digest.Sha256(KilnManifest.Content(i, inventoryDigests[i], project)));
         var locked = VersionLock.Apply(
             planner.Lock,
             images.Select(i => new LockCandidate(i.Plan.Server.Name, i.Plan.Server.Version, i.Manifest.Digest.ToString(), contentDigests[i].ToString())
@@ -118,7 +125,7 @@ public static class KilnEngine
                 BaseUpdate = i.Plan.Server.Base is Kiln.Spec.DebianBase debian ? planner.Lock.PackageBases.GetValueOrDefault(Packages.PackageBaseBuilder.LockKey(debian))?.Update : null,
             }),
             lockMode,
-            request.UpdateLock,
+            request.Lock.Update,
             lockPath);
         planner.Lock = locked.Lock;
 
@@ -130,10 +137,10 @@ public static class KilnEngine
             var inventory = inventories[image];
             var inventoryDigest = inventoryDigests[image];
             AtomicFile.Write(Path.Combine(output, "inventory", KilnManifest.InventoryFileName(image)), inventory);
-            var manifest = KilnManifest.Write(image, inventoryDigest, request, out var contentDigest, locked.Lineage.GetValueOrDefault((image.Plan.Server.Name, image.Plan.Server.Version)));
+            var manifest = KilnManifest.Write(image, inventoryDigest, project, request.Attestation.Provenance, out var contentDigest, locked.Lineage.GetValueOrDefault((image.Plan.Server.Name, image.Plan.Server.Version)));
             var manifestPath = Path.Combine(output, "manifests", KilnManifest.FileName(image));
             AtomicFile.Write(manifestPath, manifest);
-            var sbom = Sbom.Write(image, contentDigest, request);
+            var sbom = Sbom.Write(image, contentDigest, project, request.Attestation.Provenance);
             AtomicFile.Write(Path.Combine(output, "sbom", KilnManifest.SbomFileName(image)), sbom);
             referrers.AddRange(ImageAttestations.Write(output, layout, image, request, sbom, signer));
             release.Add(new ReleaseEntry(image, contentDigest));
@@ -152,8 +159,8 @@ public static class KilnEngine
             output,
             evaluation.Deployments,
             release.ToDictionary(e => e.Image.Plan.Server.Reference, e => new DeployedImage(e.Image.Plan.Server.Reference, e.Image.Manifest.Digest, e.ManifestContentDigest), StringComparer.Ordinal),
-            request.Registry,
-            request.RepositoryPrefix,
+            request.Deployment.Registry,
+            request.Deployment.RepositoryPrefix,
             verificationKey);
 
         var releasePath = Path.Combine(output, Release.FileName);

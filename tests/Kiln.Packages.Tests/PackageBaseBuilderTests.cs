@@ -91,8 +91,7 @@ public sealed class PackageBaseBuilderTests : IDisposable
     public void Plan_DebianBase_PinsTheSetInTheLockAndDropsSetsNoSpecUses()
     {
         var stale = new LockedPackageSet(FixtureArchive.Suite, "amd64", []);
-        var request = Request();
-        var planner = new Kiln.Engine.Planning.Planner(request, KilnLock.Empty with { PackageBases = KilnLock.Empty.PackageBases.Add("gone/amd64: x", stale) });
+        var planner = new Kiln.Engine.Planning.Planner(Project(), KilnLock.Empty with { PackageBases = KilnLock.Empty.PackageBases.Add("gone/amd64: x", stale) }) { Packages = Packages() };
 
         var plans = planner.Plan([Server() with { Base = Spec("runtime-fixture") }]);
 
@@ -254,22 +253,26 @@ public sealed class PackageBaseBuilderTests : IDisposable
         Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(archive.PathOf($"dists/{FixtureArchive.Suite}/main/binary-amd64/Packages.xz"))));
 
     private PackageBaseBuilder Builder(string? mirror = null, bool updateLock = false, string? intermediate = null) => new(
-        Request(mirror, updateLock, intermediate),
+        Packages(mirror),
         new HttpClient(),
-        new Kiln.Oci.Http.RetryOptions { Budget = TimeSpan.FromSeconds(30), Time = new Kiln.Tests.Shared.InstantTimeProvider() });
+        new Kiln.Oci.Http.RetryOptions { Budget = TimeSpan.FromSeconds(30), Time = new Kiln.Tests.Shared.InstantTimeProvider() })
+    {
+        Project = Project(intermediate),
+        UpdatePins = updateLock,
+    };
 
-    private BuildRequest Request(string? mirror = null, bool updateLock = false, string? intermediate = null) =>
-        new BuildRequest
-        {
-            Assembly = Path.Combine(_work, "specs.dll"),
-            ProjectDirectory = _work,
-            OutputDirectory = Path.Combine(_work, "bin"),
-            IntermediateDirectory = intermediate ?? Path.Combine(_work, "obj"),
-            CacheDirectory = Path.Combine(_work, "cache"),
-            DebianMirror = mirror ?? Archive.Mirror,
-            DebianKeyring = Archive.Keyring,
-            UpdateLock = updateLock,
-        };
+    private ProjectOptions Project(string? intermediate = null) => new()
+    {
+        ProjectDirectory = _work,
+        IntermediateDirectory = intermediate ?? Path.Combine(_work, "obj"),
+    };
+
+    private PackageOptions Packages(string? mirror = null) => new()
+    {
+        CacheDirectory = Path.Combine(_work, "cache"),
+        Mirror = mirror ?? Archive.Mirror,
+        Keyring = Archive.Keyring,
+    };
 
     private static DebianBase Spec(params string[] packages) => new(FixtureArchive.Suite, [.. packages], "amd64");
 

@@ -63,15 +63,11 @@ public sealed class SecurityUpdateTests : IDisposable
         Assert.Equal("advisory", set.Update.Message);
     }
 
-    private BuildRequest Request() => new()
+    private PackageOptions Request() => new()
     {
-        Assembly = _work,
-        ProjectDirectory = _work,
-        OutputDirectory = Path.Combine(_work, "bin"),
-        IntermediateDirectory = Path.Combine(_work, "obj"),
         CacheDirectory = Path.Combine(_work, "cache"),
-        DebianMirror = Mirror,
-        DebianKeyring = Keyring,
+        Mirror = Mirror,
+        Keyring = Keyring,
     };
 
     private static async Task<PackageIndex> Index(string uri, string suite)

@@ -23,7 +23,7 @@ internal static class ImageAttestations
     {
         var config = layout.ReadConfig(image.Config.Digest);
         var platform = $"{config.Os}/{config.Architecture}";
-        var statement = Provenance.Statement(image, request, platform);
+        var statement = Provenance.Statement(image, request.Evaluation.Assembly, request.Project, request.Attestation.Provenance, platform);
         var envelope = Dsse.Sign(Dsse.InTotoPayloadType, statement, signer);
         AtomicFile.Write(Path.Combine(output, Directory, StatementFileName(image)), statement);
         AtomicFile.Write(Path.Combine(output, Directory, EnvelopeFileName(image)), envelope);
@@ -34,7 +34,7 @@ internal static class ImageAttestations
         ];
     }
 
-    /// <summary>The signer a build request names, or null for an unsigned build.</summary>
-    public static EcdsaKeySigner? SignerFor(BuildRequest request) =>
-        string.IsNullOrWhiteSpace(request.SigningKey) ? null : EcdsaKeySigner.Load(Path.GetFullPath(request.SigningKey, request.ProjectDirectory));
+    /// <summary>The signer <paramref name="options"/> name (relative to <paramref name="projectDirectory"/>), or null for an unsigned build.</summary>
+    public static EcdsaKeySigner? SignerFor(AttestationOptions options, string projectDirectory) =>
+        string.IsNullOrWhiteSpace(options.SigningKey) ? null : EcdsaKeySigner.Load(Path.GetFullPath(options.SigningKey, projectDirectory));
 }

@@ -28,12 +28,14 @@ internal static class Provenance
     /// <summary>The resolved-dependency name of the base image.</summary>
     public const string BaseDependencyName = "base";
 
-    /// <summary>The statement for <paramref name="image"/>, built for <paramref name="platform"/> (os/arch).</summary>
-    public static byte[] Statement(BuiltImage image, BuildRequest request, string platform)
+    /// <summary>
+    /// The statement for <paramref name="image"/>, built for <paramref name="platform"/> (os/arch) from the spec
+    /// assembly <paramref name="assembly"/> of <paramref name="project"/>.
+    /// </summary>
+    public static byte[] Statement(BuiltImage image, string assembly, ProjectOptions project, BuildProvenance provenance, string platform)
     {
         var server = image.Plan.Server;
-        var provenance = request.Provenance;
-        var components = Sbom.Components(image, request);
+        var components = Sbom.Components(image, project);
         return CanonicalJson.Serialize(w =>
         {
             w.WriteStartObject();
@@ -52,8 +54,8 @@ internal static class Provenance
             w.WriteStartObject("externalParameters");
             w.WriteString("specType", server.SpecType);
             // The assembly's name, never a path: two checkouts in two directories must attest the same bytes.
-            w.WriteString("project", Path.GetFileNameWithoutExtension(request.Assembly));
-            w.WriteString("configuration", request.Configuration);
+            w.WriteString("project", Path.GetFileNameWithoutExtension(assembly));
+            w.WriteString("configuration", project.Configuration);
             w.WriteString("platform", platform);
             w.WriteString("name", server.Name);
             w.WriteString("version", server.Version);
@@ -61,7 +63,7 @@ internal static class Provenance
             w.WriteStartObject("internalParameters");
             WriteOptional(w, "kilnVersion", provenance.KilnVersion);
             WriteOptional(w, "sdkVersion", provenance.SdkVersion);
-            w.WriteNumber("sourceDateEpoch", request.SourceDateEpoch);
+            w.WriteNumber("sourceDateEpoch", project.SourceDateEpoch);
             if (provenance.SourceTreeDirty is { } dirty)
             {
                 w.WriteBoolean("sourceTreeDirty", dirty);

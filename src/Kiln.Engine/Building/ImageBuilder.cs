@@ -25,25 +25,25 @@ internal sealed record BuiltImage(
 /// <summary>Writes the images of a set of plans into one OCI layout: bases checked first, layers in parallel, then configs and manifests.</summary>
 internal sealed class ImageBuilder
 {
-    private readonly BuildRequest _request;
+    private readonly ProjectOptions _project;
     private readonly OciLayout _layout;
     private readonly LayerBuilder _layers;
     private readonly ConcurrentQueue<KilnDiagnostic> _warnings = new();
     private readonly Dictionary<BasePlan, ImmutableArray<BuiltLayer>> _bases = [];
     private readonly HashSet<(BasePlan Base, bool AllowSpecialFiles)> _checked = [];
 
-    public ImageBuilder(BuildRequest request, OciLayout layout)
+    public ImageBuilder(ProjectOptions project, OciLayout layout)
     {
-        _request = request;
+        _project = project;
         _layout = layout;
-        _layers = new LayerBuilder(request, layout, _warnings.Enqueue);
+        _layers = new LayerBuilder(project, layout, _warnings.Enqueue);
     }
 
     /// <summary>Coded warnings of the build: caches or blobs that had to be rebuilt.</summary>
     public IReadOnlyCollection<KilnDiagnostic> Warnings => _warnings;
 
     /// <summary>The image time: SOURCE_DATE_EPOCH, never the clock.</summary>
-    private string Created => DateTimeOffset.FromUnixTimeSeconds(_request.SourceDateEpoch).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    private string Created => DateTimeOffset.FromUnixTimeSeconds(_project.SourceDateEpoch).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     public ImmutableArray<BuiltImage> Build(ImmutableArray<ImagePlan> plans, Action<string>? log = null)
     {
@@ -181,7 +181,7 @@ internal sealed class ImageBuilder
     /// blob is copied from the base (digest checked) when missing or corrupt.</summary>
     private ImmutableArray<LayerFileRecord> BaseInventory(BasePlan basePlan, Descriptor layer)
     {
-        var cache = Path.Combine(_request.IntermediateDirectory, "base-layers", layer.Digest.Encoded + ".json");
+        var cache = Path.Combine(_project.IntermediateDirectory, "base-layers", layer.Digest.Encoded + ".json");
         var state = SealedFile.Read<BaseLayerEntry>(cache, out var entry);
         if (state == SealState.Damaged)
         {

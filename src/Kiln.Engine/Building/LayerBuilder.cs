@@ -16,7 +16,7 @@ internal sealed record BuiltLayer(Descriptor Descriptor, Digest DiffId, Immutabl
 /// identity) is unchanged is neither re-tarred nor re-compressed, but only when the cache entry matches its seal and
 /// the blob is proven (unchanged since written, or hashed again). Anything else is rebuilt, with a warning.
 /// </summary>
-internal sealed class LayerBuilder(BuildRequest request, OciLayout layout, Action<KilnDiagnostic>? warn = null)
+internal sealed class LayerBuilder(ProjectOptions project, OciLayout layout, Action<KilnDiagnostic>? warn = null)
 {
     /// <summary>The fixed compression level; changing it changes every layer digest.</summary>
     public const int CompressionLevel = 6;
@@ -24,10 +24,10 @@ internal sealed class LayerBuilder(BuildRequest request, OciLayout layout, Actio
     /// <summary>Names the compressor in manifests: the compressed digest depends on it, the diff_id does not.</summary>
     public const string Compressor = "gzip (.NET zlib, level 6)";
 
-    private readonly string _cacheDirectory = Path.Combine(request.IntermediateDirectory, "layers");
+    private readonly string _cacheDirectory = Path.Combine(project.IntermediateDirectory, "layers");
 
     /// <summary>The writer settings that enter every cache key.</summary>
-    public static string Describe(BuildRequest request) => $"{Compressor}; mtime={request.SourceDateEpoch}";
+    public static string Describe(ProjectOptions project) => $"{Compressor}; mtime={project.SourceDateEpoch}";
 
     public BuiltLayer Build(LayerPlan plan)
     {
@@ -39,7 +39,7 @@ internal sealed class LayerBuilder(BuildRequest request, OciLayout layout, Actio
 
         var options = new LayerWriterOptions
         {
-            Timestamp = DateTimeOffset.FromUnixTimeSeconds(request.SourceDateEpoch),
+            Timestamp = DateTimeOffset.FromUnixTimeSeconds(project.SourceDateEpoch),
             CompressionLevel = CompressionLevel,
         };
         LayerResult result;

@@ -154,6 +154,7 @@ public static class DiagnosticCodes
 
     // Kiln's own artifacts, read back through one model each (KILN5020–5039).
     public const string ReleaseFileInvalid = "KILN5020";
+    public const string PublishListInvalid = "KILN5021";
 
     // Signed provenance and verify-image (KILN1050–1069, KILN2170–2189, KILN4030–4039).
     public const string AttestationMissing = "KILN2170";

@@ -22,8 +22,8 @@ internal static class KilnManifest
     public static string InventoryFileName(BuiltImage image) => $"{image.Plan.Server.Name}-{image.Plan.Server.Version}.txt";
 
     /// <summary>The content section alone, canonical; its SHA-256 is the manifest's content digest.</summary>
-    public static byte[] Content(BuiltImage image, Digest inventoryDigest, BuildRequest request) =>
-        JsonText.Write(w => WriteContent(w, image, inventoryDigest, request));
+    public static byte[] Content(BuiltImage image, Digest inventoryDigest, ProjectOptions project) =>
+        JsonText.Write(w => WriteContent(w, image, inventoryDigest, project));
 
     public static string SbomFileName(BuiltImage image) => $"{image.Plan.Server.Name}-{image.Plan.Server.Version}.cdx.json";
 
@@ -31,9 +31,9 @@ internal static class KilnManifest
     /// The whole manifest. <paramref name="lineage"/> (from the lock) sits beside the content section, not in it: the
     /// content digest must not depend on which versions a lock happened to know.
     /// </summary>
-    public static byte[] Write(BuiltImage image, Digest inventoryDigest, BuildRequest request, out Digest contentDigest, Lock.Lineage? lineage = null)
+    public static byte[] Write(BuiltImage image, Digest inventoryDigest, ProjectOptions project, BuildProvenance provenance, out Digest contentDigest, Lock.Lineage? lineage = null)
     {
-        var content = Content(image, inventoryDigest, request);
+        var content = Content(image, inventoryDigest, project);
         var digest = Digest.Sha256(content);
         contentDigest = digest;
         return JsonText.Write(w =>
@@ -42,7 +42,7 @@ internal static class KilnManifest
             w.WriteString("kind", Kind);
             w.WriteNumber("schemaVersion", SchemaVersion);
             w.WritePropertyName("content");
-            WriteContent(w, image, inventoryDigest, request);
+            WriteContent(w, image, inventoryDigest, project);
             w.WriteString("contentDigest", digest.ToString());
             w.WriteStartObject("lineage");
             if (lineage?.ParentVersion is { } parent)
@@ -53,12 +53,12 @@ internal static class KilnManifest
 
             w.WriteEndObject();
             w.WritePropertyName("build");
-            WriteBuild(w, request.Provenance);
+            WriteBuild(w, provenance);
             w.WriteEndObject();
         });
     }
 
-    private static void WriteContent(Utf8JsonWriter w, BuiltImage image, Digest inventoryDigest, BuildRequest request)
+    private static void WriteContent(Utf8JsonWriter w, BuiltImage image, Digest inventoryDigest, ProjectOptions project)
     {
         var server = image.Plan.Server;
         w.WriteStartObject();
@@ -123,7 +123,7 @@ internal static class KilnManifest
         w.WriteString("type", server.SpecType);
         if (server.Location is { } location)
         {
-            w.WriteString("source", Path.GetRelativePath(request.ProjectDirectory, location.File).Replace('\\', '/'));
+            w.WriteString("source", Path.GetRelativePath(project.ProjectDirectory, location.File).Replace('\\', '/'));
         }
 
         w.WriteEndObject();

@@ -23,11 +23,11 @@ internal static class Sbom
 {
     public const string SpecVersion = "1.6";
 
-    public static byte[] Write(BuiltImage image, Digest contentDigest, BuildRequest request)
+    public static byte[] Write(BuiltImage image, Digest contentDigest, ProjectOptions project, BuildProvenance provenance)
     {
         var server = image.Plan.Server;
         var imagePurl = $"pkg:oci/{Uri.EscapeDataString(server.Name)}@{Uri.EscapeDataString(image.Manifest.Digest.ToString())}?tag={Uri.EscapeDataString(server.Version)}";
-        var components = Components(image, request);
+        var components = Components(image, project);
         return JsonText.Write(w =>
         {
             w.WriteStartObject();
@@ -41,9 +41,9 @@ internal static class Sbom
             w.WriteStartObject();
             w.WriteString("type", "application");
             w.WriteString("name", "kiln");
-            if (!string.IsNullOrEmpty(request.Provenance.KilnVersion))
+            if (!string.IsNullOrEmpty(provenance.KilnVersion))
             {
-                w.WriteString("version", request.Provenance.KilnVersion);
+                w.WriteString("version", provenance.KilnVersion);
             }
 
             w.WriteEndObject();
@@ -111,7 +111,7 @@ internal static class Sbom
     }
 
     /// <summary>Every component, sorted by purl and distinct: the same input always lists the same components in the same order.</summary>
-    public static IReadOnlyList<SbomComponent> Components(BuiltImage image, BuildRequest request)
+    public static IReadOnlyList<SbomComponent> Components(BuiltImage image, ProjectOptions project)
     {
         var components = new List<SbomComponent>();
         foreach (var package in image.Plan.Base.Packages)
@@ -120,8 +120,8 @@ internal static class Sbom
             components.Add(new SbomComponent(package.Name, package.Version, purl, "SHA-256", package.Sha256.ToLowerInvariant()));
         }
 
-        var keys = Planner.PublishRequirements([image.Plan.Server], request).Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
-        foreach (var published in request.PublishedProjects.Where(p => keys.Contains(p.Key) && Directory.Exists(p.Directory)))
+        var keys = Planner.PublishRequirements([image.Plan.Server], project).Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
+        foreach (var published in project.PublishedProjects.Where(p => keys.Contains(p.Key) && Directory.Exists(p.Directory)))
         {
             foreach (var depsFile in Directory.EnumerateFiles(published.Directory, "*.deps.json").Order(StringComparer.Ordinal))
             {

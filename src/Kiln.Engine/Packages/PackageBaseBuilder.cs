@@ -23,9 +23,16 @@ namespace Kiln.Engine.Packages;
 /// package, the CA bundle) and an account layer (/etc/passwd, /etc/group, the home directory). No maintainer script
 /// runs and no shell is added. Nothing is written anywhere before every input verified.
 /// </summary>
-internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http, Kiln.Oci.Http.RetryOptions? retry = null)
+/// <param name="options">Mirrors, keyring, apt sources, the download cache and the clock Release files are checked against.</param>
+internal sealed class PackageBaseBuilder(PackageOptions options, HttpClient http, Kiln.Oci.Http.RetryOptions? retry = null)
 {
-    private readonly PackageCache _cache = new(request.CacheDirectory ?? throw new KilnException(DiagnosticCodes.PackageCacheFailed, "No package cache directory was given. Set KilnCacheDirectory (or KILN_CACHE)."));
+    /// <summary>The project a base is built for: the intermediate directory it is staged in, and the image timestamp. Reading indexes needs none.</summary>
+    public ProjectOptions? Project { get; init; }
+
+    /// <summary>Whether a package set the lock pins is resolved again (the explicit lock update).</summary>
+    public bool UpdatePins { get; init; }
+
+    private readonly PackageCache _cache = new(options.CacheDirectory ?? throw new KilnException(DiagnosticCodes.PackageCacheFailed, "No package cache directory was given. Set KilnCacheDirectory (or KILN_CACHE)."));
     private readonly Dictionary<string, PackageIndex> _indexes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _pending = new(StringComparer.Ordinal);
     private PgpPublicKeyRingBundle? _keyring;
@@ -37,6 +44,7 @@ internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http, 
     /// <summary>Builds (or reuses) the base image for a server and returns its plan and the pinned package set.</summary>
     public (BasePlan Plan, LockedPackageSet Pinned) Build(ResolvedServer server, DebianBase spec, LockedPackageSet? locked)
     {
+        var project = Project ?? throw new InvalidOperationException("A package base is built for a project: set Project.");
         if (spec.Packages.IsDefaultOrEmpty || string.IsNullOrWhiteSpace(spec.Suite) || string.IsNullOrWhiteSpace(spec.Architecture))
         {
             throw new KilnException(DiagnosticCodes.InvalidPackageBase, $"Spec '{server.SpecType}': a Debian base needs a suite, an architecture and at least one package (for example BaseImage.Debian(\"bookworm\", [\"libc6\"])).");
@@ -48,7 +56,7 @@ internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http, 
         List<(LockedPackage Package, string Path)> debs;
         try
         {
-            pinned = locked is not null && !request.UpdateLock && locked.Suite == spec.Suite && locked.Architecture == spec.Architecture
+            pinned = locked is not null && !UpdatePins && locked.Suite == spec.Suite && locked.Architecture == spec.Architecture
                 ? locked
                 : new LockedPackageSet(spec.Suite, spec.Architecture, [.. Resolve(spec).Select(r => r.ToLocked())]);
             pinned.Packages.ToList().ForEach(p => Fetch(spec, p));
@@ -69,10 +77,10 @@ internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http, 
             _pending.Clear();
         }
 
-        var layout = OciLayout.OpenOrCreate(Path.Combine(request.IntermediateDirectory, "package-bases"));
+        var layout = OciLayout.OpenOrCreate(Path.Combine(project.IntermediateDirectory, "package-bases"));
         var packages = PackageLayer(layout, pinned, debs);
         var account = AccountLayer(layout, server.Account);
-        var created = ImageConfig.FormatTimestamp(DateTimeOffset.FromUnixTimeSeconds(request.SourceDateEpoch));
+        var created = ImageConfig.FormatTimestamp(DateTimeOffset.FromUnixTimeSeconds(project.SourceDateEpoch));
         var config = new ImageConfig
         {
             Created = created,
@@ -196,12 +204,12 @@ internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http, 
                 : [];
         }
 
-        _keyring ??= ReleaseFile.LoadKeyring(request.DebianKeyring);
+        _keyring ??= ReleaseFile.LoadKeyring(options.Keyring);
         var source = new Uri(client.Mirror, $"dists/{suite}/InRelease").ToString();
         var release = ReleaseFile.Verify(inRelease, _keyring, source);
         if (checkValidity)
         {
-            release.EnsureCurrent(request.Time.GetUtcNow(), source);
+            release.EnsureCurrent(options.Time.GetUtcNow(), source);
         }
 
         var candidates = new[] { ".xz", ".gz", "" }.Select(ext => $"main/binary-{spec.Architecture}/Packages{ext}");
@@ -227,15 +235,15 @@ internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http, 
 
     private ArchiveClient Client(DebianBase spec, bool security)
     {
-        var mirror = request.DebianMirror is { Length: > 0 } configured
+        var mirror = options.Mirror is { Length: > 0 } configured
             ? AptSources.Normalize(configured)
-            : AptSources.Mirror(request.AptSources, spec.Suite)
-              ?? throw new KilnException(DiagnosticCodes.DebianMirrorUnknown, $"No Debian mirror is configured and none of the apt sources ({string.Join(", ", request.AptSources.DefaultIfEmpty("none given"))}) names one. Set KilnDebianMirror (for example http://deb.debian.org/debian).");
+            : AptSources.Mirror(options.AptSources, spec.Suite)
+              ?? throw new KilnException(DiagnosticCodes.DebianMirrorUnknown, $"No Debian mirror is configured and none of the apt sources ({string.Join(", ", options.AptSources.DefaultIfEmpty("none given"))}) names one. Set KilnDebianMirror (for example http://deb.debian.org/debian).");
         if (security)
         {
-            mirror = request.DebianSecurityMirror is { Length: > 0 } securityMirror
+            mirror = options.SecurityMirror is { Length: > 0 } securityMirror
                 ? AptSources.Normalize(securityMirror)
-                : AptSources.Serving(request.AptSources, $"{spec.Suite.Split('-')[0]}-security") ?? AptSources.SecurityArchive(mirror);
+                : AptSources.Serving(options.AptSources, $"{spec.Suite.Split('-')[0]}-security") ?? AptSources.SecurityArchive(mirror);
         }
 
         return new ArchiveClient(mirror, _cache, http, retry);
@@ -254,7 +262,7 @@ internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http, 
     }
 
     private string Key(string kind, string content) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{kind}\n{LayerBuilder.Describe(request)}\n{content}")));
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{kind}\n{LayerBuilder.Describe(Project!)}\n{content}")));
 
     /// <summary>Writes a layer, or reuses it when the same inputs were written before and its blob is still there.</summary>
     private BuiltLayer CachedLayer(OciLayout layout, string key, string source, Func<IEnumerable<LayerEntry>> entries)
@@ -288,7 +296,7 @@ internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http, 
         {
             result = LayerWriter.Write(entries(), blob.Stream, new LayerWriterOptions
             {
-                Timestamp = DateTimeOffset.FromUnixTimeSeconds(request.SourceDateEpoch),
+                Timestamp = DateTimeOffset.FromUnixTimeSeconds(Project!.SourceDateEpoch),
                 CompressionLevel = LayerBuilder.CompressionLevel,
             });
             blob.Complete();

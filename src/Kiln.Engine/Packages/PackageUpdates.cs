@@ -44,9 +44,9 @@ public static class PackageUpdates
     }
 
     /// <summary>Every locked package that has a newer candidate in its base's suites, by base then name.</summary>
-    public static ImmutableArray<PackageChange> Find(BuildRequest request, HttpClient http, KilnLock lockFile)
+    public static ImmutableArray<PackageChange> Find(PackageOptions options, HttpClient http, KilnLock lockFile)
     {
-        var builder = new PackageBaseBuilder(request, http);
+        var builder = new PackageBaseBuilder(options, http);
         return [.. lockFile.PackageBases.SelectMany(kv => builder.Outdated(BaseOf(kv.Key), kv.Value)
             .Select(o => new PackageChange(kv.Key, o.Pinned.Name, o.Pinned.Version, o.Candidate.Version, o.Candidate.Suite)))];
     }
@@ -88,9 +88,9 @@ public static class PackageUpdates
     /// The lock with newer candidates taken: every one (the base re-resolved from its suites), or with
     /// <paramref name="securityOnly"/> only those from a security suite (every other pin kept, the closure checked).
     /// </summary>
-    public static (KilnLock Lock, ImmutableArray<PackageChange> Changes) Apply(BuildRequest request, HttpClient http, KilnLock lockFile, bool securityOnly, string? message = null)
+    public static (KilnLock Lock, ImmutableArray<PackageChange> Changes) Apply(PackageOptions options, HttpClient http, KilnLock lockFile, bool securityOnly, string? message = null)
     {
-        var builder = new PackageBaseBuilder(request, http);
+        var builder = new PackageBaseBuilder(options, http);
         var bases = lockFile.PackageBases;
         var changes = ImmutableArray.CreateBuilder<PackageChange>();
         foreach (var (key, pinned) in lockFile.PackageBases)

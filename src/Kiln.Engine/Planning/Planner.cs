@@ -6,6 +6,7 @@ using Kiln.Engine.Diagnostics;
 using Kiln.Engine.Evaluation;
 using Kiln.Engine.IO;
 using Kiln.Engine.Packages;
+using Kiln.Engine.Planning.Bases;
 using Kiln.Engine.Requests;
 using Kiln.Oci;
 using Kiln.Spec;
@@ -16,10 +17,10 @@ namespace Kiln.Engine.Planning;
 /// <summary>
 /// Turns resolved servers into image plans: resolves bases, enumerates every input file, detects layers that write the
 /// same path with different content, and computes each layer's cache key from its inputs' metadata. Reads the file
-/// system but writes nothing except imported base archives (into the intermediate directory), so that bad input
+/// system but writes nothing except the bases it imports or builds (into the intermediate directory), so that bad input
 /// leaves the artifacts untouched.
 /// </summary>
-internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = null)
+internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = null)
 {
     /// <summary>
     /// The lock as planning leaves it: what it was given, plus whatever planning pinned (package sets of package
@@ -27,16 +28,23 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
     /// </summary>
     public Lock.KilnLock Lock { get; set; } = lockFile ?? Kiln.Engine.Lock.KilnLock.Empty;
 
+    /// <summary>Where Debian package bases come from.</summary>
+    public PackageOptions Packages { get; init; } = new();
+
+    /// <summary>How registry bases are reached and cached.</summary>
+    public RegistryOptions Registry { get; init; } = new();
+
+    /// <summary>Whether package sets the lock pins are resolved again (the explicit lock update).</summary>
+    public bool UpdatePins { get; init; }
+
     /// <summary>Receives registry pulls' progress (the engine logs one line per blob).</summary>
     public Action<Kiln.Oci.Registry.TransferEvent>? RegistryLog { get; init; }
 
     private readonly Dictionary<string, BasePlan> _bases = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _inputs = new(StringComparer.Ordinal);
 
-    /// <summary>One client for every package download of the process (connection reuse across builds in one engine).</summary>
-    private static readonly Lazy<HttpClient> PackageHttp = new(() => new HttpClient { Timeout = TimeSpan.FromMinutes(5) });
-
-    private PackageBaseBuilder? _packageBases;
+    /// <summary>The source of each kind of base; set when planning starts.</summary>
+    private BaseSources _sources = null!;
 
     /// <summary>Where layer sources may come from; set when planning starts.</summary>
     private InputRoots _roots = null!;
@@ -48,30 +56,31 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
     public IReadOnlyCollection<string> Inputs => _inputs;
 
     /// <summary>The publish runs the specs need, each with a stable key and its MSBuild properties.</summary>
-    public static ImmutableArray<PublishRequirement> PublishRequirements(IEnumerable<ResolvedServer> servers, BuildRequest request) =>
+    public static ImmutableArray<PublishRequirement> PublishRequirements(IEnumerable<ResolvedServer> servers, ProjectOptions project) =>
         [.. servers.SelectMany(s => s.Layers.OfType<PublishOutputLayer>())
-            .Select(layer => Publish(layer, request))
+            .Select(layer => Publish(layer, project))
             .DistinctBy(p => p.Key)
             .OrderBy(p => p.Key, StringComparer.Ordinal)];
 
-    private static PublishRequirement Publish(PublishOutputLayer layer, BuildRequest request)
+    private static PublishRequirement Publish(PublishOutputLayer layer, ProjectOptions options)
     {
-        var project = Path.GetFullPath(Path.Combine(request.ProjectDirectory, layer.Project));
-        var configuration = layer.Configuration ?? request.Configuration;
+        var project = Path.GetFullPath(Path.Combine(options.ProjectDirectory, layer.Project));
+        var configuration = layer.Configuration ?? options.Configuration;
         var identity = $"{project}|{layer.RuntimeIdentifier}|{layer.SelfContained}|{configuration}";
         var key = $"{Path.GetFileNameWithoutExtension(project)}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..12]}";
-        var directory = Path.Combine(request.IntermediateDirectory, "publish", key) + Path.DirectorySeparatorChar;
+        var directory = Path.Combine(options.IntermediateDirectory, "publish", key) + Path.DirectorySeparatorChar;
         return new PublishRequirement(key, project, configuration, directory, layer.RuntimeIdentifier, layer.SelfContained);
     }
 
     public ImmutableArray<ImagePlan> Plan(IReadOnlyList<ResolvedServer> servers)
     {
-        _roots = InputRoots.Create(request.ProjectDirectory, request.InputRoots);
+        _roots = InputRoots.Create(project.ProjectDirectory, project.InputRoots);
+        _sources = new BaseSources(project, Packages, Registry, UpdatePins, Lock.PackageBases, _inputs, RegistryLog);
         var diagnostics = new DiagnosticBag();
         var plans = new List<ImagePlan>();
         foreach (var server in servers)
         {
-            var basePlan = PlanBase(server, diagnostics);
+            var basePlan = PlanBase(server, BaseSources.DefaultPlatform, diagnostics);
             var layers = new List<LayerPlan>();
             for (var i = 0; i < server.Layers.Length; i++)
             {
@@ -91,52 +100,24 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
         diagnostics.ThrowIfErrors();
         // A package set no spec asks for any more (its packages changed) is dropped, so the lock only pins what is used.
         var usedPackageBases = servers.Select(s => s.Base).OfType<DebianBase>().Select(PackageBaseBuilder.LockKey).ToHashSet(StringComparer.Ordinal);
-        Lock = Lock with { PackageBases = Lock.PackageBases.RemoveRange(Lock.PackageBases.Keys.Where(k => !usedPackageBases.Contains(k))) };
+        var packageBases = Lock.PackageBases.SetItems(_sources.PinnedPackages);
+        Lock = Lock with { PackageBases = packageBases.RemoveRange(packageBases.Keys.Where(k => !usedPackageBases.Contains(k))) };
         return [.. plans];
     }
 
-    private BasePlan? PlanBase(ResolvedServer server, DiagnosticBag diagnostics)
+    /// <summary>The base of <paramref name="server"/> for <paramref name="platform"/>, resolved once per key and plan; null after a coded error.</summary>
+    private BasePlan? PlanBase(ResolvedServer server, Platform platform, DiagnosticBag diagnostics)
     {
-        var location = server.LocationOf(nameof(ServerSpec.Base));
-        switch (server.Base)
+        if (_sources.For(server.Base) is not { } source)
         {
-            case ScratchBase:
-                return BasePlan.Scratch;
-            case OciLayoutBase layout:
-                return Cached($"layout|{layout.Path}|{layout.Reference}", () => BaseResolver.FromLayout(request, server, layout, _inputs), server, diagnostics);
-            case ArchiveBase archive:
-                return Cached($"archive|{archive.Path}|{archive.Reference}", () => BaseResolver.FromArchive(request, server, archive, _inputs), server, diagnostics);
-            case RegistryBase registry:
-                // Pulled once into the shared cache (verified by digest); a cached, pinned base needs no network.
-                return Cached($"registry|{registry.Reference}|{registry.Platform}", () => Registry.RegistryBaseResolver.Resolve(request, server, registry, RegistryLog), server, diagnostics);
-            case DebianBase debian:
-                return Cached($"debian|{PackageBaseBuilder.LockKey(debian)}|{server.Account.Name}:{server.Account.Uid}:{server.Account.Gid}", () => PlanPackageBase(server, debian), server, diagnostics);
-            default:
-                diagnostics.Error(DiagnosticCodes.InvalidBaseImage, $"Spec '{server.SpecType}': unknown base image kind '{server.Base.GetType().Name}'.", location);
-                return null;
-        }
-    }
-
-    /// <summary>Builds a Debian package base and pins its package set in the lock.</summary>
-    private BasePlan PlanPackageBase(ResolvedServer server, DebianBase debian)
-    {
-        _packageBases ??= new PackageBaseBuilder(request, PackageHttp.Value);
-        var key = PackageBaseBuilder.LockKey(debian);
-        var (plan, pinned) = _packageBases.Build(server, debian, Lock.PackageBases.GetValueOrDefault(key));
-        Lock = Lock with { PackageBases = Lock.PackageBases.SetItem(key, pinned) };
-        return plan;
-    }
-
-    private BasePlan? Cached(string key, Func<BasePlan> resolve, ResolvedServer server, DiagnosticBag diagnostics)
-    {
-        if (_bases.TryGetValue(key, out var cached))
-        {
-            return cached;
+            diagnostics.Error(DiagnosticCodes.InvalidBaseImage, $"Spec '{server.SpecType}': unknown base image kind '{server.Base.GetType().Name}'.", server.LocationOf(nameof(ServerSpec.Base)));
+            return null;
         }
 
         try
         {
-            return _bases[key] = resolve();
+            var key = source.Key(server, platform);
+            return _bases.TryGetValue(key, out var cached) ? cached : _bases[key] = source.Resolve(server, platform);
         }
         catch (KilnException e)
         {
@@ -225,7 +206,7 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
 
             case PublishOutputLayer publish:
             {
-                var requirement = Publish(publish, request);
+                var requirement = Publish(publish, project);
                 source = $"publish:{Relative(requirement.Project)}";
                 if (!File.Exists(requirement.Project))
                 {
@@ -233,7 +214,7 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
                     return null;
                 }
 
-                var published = request.PublishedProjects.FirstOrDefault(p => p.Key == requirement.Key);
+                var published = project.PublishedProjects.FirstOrDefault(p => p.Key == requirement.Key);
                 if (published is null || !Directory.Exists(published.Directory))
                 {
                     diagnostics.Error(DiagnosticCodes.PublishOutputMissing, $"Spec '{server.SpecType}': Layers[{index}] takes the publish output of '{publish.Project}', but no publish output was produced for it. Check that the project exists and publishes (dotnet publish '{requirement.Project}'); Kiln's MSBuild targets publish it before building images.", location);
@@ -392,14 +373,14 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
         $"Spec '{server.SpecType}': Layers[{index}] takes the publish output of '{publish.Project}', but there is no project file at '{requirement.Project}'. Fix the path (it is relative to the spec project) or add the project.";
 
     /// <summary>Every publish-output layer whose project file is missing, as coded errors (checked at evaluation, before MSBuild tries to publish it).</summary>
-    public static void CheckPublishProjects(IEnumerable<ResolvedServer> servers, BuildRequest request)
+    public static void CheckPublishProjects(IEnumerable<ResolvedServer> servers, ProjectOptions project)
     {
         var diagnostics = new DiagnosticBag();
         foreach (var server in servers)
         {
             for (var i = 0; i < server.Layers.Length; i++)
             {
-                if (server.Layers[i] is PublishOutputLayer publish && Publish(publish, request) is var requirement && !File.Exists(requirement.Project))
+                if (server.Layers[i] is PublishOutputLayer publish && Publish(publish, project) is var requirement && !File.Exists(requirement.Project))
                 {
                     diagnostics.Error(DiagnosticCodes.PublishProjectMissing, PublishProjectMissingMessage(server, i, publish, requirement), server.LocationOf(nameof(ServerSpec.Layers)));
                 }
@@ -465,7 +446,7 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
     /// </summary>
     private string CacheKey(IEnumerable<PlannedEntry> entries)
     {
-        var text = new StringBuilder($"kiln-layer/1\n{LayerBuilder.Describe(request)}\n");
+        var text = new StringBuilder($"kiln-layer/1\n{LayerBuilder.Describe(project)}\n");
         foreach (var e in entries.OrderBy(e => e.Path, StringComparer.Ordinal))
         {
             text.Append($"{e.Path}\t{e.Kind}\t{e.Mode}\t{e.Uid}:{e.Gid}\t{e.SourcePath}\t{e.Size}\t{e.LastWriteTicks}{(e.Kind == EntryKind.Symlink ? "\t" + e.LinkTarget : "")}\n");
@@ -474,7 +455,7 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 
-    private string Resolve(string relative) => Path.GetFullPath(Path.Combine(request.ProjectDirectory, relative));
+    private string Resolve(string relative) => Path.GetFullPath(Path.Combine(project.ProjectDirectory, relative));
 
-    private string Relative(string path) => Path.GetRelativePath(request.ProjectDirectory, path).Replace('\\', '/');
+    private string Relative(string path) => Path.GetRelativePath(project.ProjectDirectory, path).Replace('\\', '/');
 }

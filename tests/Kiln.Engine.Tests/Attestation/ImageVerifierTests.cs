@@ -47,7 +47,7 @@ public sealed class ImageVerifierTests : IDisposable
             },
         };
         using var signer = signingKey is null ? null : EcdsaKeySigner.Load(signingKey);
-        var statement = Provenance.Statement(built, ManifestDeterminismTests.Request(), "linux/amd64");
+        var statement = ManifestDeterminismTests.Statement(built, ManifestDeterminismTests.Request(), "linux/amd64");
         var envelope = Dsse.Sign(Dsse.InTotoPayloadType, statement, signer);
         var attestation = Referrers.Attach(layout, manifest, Referrers.ProvenanceArtifactType, Dsse.EnvelopeMediaType, envelope, Provenance.PredicateType);
         layout.WriteIndex(new ImageIndex { Manifests = [manifest.WithAnnotation(AnnotationKeys.RefName, "orders-api:1.4.0")] });

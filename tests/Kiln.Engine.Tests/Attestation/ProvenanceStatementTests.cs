@@ -23,17 +23,14 @@ public sealed class ProvenanceStatementTests
         },
     };
 
-    private static Requests.BuildRequest Request(string directory = "/home/dev/orders") => ManifestDeterminismTests.Request(directory) with
+    private static Kiln.Engine.Requests.BuildRequest Request(string directory = "/home/dev/orders") => ManifestDeterminismTests.WithProvenance(ManifestDeterminismTests.Request(directory), new()
     {
-        Provenance = new()
-        {
-            KilnVersion = "0.1.0",
-            SdkVersion = "10.0.401",
-            SourceRevision = new string('c', 40),
-            SourceTreeDirty = false,
-            ContinuousIntegrationRun = "https://ci.example.com/runs/42",
-        },
-    };
+        KilnVersion = "0.1.0",
+        SdkVersion = "10.0.401",
+        SourceRevision = new string('c', 40),
+        SourceTreeDirty = false,
+        ContinuousIntegrationRun = "https://ci.example.com/runs/42",
+    });
 
     private static string[] Members(JsonElement e) => [.. e.EnumerateObject().Select(p => p.Name)];
 
@@ -41,7 +38,7 @@ public sealed class ProvenanceStatementTests
     public void Statement_EveryMember_FollowsInTotoStatementV1()
     {
         var image = Image();
-        using var json = JsonDocument.Parse(Provenance.Statement(image, Request(), "linux/amd64"));
+        using var json = JsonDocument.Parse(ManifestDeterminismTests.Statement(image, Request(), "linux/amd64"));
         var root = json.RootElement;
 
         // Statement v1: exactly these four members; _type the v1 URI; subject a non-empty list of ResourceDescriptors
@@ -61,7 +58,7 @@ public sealed class ProvenanceStatementTests
     [Fact]
     public void Statement_Predicate_FollowsSlsaProvenanceV1()
     {
-        using var json = JsonDocument.Parse(Provenance.Statement(Image(), Request(), "linux/amd64"));
+        using var json = JsonDocument.Parse(ManifestDeterminismTests.Statement(Image(), Request(), "linux/amd64"));
         var predicate = json.RootElement.GetProperty("predicate");
 
         Assert.Equal(["buildDefinition", "runDetails"], Members(predicate));
@@ -108,8 +105,8 @@ public sealed class ProvenanceStatementTests
     [Fact]
     public void Statement_SameInputsInTwoDirectories_SameBytes()
     {
-        var first = Provenance.Statement(Image(), Request("/home/a/orders"), "linux/amd64");
-        var second = Provenance.Statement(Image(), Request("/srv/ci/b/orders"), "linux/amd64");
+        var first = ManifestDeterminismTests.Statement(Image(), Request("/home/a/orders"), "linux/amd64");
+        var second = ManifestDeterminismTests.Statement(Image(), Request("/srv/ci/b/orders"), "linux/amd64");
 
         Assert.Equal(first, second);
         Assert.DoesNotContain("/home/a", System.Text.Encoding.UTF8.GetString(first), StringComparison.Ordinal);
@@ -119,15 +116,15 @@ public sealed class ProvenanceStatementTests
     public void Statement_OtherSourceRevision_OtherBytes()
     {
         var request = Request();
-        var other = request with { Provenance = request.Provenance with { SourceRevision = new string('d', 40) } };
+        var other = ManifestDeterminismTests.WithProvenance(request, request.Attestation.Provenance with { SourceRevision = new string('d', 40) });
 
-        Assert.NotEqual(Provenance.Statement(Image(), request, "linux/amd64"), Provenance.Statement(Image(), other, "linux/amd64"));
+        Assert.NotEqual(ManifestDeterminismTests.Statement(Image(), request, "linux/amd64"), ManifestDeterminismTests.Statement(Image(), other, "linux/amd64"));
     }
 
     [Fact]
     public void Statement_LocalBuild_HasNoMetadataAndNoSourceWhenUnknown()
     {
-        using var json = JsonDocument.Parse(Provenance.Statement(Image(), ManifestDeterminismTests.Request(), "linux/arm64"));
+        using var json = JsonDocument.Parse(ManifestDeterminismTests.Statement(Image(), ManifestDeterminismTests.Request(), "linux/arm64"));
         var predicate = json.RootElement.GetProperty("predicate");
 
         Assert.Equal(["builder"], Members(predicate.GetProperty("runDetails")));

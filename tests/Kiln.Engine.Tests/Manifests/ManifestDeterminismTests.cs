@@ -23,8 +23,8 @@ public sealed class ManifestDeterminismTests
     [Fact]
     public void Write_SameImageTwice_GivesIdenticalBytes()
     {
-        var first = KilnManifest.Write(Image(), InventoryDigest, Request(), out var firstDigest);
-        var second = KilnManifest.Write(Image(), InventoryDigest, Request(), out var secondDigest);
+        var first = WriteManifest(Image(), InventoryDigest, Request(), out var firstDigest);
+        var second = WriteManifest(Image(), InventoryDigest, Request(), out var secondDigest);
 
         Assert.Equal(first, second);
         Assert.Equal(firstDigest, secondDigest);
@@ -38,7 +38,7 @@ public sealed class ManifestDeterminismTests
     [Fact]
     public void Write_ContentDigest_IsTheSha256OfTheContentSectionAlone()
     {
-        var bytes = KilnManifest.Write(Image(), InventoryDigest, Request(), out var contentDigest);
+        var bytes = WriteManifest(Image(), InventoryDigest, Request(), out var contentDigest);
 
         using var json = JsonDocument.Parse(bytes);
         var section = json.RootElement.GetProperty("content").GetRawText().Replace("\n  ", "\n", StringComparison.Ordinal) + "\n";
@@ -50,21 +50,18 @@ public sealed class ManifestDeterminismTests
     [Fact]
     public void Write_OtherProvenance_ChangesOnlyTheBuildSection()
     {
-        var local = Request() with { Provenance = new BuildProvenance { KilnVersion = "0.1.0", SdkVersion = "10.0.401" } };
-        var ci = Request() with
+        var local = WithProvenance(Request(), new BuildProvenance { KilnVersion = "0.1.0", SdkVersion = "10.0.401" });
+        var ci = WithProvenance(Request(), new BuildProvenance
         {
-            Provenance = new BuildProvenance
-            {
-                KilnVersion = "0.1.0",
-                SdkVersion = "10.0.401",
-                SourceRevision = "5114f85",
-                SourceTreeDirty = false,
-                ContinuousIntegrationRun = "https://ci.example.com/runs/42",
-            },
-        };
+            KilnVersion = "0.1.0",
+            SdkVersion = "10.0.401",
+            SourceRevision = "5114f85",
+            SourceTreeDirty = false,
+            ContinuousIntegrationRun = "https://ci.example.com/runs/42",
+        });
 
-        var localBytes = KilnManifest.Write(Image(), InventoryDigest, local, out var localDigest);
-        var ciBytes = KilnManifest.Write(Image(), InventoryDigest, ci, out var ciDigest);
+        var localBytes = WriteManifest(Image(), InventoryDigest, local, out var localDigest);
+        var ciBytes = WriteManifest(Image(), InventoryDigest, ci, out var ciDigest);
 
         Assert.Equal(localDigest, ciDigest);
         Assert.NotEqual(localBytes, ciBytes);
@@ -84,8 +81,8 @@ public sealed class ManifestDeterminismTests
         var here = Image(specFile: "/home/dev/orders/Specs/OrdersApi.cs");
         var there = Image(specFile: "/builds/agent-7/orders/Specs/OrdersApi.cs");
 
-        var hereContent = KilnManifest.Content(here, InventoryDigest, Request(projectDirectory: "/home/dev/orders"));
-        var thereContent = KilnManifest.Content(there, InventoryDigest, Request(projectDirectory: "/builds/agent-7/orders"));
+        var hereContent = KilnManifest.Content(here, InventoryDigest, Request(projectDirectory: "/home/dev/orders").Project);
+        var thereContent = KilnManifest.Content(there, InventoryDigest, Request(projectDirectory: "/builds/agent-7/orders").Project);
 
         Assert.Equal(hereContent, thereContent);
         using var json = JsonDocument.Parse(hereContent);
@@ -95,8 +92,8 @@ public sealed class ManifestDeterminismTests
     [Fact]
     public void Write_OtherInventoryDigest_ChangesTheContentDigest()
     {
-        KilnManifest.Write(Image(), InventoryDigest, Request(), out var before);
-        KilnManifest.Write(Image(), Digest.Sha256("other inventory"u8), Request(), out var after);
+        WriteManifest(Image(), InventoryDigest, Request(), out var before);
+        WriteManifest(Image(), Digest.Sha256("other inventory"u8), Request(), out var after);
 
         Assert.NotEqual(before, after);
     }
@@ -104,7 +101,7 @@ public sealed class ManifestDeterminismTests
     [Fact]
     public void Write_TopLevel_HasTheFixedPropertyOrder()
     {
-        using var json = JsonDocument.Parse(KilnManifest.Write(Image(), InventoryDigest, Request(), out _));
+        using var json = JsonDocument.Parse(WriteManifest(Image(), InventoryDigest, Request(), out _));
 
         Assert.Equal(
             new[] { "kind", "schemaVersion", "content", "contentDigest", "lineage", "build" },
@@ -118,7 +115,7 @@ public sealed class ManifestDeterminismTests
     [Fact]
     public void Write_Bytes_AreIndentedUtf8WithLineFeedsAndAFinalNewline()
     {
-        var bytes = KilnManifest.Write(Image(), InventoryDigest, Request(), out _);
+        var bytes = WriteManifest(Image(), InventoryDigest, Request(), out _);
 
         Assert.DoesNotContain((byte)'\r', bytes);
         Assert.Equal((byte)'\n', bytes[^1]);
@@ -128,7 +125,7 @@ public sealed class ManifestDeterminismTests
     [Fact]
     public void Write_Settings_RecordNamesNeverValuesOfEnvironmentAndSecrets()
     {
-        var text = Encoding.UTF8.GetString(KilnManifest.Write(Image(), InventoryDigest, Request(), out _));
+        var text = Encoding.UTF8.GetString(WriteManifest(Image(), InventoryDigest, Request(), out _));
         using var json = JsonDocument.Parse(text);
         var settings = json.RootElement.GetProperty("content").GetProperty("settings");
 
@@ -140,7 +137,7 @@ public sealed class ManifestDeterminismTests
     [Fact]
     public void Write_Labels_AreSortedByKey()
     {
-        using var json = JsonDocument.Parse(KilnManifest.Write(Image(), InventoryDigest, Request(), out _));
+        using var json = JsonDocument.Parse(WriteManifest(Image(), InventoryDigest, Request(), out _));
 
         var labels = json.RootElement.GetProperty("content").GetProperty("settings").GetProperty("labels");
         Assert.Equal(new[] { "org.opencontainers.image.vendor", "team" }, labels.EnumerateObject().Select(p => p.Name));
@@ -149,7 +146,7 @@ public sealed class ManifestDeterminismTests
     [Fact]
     public void Write_Layers_ListBaseLayersFirstAndNameTheCompressorOnlyForKilnLayers()
     {
-        using var json = JsonDocument.Parse(KilnManifest.Write(Image(withBase: true), InventoryDigest, Request(), out _));
+        using var json = JsonDocument.Parse(WriteManifest(Image(withBase: true), InventoryDigest, Request(), out _));
 
         var layers = json.RootElement.GetProperty("content").GetProperty("layers").EnumerateArray().ToList();
         Assert.Equal(new[] { "base:oci:bases/runtime:runtime-deps:10.0", "publish:../Orders.Api/Orders.Api.csproj", "file:config/appsettings.Production.json" }, layers.Select(l => l.GetProperty("source").GetString()));
@@ -164,7 +161,7 @@ public sealed class ManifestDeterminismTests
     [Fact]
     public void Write_ScratchBase_HasANameAndNoDigest()
     {
-        using var json = JsonDocument.Parse(KilnManifest.Write(Image(), InventoryDigest, Request(), out _));
+        using var json = JsonDocument.Parse(WriteManifest(Image(), InventoryDigest, Request(), out _));
 
         var baseSection = json.RootElement.GetProperty("content").GetProperty("base");
         Assert.Equal("scratch", baseSection.GetProperty("name").GetString());
@@ -219,13 +216,27 @@ public sealed class ManifestDeterminismTests
 
     internal static BuildRequest Request(string projectDirectory = "/home/dev/orders") => new()
     {
-        Assembly = projectDirectory + "/bin/Release/net10.0/Orders.Specs.dll",
-        ProjectDirectory = projectDirectory,
+        Evaluation = new EvaluationOptions { Assembly = projectDirectory + "/bin/Release/net10.0/Orders.Specs.dll" },
+        Project = new ProjectOptions
+        {
+            ProjectDirectory = projectDirectory,
+            IntermediateDirectory = projectDirectory + "/obj/Release/kiln",
+            SourceDateEpoch = 1_700_000_000,
+            Configuration = "Release",
+        },
         OutputDirectory = projectDirectory + "/bin/Release/kiln",
-        IntermediateDirectory = projectDirectory + "/obj/Release/kiln",
-        SourceDateEpoch = 1_700_000_000,
-        Configuration = "Release",
     };
+
+    internal static BuildRequest WithProvenance(BuildRequest request, BuildProvenance provenance) =>
+        request with { Attestation = request.Attestation with { Provenance = provenance } };
+
+    /// <summary>The Kiln manifest of <paramref name="image"/> as the engine writes it for <paramref name="request"/>.</summary>
+    internal static byte[] WriteManifest(BuiltImage image, Digest inventoryDigest, BuildRequest request, out Digest contentDigest, Kiln.Engine.Lock.Lineage? lineage = null) =>
+        KilnManifest.Write(image, inventoryDigest, request.Project, request.Attestation.Provenance, out contentDigest, lineage);
+
+    /// <summary>The provenance statement of <paramref name="image"/> as the engine writes it for <paramref name="request"/>.</summary>
+    internal static byte[] Statement(BuiltImage image, BuildRequest request, string platform) =>
+        Kiln.Engine.Attestation.Provenance.Statement(image, request.Evaluation.Assembly, request.Project, request.Attestation.Provenance, platform);
 
     internal static BuiltImage Image(string name = "orders-api", bool withBase = false, string specFile = "/home/dev/orders/Specs/OrdersApi.cs")
     {

@@ -36,16 +36,16 @@ public sealed class ManifestSchemaAndSbomTests
     [InlineData(false)]
     [InlineData(true)]
     public void Write_Manifest_SatisfiesPublishedSchema(bool withBase) =>
-        AssertValid(KilnManifest.Write(ManifestDeterminismTests.Image(withBase: withBase), InventoryDigest, ManifestDeterminismTests.Request(), out _));
+        AssertValid(ManifestDeterminismTests.WriteManifest(ManifestDeterminismTests.Image(withBase: withBase), InventoryDigest, ManifestDeterminismTests.Request(), out _));
 
     [Fact]
     public void Write_WithLineage_SatisfiesSchemaAndKeepsContentDigest()
     {
         var image = ManifestDeterminismTests.Image();
-        var request = ManifestDeterminismTests.Request() with { Provenance = new() { KilnVersion = "0.1.0", SourceRevision = new string('a', 40), SourceTreeDirty = true, ContinuousIntegrationRun = "https://ci/run/7" } };
-        KilnManifest.Write(image, InventoryDigest, request, out var without);
+        var request = ManifestDeterminismTests.WithProvenance(ManifestDeterminismTests.Request(), new() { KilnVersion = "0.1.0", SourceRevision = new string('a', 40), SourceTreeDirty = true, ContinuousIntegrationRun = "https://ci/run/7" });
+        ManifestDeterminismTests.WriteManifest(image, InventoryDigest, request, out var without);
 
-        var bytes = KilnManifest.Write(image, InventoryDigest, request, out var with, new Lineage("1.3.0", "sha256:" + new string('1', 64)));
+        var bytes = ManifestDeterminismTests.WriteManifest(image, InventoryDigest, request, out var with, new Lineage("1.3.0", "sha256:" + new string('1', 64)));
 
         AssertValid(bytes);
         Assert.Equal(without, with);
@@ -57,7 +57,7 @@ public sealed class ManifestSchemaAndSbomTests
     [Fact]
     public void Schema_ManifestWithUnknownContentField_IsRejected()
     {
-        var node = System.Text.Json.Nodes.JsonNode.Parse(KilnManifest.Write(ManifestDeterminismTests.Image(), InventoryDigest, ManifestDeterminismTests.Request(), out _))!;
+        var node = System.Text.Json.Nodes.JsonNode.Parse(ManifestDeterminismTests.WriteManifest(ManifestDeterminismTests.Image(), InventoryDigest, ManifestDeterminismTests.Request(), out _))!;
         node["content"]!["surprise"] = 1;
 
         using var document = JsonDocument.Parse(node.ToJsonString());
@@ -70,9 +70,9 @@ public sealed class ManifestSchemaAndSbomTests
         var image = WithPackages(ManifestDeterminismTests.Image());
         var content = Digest.Sha256("content"u8);
 
-        var first = Sbom.Write(image, content, ManifestDeterminismTests.Request());
-        var second = Sbom.Write(image, content, ManifestDeterminismTests.Request());
-        var other = Sbom.Write(image, Digest.Sha256("other"u8), ManifestDeterminismTests.Request());
+        var first = Sbom.Write(image, content, ManifestDeterminismTests.Request().Project, new());
+        var second = Sbom.Write(image, content, ManifestDeterminismTests.Request().Project, new());
+        var other = Sbom.Write(image, Digest.Sha256("other"u8), ManifestDeterminismTests.Request().Project, new());
 
         Assert.Equal(first, second);
         using var json = JsonDocument.Parse(first);
@@ -88,7 +88,7 @@ public sealed class ManifestSchemaAndSbomTests
     {
         var image = WithPackages(ManifestDeterminismTests.Image());
 
-        var purls = Sbom.Components(image, ManifestDeterminismTests.Request()).Select(c => c.Purl).ToList();
+        var purls = Sbom.Components(image, ManifestDeterminismTests.Request().Project).Select(c => c.Purl).ToList();
 
         Assert.Equal(["pkg:deb/debian/libc6@2.36-9%2Bdeb12u10?arch=amd64", "pkg:deb/debian/tzdata@1%3A2024a-0%2Bdeb12u1?arch=all"], purls);
     }

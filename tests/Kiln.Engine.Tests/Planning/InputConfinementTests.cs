@@ -95,9 +95,9 @@ public sealed class InputConfinementTests : IDisposable
     [Fact]
     public void Plan_BaseArchiveIsADevice_ReportsKiln2112WithoutOpeningIt()
     {
-        var request = new BuildRequest { Assembly = "a.dll", ProjectDirectory = Project, OutputDirectory = Path.Combine(Project, "out"), IntermediateDirectory = Path.Combine(Project, "obj") };
+        var project = new ProjectOptions { ProjectDirectory = Project, IntermediateDirectory = Path.Combine(Project, "obj") };
 
-        var e = Assert.Throws<KilnException>(() => new Planner(request).Plan([Server([]) with { Base = BaseImage.Archive("/dev/null") }]));
+        var e = Assert.Throws<KilnException>(() => new Planner(project).Plan([Server([]) with { Base = BaseImage.Archive("/dev/null") }]));
 
         Assert.Equal(DiagnosticCodes.InputNotRegularFile, Assert.Single(e.Diagnostics).Code);
     }
@@ -225,15 +225,13 @@ public sealed class InputConfinementTests : IDisposable
 
     private ImagePlan Plan(Layer[] layers, string[]? inputRoots = null)
     {
-        var request = new BuildRequest
+        var project = new ProjectOptions
         {
-            Assembly = Path.Combine(Project, "bin", "Api.dll"),
             ProjectDirectory = Project,
-            OutputDirectory = Path.Combine(Project, "bin", "kiln"),
             IntermediateDirectory = Path.Combine(Project, "obj", "kiln"),
             InputRoots = [.. inputRoots ?? []],
         };
-        return new Planner(request).Plan([Server(layers)]).Single();
+        return new Planner(project).Plan([Server(layers)]).Single();
     }
 
     private static ResolvedServer Server(Layer[] layers) => new()

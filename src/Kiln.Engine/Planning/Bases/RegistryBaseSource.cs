@@ -1,18 +1,27 @@
 using Kiln.Engine.Diagnostics;
 using Kiln.Engine.Evaluation;
-using Kiln.Engine.Planning;
+using Kiln.Engine.Registry;
 using Kiln.Engine.Requests;
 using Kiln.Oci;
 using Kiln.Oci.Registry;
 using Kiln.Spec;
 
-namespace Kiln.Engine.Registry;
+namespace Kiln.Engine.Planning.Bases;
 
-/// <summary>Resolves <c>BaseImage.Registry(reference@digest)</c>: pulls it into the shared cache once, then reads it from there.</summary>
-internal static class RegistryBaseResolver
+/// <summary>
+/// <c>BaseImage.Registry(reference@digest)</c>: pulled once into the shared cache (verified by digest), then read from
+/// there; a cached, pinned base needs no network.
+/// </summary>
+/// <param name="registry">How registries are reached and where the cache is.</param>
+/// <param name="intermediateDirectory">Holds the cache when <see cref="RegistryOptions.CacheDirectory"/> is not set.</param>
+/// <param name="observer">Receives the pulls' progress (the engine logs one line per blob).</param>
+internal sealed class RegistryBaseSource(RegistryOptions registry, string intermediateDirectory, Action<TransferEvent>? observer = null) : IBaseSource
 {
-    public static BasePlan Resolve(BuildRequest request, ResolvedServer server, RegistryBase spec, Action<TransferEvent>? observer = null)
+    public string Key(ResolvedServer server, Platform platform) => $"registry|{Spec(server).Reference}|{Spec(server).Platform}|{platform}";
+
+    public BasePlan Resolve(ResolvedServer server, Platform platform)
     {
+        var spec = Spec(server);
         if (!ImageReference.TryParse(spec.Reference, out var reference, out var error))
         {
             throw new KilnException(DiagnosticCodes.InvalidImageReference, $"Spec '{server.SpecType}': base image '{spec.Reference}' is not a valid image reference: {error} Write it as registry/repository:tag@sha256:<digest>.");
@@ -23,8 +32,9 @@ internal static class RegistryBaseResolver
             throw new KilnException(DiagnosticCodes.ImageReferenceNotPinned, $"Spec '{server.SpecType}': base image '{spec.Reference}' is not pinned by digest, so it could change under the same spec version. Add its digest: '{reference}@sha256:…' (skopeo inspect docker://{reference} --format '{{{{.Digest}}}}' prints it).");
         }
 
-        var platform = ParsePlatform(spec.Platform, server);
-        var cacheRoot = Path.Combine(request.CacheDirectory ?? Path.Combine(request.IntermediateDirectory, "cache"), BasePuller.CacheLayoutDirectory);
+        // The spec may name the base's platform explicitly (a base whose index labels it differently).
+        var wanted = string.IsNullOrEmpty(spec.Platform) ? platform : ParsePlatform(spec.Platform, server);
+        var cacheRoot = Path.Combine(registry.CacheDirectory ?? Path.Combine(intermediateDirectory, "cache"), BasePuller.CacheLayoutDirectory);
         OciLayout cache;
         try
         {
@@ -38,7 +48,7 @@ internal static class RegistryBaseResolver
         Descriptor manifest;
         try
         {
-            manifest = new BasePuller(cache, request.RegistryAccess, observer).Pull(reference, platform);
+            manifest = new BasePuller(cache, registry.Access, observer).Pull(reference, wanted);
         }
         catch (RegistryException e)
         {
@@ -49,30 +59,14 @@ internal static class RegistryBaseResolver
             throw new KilnException(DiagnosticCodes.RegistryCacheFailed, $"Spec '{server.SpecType}': writing base image '{reference}' into the cache '{cacheRoot}' failed: {e.Message}");
         }
 
-        try
-        {
-            var image = cache.ReadManifest(manifest.Digest);
-            var config = cache.ReadConfig(image.Config.Digest);
-            if (config.DiffIds.Length != image.Layers.Length)
-            {
-                throw new KilnException(DiagnosticCodes.InvalidBaseImage, $"Spec '{server.SpecType}': base '{reference}' is inconsistent: {image.Layers.Length} layers but {config.DiffIds.Length} diff_ids.");
-            }
-
-            return new BasePlan(reference.ToString(), manifest, config, image.Layers, cache);
-        }
-        catch (OciFormatException e)
-        {
-            throw new KilnException(DiagnosticCodes.InvalidBaseImage, $"Spec '{server.SpecType}': base '{reference}' is not a valid image: {e.Message}");
-        }
+        // The puller returns the platform's image manifest with every blob in the cache.
+        return LayoutImage.Load(cache, manifest, reference.ToString(), server, reference.ToString(), wanted);
     }
 
-    private static Platform ParsePlatform(string? text, ResolvedServer server)
-    {
-        if (string.IsNullOrEmpty(text))
-        {
-            return new Platform("amd64", "linux");
-        }
+    private static RegistryBase Spec(ResolvedServer server) => (RegistryBase)server.Base;
 
+    private static Platform ParsePlatform(string text, ResolvedServer server)
+    {
         var parts = text.Split('/');
         if (parts.Length is < 2 or > 3 || parts.Any(p => p.Length == 0))
         {
