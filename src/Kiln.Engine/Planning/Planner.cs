@@ -102,6 +102,12 @@ internal sealed class Planner(BuildRequest request, Lock.KilnLock? lockFile = nu
         {
             case ScratchBase:
                 return BasePlan.Scratch;
+            case OciLayoutBase layout when !string.IsNullOrWhiteSpace(request.BaseVerificationKey):
+                diagnostics.Error(DiagnosticCodes.BaseNotVerifiable, Attestation.BaseVerification.NotVerifiable($"Spec '{server.SpecType}'", "OCI layout", layout.Path), location);
+                return null;
+            case ArchiveBase archive when !string.IsNullOrWhiteSpace(request.BaseVerificationKey):
+                diagnostics.Error(DiagnosticCodes.BaseNotVerifiable, Attestation.BaseVerification.NotVerifiable($"Spec '{server.SpecType}'", "image archive", archive.Path), location);
+                return null;
             case OciLayoutBase layout:
                 return Cached($"layout|{layout.Path}|{layout.Reference}", () => BaseResolver.FromLayout(request, server, layout, _inputs), server, diagnostics);
             case ArchiveBase archive:

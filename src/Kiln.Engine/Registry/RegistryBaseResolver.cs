@@ -49,6 +49,11 @@ internal static class RegistryBaseResolver
             throw new KilnException(DiagnosticCodes.RegistryCacheFailed, $"Spec '{server.SpecType}': writing base image '{reference}' into the cache '{cacheRoot}' failed: {e.Message}");
         }
 
+        if (!string.IsNullOrWhiteSpace(request.BaseVerificationKey))
+        {
+            Attestation.BaseVerification.Require(Path.GetFullPath(request.BaseVerificationKey, request.ProjectDirectory), reference, manifest, request.RegistryAccess, $"Spec '{server.SpecType}'", observer);
+        }
+
         try
         {
             var image = cache.ReadManifest(manifest.Digest);

@@ -102,6 +102,12 @@ public sealed record BuildRequest
     /// gets an admission policy (deploy/&lt;deployment&gt;/&lt;deployment&gt;.kyverno-clusterpolicy.yaml).
     /// </summary>
     public string? VerificationKey { get; init; }
+
+    /// <summary>
+    /// The PEM public key every registry base must carry Kiln provenance signed with (KilnBaseVerificationKey), relative
+    /// to <see cref="ProjectDirectory"/> or absolute; null takes bases on their digest alone.
+    /// </summary>
+    public string? BaseVerificationKey { get; init; }
 }
 
 /// <summary>A project MSBuild published for a publish-output layer.</summary>
