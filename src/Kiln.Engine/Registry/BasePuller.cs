@@ -20,7 +20,7 @@ internal sealed class BasePuller(OciLayout cache, RegistrySettings settings, Act
     /// </summary>
     public static Descriptor PullInto(string text, string cacheDirectory, RegistrySettings settings, Action<TransferEvent>? observer, string? verificationKey = null)
     {
-        var manifest = PullInto(text, cacheDirectory, settings, observer);
+        var manifest = PullUnverified(text, cacheDirectory, settings, observer);
         if (verificationKey is not null)
         {
             _ = ImageReference.TryParse(text, out var reference, out _);
@@ -30,7 +30,7 @@ internal sealed class BasePuller(OciLayout cache, RegistrySettings settings, Act
         return manifest;
     }
 
-    private static Descriptor PullInto(string text, string cacheDirectory, RegistrySettings settings, Action<TransferEvent>? observer)
+    private static Descriptor PullUnverified(string text, string cacheDirectory, RegistrySettings settings, Action<TransferEvent>? observer)
     {
         if (!ImageReference.TryParse(text, out var reference, out var error))
         {
