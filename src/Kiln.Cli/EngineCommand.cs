@@ -38,6 +38,7 @@ internal static class EngineCommand
     private static readonly Option<string?> LockModeOption = new("--lock-mode") { Description = "Update (default) or Enforce: how a changed digest under a locked version is treated." };
     private static readonly Option<string?> SourceTreeDirty = new("--source-tree-dirty") { Description = "true/false; when absent the engine process asks git." };
     private static readonly Option<string?> VerificationKey = new("--verification-key") { Description = "PEM public key deployments' images must be signed with: also writes an admission policy (KilnVerificationKey)." };
+    private static readonly Option<string?> BaseVerificationKey = new("--base-verification-key") { Description = "PEM public key every registry base must carry Kiln provenance signed with (KilnBaseVerificationKey)." };
     private static readonly Option<string?> SigningKey = new("--signing-key") { Description = "PEM file of the ECDSA P-256 key that signs the provenance (KilnSigningKey / KILN_SIGNING_KEY)." };
 
     // Registries: bases pulled during build, and the push verb.
@@ -75,6 +76,7 @@ internal static class EngineCommand
 
         build.Options.Add(SigningKey);
         build.Options.Add(VerificationKey);
+        build.Options.Add(BaseVerificationKey);
 
         // The push verb takes the common switches the task always sends, and its own.
         var push = new Command("push", "Push every image of a build to a registry.");
@@ -159,6 +161,9 @@ internal static class EngineCommand
             {
                 Access = RegistryEdge.Settings(result.GetValue(InsecureRegistry)),
                 CacheDirectory = cacheDirectory,
+                BaseVerificationKey = result.GetResult(BaseVerificationKey) is not null && result.GetValue(BaseVerificationKey) is { Length: > 0 } baseKey
+                    ? Path.GetFullPath(baseKey, Path.GetFullPath(result.GetValue(ProjectDirectory)!))
+                    : null,
             },
             Deployment = new DeploymentOptions
             {

@@ -123,6 +123,19 @@ public sealed class PackageBaseBuilderTests : IDisposable
     }
 
     [SkippableFact]
+    public void Build_UnreadableValidUntil_ReportsKILN2052AndCachesNothing()
+    {
+        // Signed, so the date is the archive's word: a field Kiln cannot read must not pass as "no expiry".
+        Archive.SignRelease(validUntil: "sometime next week");
+
+        var error = Assert.Throws<KilnException>(() => Builder().Build(Server(), Spec("runtime-fixture"), locked: null));
+
+        Assert.Equal(DiagnosticCodes.ReleaseDateUnreadable, error.Diagnostics[0].Code);
+        Assert.Contains("sometime next week", error.Diagnostics[0].Message);
+        AssertNothingWritten();
+    }
+
+    [SkippableFact]
     public void Build_LockedAndCachedAfterReleaseExpired_BuildsFromTheLock()
     {
         Archive.SignRelease(validUntil: "Fri, 01 Jan 2100 00:00:00 UTC");

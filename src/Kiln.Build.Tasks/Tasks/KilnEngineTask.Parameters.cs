@@ -42,6 +42,9 @@ public abstract partial class KilnEngineTask
     /// <summary>$(KilnVerificationKey): the PEM public key deployments' images must be signed with.</summary>
     public string? VerificationKey { get; set; }
 
+    /// <summary>$(KilnBaseVerificationKey): the PEM public key every registry base's provenance must be signed with.</summary>
+    public string? BaseVerificationKey { get; set; }
+
     /// <summary>The package version, for the manifests' build section.</summary>
     public string? KilnVersion { get; set; }
 

@@ -74,6 +74,7 @@ public abstract partial class KilnEngineTask : ToolTask
         {
             builder.AppendSwitchIfNotNull("--signing-key ", string.IsNullOrEmpty(SigningKey) ? null : SigningKey);
             builder.AppendSwitchIfNotNull("--verification-key ", string.IsNullOrEmpty(VerificationKey) ? null : VerificationKey);
+            builder.AppendSwitchIfNotNull("--base-verification-key ", string.IsNullOrEmpty(BaseVerificationKey) ? null : BaseVerificationKey);
         }
 
         if (UpdateLock)

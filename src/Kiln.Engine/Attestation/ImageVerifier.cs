@@ -36,6 +36,37 @@ internal static class ImageVerifier
         using var key = LoadPublicKey(request.PublicKey);
         var keyId = Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo()));
         var (digest, attestations) = Directory.Exists(request.Source) ? FromLayout(request) : FromRegistry(request);
+        return VerifyAttestations(request, key, keyId, digest, attestations);
+    }
+
+    /// <summary>
+    /// Verifies the provenance a registry holds for one image manifest (a base pinned by digest, already pulled and
+    /// verified by digest): the same checks as <see cref="Verify"/>, on the referrers of <paramref name="manifest"/>.
+    /// </summary>
+    public static VerifyImageResult VerifyManifestInRegistry(VerifyImageRequest request, RegistryClient client, string repository, Digest manifest)
+    {
+        using var key = LoadPublicKey(request.PublicKey);
+        var keyId = Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo()));
+        try
+        {
+            return VerifyAttestations(request, key, keyId, manifest, AttestationsInRegistry(client, repository, manifest));
+        }
+        catch (RegistryException e) when (e.Failure == RegistryFailure.ContentMismatch)
+        {
+            throw new KilnException(DiagnosticCodes.ImageTampered, $"{request.Source}: {e.Message}");
+        }
+        catch (RegistryException e)
+        {
+            throw Registry.RegistryErrors.ToKiln(e, $"Verifying '{request.Source}'");
+        }
+        catch (OciFormatException e)
+        {
+            throw new KilnException(DiagnosticCodes.AttestationMalformed, $"{request.Source}: {e.Message}");
+        }
+    }
+
+    private static VerifyImageResult VerifyAttestations(VerifyImageRequest request, ECDsa key, string keyId, Digest digest, List<Attestation> attestations)
+    {
         if (attestations.Count == 0)
         {
             throw new KilnException(DiagnosticCodes.AttestationMissing, $"{request.Source}: image {digest} has no provenance attestation attached (no referrer of type {Referrers.ProvenanceArtifactType}). Build and push it with Kiln, or copy its referrers with it.");
@@ -261,24 +292,7 @@ internal static class ImageVerifier
         {
             // GetManifestAsync refuses content that does not hash to a pinned digest: a tampered manifest never gets here.
             var (descriptor, _) = client.GetManifestAsync(reference.Repository, reference.Selector).GetAwaiter().GetResult();
-            var attestations = new List<Attestation>();
-            foreach (var referrer in client.GetReferrersAsync(reference.Repository, descriptor.Digest).GetAwaiter().GetResult()
-                .Where(r => r.ArtifactType == Referrers.ProvenanceArtifactType))
-            {
-                var (_, content) = client.GetManifestAsync(reference.Repository, referrer.Digest.ToString()).GetAwaiter().GetResult();
-                var artifact = ImageManifest.Parse(content);
-                var layer = artifact.Layers.FirstOrDefault(l => l.MediaType == Dsse.EnvelopeMediaType);
-                if (layer is null || artifact.Subject is null)
-                {
-                    continue;
-                }
-
-                using var buffer = new MemoryStream();
-                client.DownloadBlobAsync(reference.Repository, layer, buffer).GetAwaiter().GetResult();
-                attestations.Add(new Attestation(referrer, artifact.Subject.Digest, buffer.ToArray()));
-            }
-
-            return (descriptor.Digest, attestations);
+            return (descriptor.Digest, AttestationsInRegistry(client, reference.Repository, descriptor.Digest));
         }
         catch (RegistryException e) when (e.Failure == RegistryFailure.ContentMismatch)
         {
@@ -292,5 +306,27 @@ internal static class ImageVerifier
         {
             throw new KilnException(DiagnosticCodes.AttestationMalformed, $"{request.Source}: {e.Message}");
         }
+    }
+
+    private static List<Attestation> AttestationsInRegistry(RegistryClient client, string repository, Digest subject)
+    {
+        var attestations = new List<Attestation>();
+        foreach (var referrer in client.GetReferrersAsync(repository, subject).GetAwaiter().GetResult()
+            .Where(r => r.ArtifactType == Referrers.ProvenanceArtifactType))
+        {
+            var (_, content) = client.GetManifestAsync(repository, referrer.Digest.ToString()).GetAwaiter().GetResult();
+            var artifact = ImageManifest.Parse(content);
+            var layer = artifact.Layers.FirstOrDefault(l => l.MediaType == Dsse.EnvelopeMediaType);
+            if (layer is null || artifact.Subject is null)
+            {
+                continue;
+            }
+
+            using var buffer = new MemoryStream();
+            client.DownloadBlobAsync(repository, layer, buffer).GetAwaiter().GetResult();
+            attestations.Add(new Attestation(referrer, artifact.Subject.Digest, buffer.ToArray()));
+        }
+
+        return attestations;
     }
 }

@@ -164,6 +164,8 @@ public static class DiagnosticCodes
     public const string AttestationDependencyMismatch = "KILN2174";
     public const string AttestationMalformed = "KILN2175";
     public const string ImageTampered = "KILN2176";
+    public const string BaseNotVerified = "KILN2177";
+    public const string BaseNotVerifiable = "KILN2178";
     public const string SigningKeyUnusable = "KILN4030";
     public const string VerificationKeyUnusable = "KILN4031";
 }

@@ -114,6 +114,14 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
             return null;
         }
 
+        // With a base verification key, a local base is refused rather than waved through unchecked.
+        if (Registry.BaseVerificationKey is not null && server.Base is OciLayoutBase or ArchiveBase)
+        {
+            var (kind, path) = server.Base is OciLayoutBase layout ? ("OCI layout", layout.Path) : ("image archive", ((ArchiveBase)server.Base).Path);
+            diagnostics.Error(DiagnosticCodes.BaseNotVerifiable, Attestation.BaseVerification.NotVerifiable($"Spec '{server.SpecType}'", kind, path), server.LocationOf(nameof(ServerSpec.Base)));
+            return null;
+        }
+
         try
         {
             var key = source.Key(server, platform);

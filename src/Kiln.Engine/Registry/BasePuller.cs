@@ -14,8 +14,23 @@ internal sealed class BasePuller(OciLayout cache, RegistrySettings settings, Act
     /// <summary>The cache layout's place under the shared cache directory.</summary>
     public const string CacheLayoutDirectory = "oci";
 
-    /// <summary>The <c>kiln pull</c> entry: parse, require a digest, pull linux/amd64 into CACHE/oci.</summary>
-    public static Descriptor PullInto(string text, string cacheDirectory, RegistrySettings settings, Action<TransferEvent>? observer)
+    /// <summary>
+    /// The <c>kiln pull</c> entry: parse, require a digest, pull linux/amd64 into CACHE/oci; with
+    /// <paramref name="verificationKey"/>, then require Kiln provenance signed with it (KILN2177).
+    /// </summary>
+    public static Descriptor PullInto(string text, string cacheDirectory, RegistrySettings settings, Action<TransferEvent>? observer, string? verificationKey = null)
+    {
+        var manifest = PullUnverified(text, cacheDirectory, settings, observer);
+        if (verificationKey is not null)
+        {
+            _ = ImageReference.TryParse(text, out var reference, out _);
+            Attestation.BaseVerification.Require(verificationKey, reference!, manifest, settings, $"kiln pull '{text}'", observer);
+        }
+
+        return manifest;
+    }
+
+    private static Descriptor PullUnverified(string text, string cacheDirectory, RegistrySettings settings, Action<TransferEvent>? observer)
     {
         if (!ImageReference.TryParse(text, out var reference, out var error))
         {

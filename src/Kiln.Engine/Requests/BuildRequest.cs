@@ -129,6 +129,13 @@ public sealed record RegistryOptions
 
     /// <summary>The shared download cache pulled bases go into; when null, a cache under the intermediate directory.</summary>
     public string? CacheDirectory { get; init; }
+
+    /// <summary>
+    /// The PEM public key (absolute path) every registry base must carry Kiln provenance signed with
+    /// (KilnBaseVerificationKey); null takes bases on their digest alone. Layout and archive bases cannot be verified
+    /// and are refused while it is set.
+    /// </summary>
+    public string? BaseVerificationKey { get; init; }
 }
 
 /// <summary>What rendering deployments needs.</summary>

@@ -124,6 +124,40 @@ public sealed class ImageVerifierTests : IDisposable
         Assert.Equal(DiagnosticCodes.AttestationSignatureInvalid, Code(new VerifyImageRequest(Layout, pub)));
     }
 
+    /// <summary>Replaces the image's attestation with one whose statement is edited, then properly signed with <paramref name="key"/>.</summary>
+    private void ReattachSigned(string key, Descriptor image, Descriptor attestation, Func<string, string> edit)
+    {
+        var layout = OciLayout.Open(Layout);
+        var original = Dsse.Parse(layout.ReadBlob(layout.ReadManifest(attestation.Digest).Layers[0].Digest));
+        var edited = System.Text.Encoding.UTF8.GetBytes(edit(System.Text.Encoding.UTF8.GetString(original.Payload)));
+        using var signer = EcdsaKeySigner.Load(key);
+        Referrers.Attach(layout, image, Referrers.ProvenanceArtifactType, Dsse.EnvelopeMediaType, Dsse.Sign(Dsse.InTotoPayloadType, edited, signer), Provenance.PredicateType);
+        File.Delete(layout.GetBlobPath(attestation.Digest));
+    }
+
+    [Fact]
+    public void VerifyImage_SignedStatementNamingAnotherImage_Kiln2172()
+    {
+        var key = WriteKey("signing", out var pub);
+        var (image, _, attestation, _) = BuildLayout(key);
+        var other = Convert.ToHexStringLower(SHA256.HashData("another image"u8));
+
+        ReattachSigned(key, image, attestation, statement => statement.Replace(image.Digest.Encoded, other, StringComparison.Ordinal));
+
+        Assert.Equal(DiagnosticCodes.AttestationSubjectMismatch, Code(new VerifyImageRequest(Layout, pub)));
+    }
+
+    [Fact]
+    public void VerifyImage_SignedStatementOfAnotherBuilder_Kiln2173()
+    {
+        var key = WriteKey("signing", out var pub);
+        var (image, _, attestation, _) = BuildLayout(key);
+
+        ReattachSigned(key, image, attestation, statement => statement.Replace(Provenance.BuilderId, "https://example.com/other-builder", StringComparison.Ordinal));
+
+        Assert.Equal(DiagnosticCodes.AttestationBuilderMismatch, Code(new VerifyImageRequest(Layout, pub)));
+    }
+
     [Fact]
     public void VerifyImage_NoAttestation_Kiln2170()
     {

@@ -59,6 +59,11 @@ internal sealed class RegistryBaseSource(RegistryOptions registry, string interm
             throw new KilnException(DiagnosticCodes.RegistryCacheFailed, $"Spec '{server.SpecType}': writing base image '{reference}' into the cache '{cacheRoot}' failed: {e.Message}");
         }
 
+        if (registry.BaseVerificationKey is { } key)
+        {
+            Attestation.BaseVerification.Require(key, reference, manifest, registry.Access, $"Spec '{server.SpecType}'", observer);
+        }
+
         // The puller returns the platform's image manifest with every blob in the cache.
         return LayoutImage.Load(cache, manifest, reference.ToString(), server, reference.ToString(), wanted);
     }
