@@ -229,8 +229,9 @@ internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http, 
     {
         var mirror = request.DebianMirror is { Length: > 0 } configured
             ? AptSources.Normalize(configured)
-            : AptSources.Mirror(request.AptSources, spec.Suite)
-              ?? throw new KilnException(DiagnosticCodes.DebianMirrorUnknown, $"No Debian mirror is configured and none of the apt sources ({string.Join(", ", request.AptSources.DefaultIfEmpty("none given"))}) names one. Set KilnDebianMirror (for example http://deb.debian.org/debian).");
+            // No apt source of the machine serves Debian (macOS, Windows, Ubuntu, a container without apt): the
+            // official mirror, whose InRelease the keys shipped in Kiln verify.
+            : AptSources.Mirror(request.AptSources, spec.Suite) ?? new Uri(KilnDefaults.DebianMirror);
         if (security)
         {
             mirror = request.DebianSecurityMirror is { Length: > 0 } securityMirror
