@@ -7,7 +7,7 @@
 //   Build    compile Tooling.sln
 //   Test     Build, run every test project, print "<N> passed, <M> failed, <K> skipped" on a line of its own
 //   Images   build samples/Shop's images into samples/Shop/bin/<Configuration>/kiln/ and print release.json
-//            (in Release against the committed kiln.lock.json, KilnLockMode=Enforce)
+//            (in Release against the committed kiln.lock.json, KilnLockMode=Enforce), then kiln fsck the layout
 //   Verify   build samples/Shop in two fresh copies of the sources, in two different directories, one after the
 //            other; fail unless every image digest in release.json and every blob under oci/blobs/sha256 agree
 //   CI       Build, Test, Images, Verify

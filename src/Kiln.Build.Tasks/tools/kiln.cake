@@ -1,7 +1,7 @@
 // Kiln's Cake recipe: the Kiln steps of a build as Cake tasks, for a build.cake to depend on. Ships in the Kiln.Build
 // package (tools/kiln.cake); docs/cake.md shows it in use.
 //
-//   #load "nuget:?package=Kiln.Build&version=0.1.0&include=./tools/kiln.cake"
+//   #load "nuget:?package=Kiln.Build&version=0.1.0"
 //
 //   var kiln = KilnRecipe(new KilnSettings
 //   {
