@@ -76,7 +76,7 @@ public sealed partial class DebianDefaultsTests : IDisposable
 
         var error = Assert.Throws<KilnException>(() => ReleaseFile.Verify(inRelease, keyring, "fixture/InRelease"));
 
-        Assert.Equal(DiagnosticCodes.ReleaseSignatureInvalid, error.Code);
+        Assert.Equal(DiagnosticCodes.ReleaseSignatureInvalid, error.Diagnostics.Single().Code);
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public sealed partial class DebianDefaultsTests : IDisposable
 
         var error = Assert.Throws<KilnException>(() => ReleaseFile.LoadKeyring(missing));
 
-        Assert.Equal(DiagnosticCodes.DebianKeyringUnreadable, error.Code);
+        Assert.Equal(DiagnosticCodes.DebianKeyringUnreadable, error.Diagnostics.Single().Code);
         Assert.Contains(missing, error.Message, StringComparison.Ordinal);
     }
 
