@@ -7,7 +7,7 @@
 //   Build    compile Tooling.sln
 //   Test     Build, run every test project, print "<N> passed, <M> failed, <K> skipped" on a line of its own
 //   Images   build samples/Shop's images into samples/Shop/bin/<Configuration>/kiln/ and print release.json
-//            (in Release against the committed kiln.lock.json, KilnLockMode=Enforce)
+//            (in Release against the committed kiln.lock.json, KilnLockMode=Enforce), then kiln fsck the layout
 //   Verify   build samples/Shop in two fresh copies of the sources, in two different directories, one after the
 //            other; fail unless every image digest in release.json and every blob under oci/blobs/sha256 agree
 //   CI       Build, Test, Images, Verify
@@ -16,9 +16,17 @@
 //            default) fails the run when anything is outdated, --outdated-mode=report only reports. Not part of CI:
 //            a scheduled job runs it (see docs/patching.md).
 //   Default  Build, Test
+//   Pack     Kiln.Build (tasks, engine, analyzers, Kiln.Spec, the Cake recipe), the kiln tool and Kiln.Templates
+//            (dotnet new kiln) into artifacts/packages/, all at one version: <Version> of Directory.Build.props, or
+//            --package-version=1.2.3-preview.4. Not part of CI: the integration tests pack what they use themselves.
+//
+// The Kiln steps (the sample's images, the layout check, outdated packages) come from Kiln's own Cake recipe, loaded
+// from its source here and from the Kiln.Build package in a user's build (docs/cake.md).
 //
 // A failing step does not stop the steps that do not need it: its failure is collected and thrown once, at the end
 // (Throw-Collected-Failures), so that one CI run reports every broken thing at once.
+
+#load "../src/Kiln.Build.Tasks/tools/kiln.cake"
 
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -34,6 +42,14 @@ var repoRoot = FindRepositoryRoot(Context.Environment.WorkingDirectory);
 var solution = repoRoot.CombineWithFilePath("Tooling.sln");
 var sampleRelativePath = "samples/Shop";
 var testResultsDirectory = repoRoot.Combine("artifacts/test-results");
+var packagesDirectory = repoRoot.Combine("artifacts/packages");
+var packageVersion = Argument("package-version", RepositoryVersion());
+// What Pack packs, in this order: the tool and the template do not depend on Kiln.Build, but a reader of the output
+// sees the main package first.
+var packedProjects = new[]
+{
+    "src/Kiln.Build.Tasks/Kiln.Build.Tasks.csproj", "src/Kiln.Cli/Kiln.Cli.csproj", "templates/Kiln.Templates/Kiln.Templates.csproj",
+};
 
 // What Verify copies: the sources the sample is built from (it uses Kiln from src/ through a ProjectReference) and the
 // root files that configure the build. analyzers/ goes too, so that the sample may start referencing the analyzers
@@ -51,6 +67,30 @@ var excludedDirectoryNames = new HashSet<string>(StringComparer.Ordinal)
 
 var failures = new List<string>();
 var failedTasks = new HashSet<string>(StringComparer.Ordinal);
+
+// The sample's Kiln tasks (Shop-Images, Shop-Verify, Shop-Outdated...), from the recipe, run with the kiln built from src/.
+// Images are locked in Release: CI builds them against the committed kiln.lock.json with KilnLockMode=Enforce, so an
+// image that differs on this machine, in this directory or at this commit fails the build (KILN5002) instead of
+// silently rewriting the lock. Other configurations are never locked.
+var shop = KilnRecipe(new KilnSettings
+{
+    Project = repoRoot.Combine(sampleRelativePath).FullPath,
+    Configuration = configuration,
+    LockMode = configuration == "Release" ? "Enforce" : "Off",
+    KilnPath = repoRoot.CombineWithFilePath($"src/Kiln.Cli/bin/{configuration}/net10.0/kiln.dll").FullPath,
+    OutdatedMode = outdatedMode,
+    OutdatedReport = repoRoot.CombineWithFilePath("artifacts/outdated.json").FullPath,
+    TaskPrefix = "Shop-",
+});
+var outdated = outdatedProject == sampleRelativePath ? shop : KilnRecipe(new KilnSettings
+{
+    Project = repoRoot.Combine(outdatedProject).FullPath,
+    Configuration = configuration,
+    KilnPath = repoRoot.CombineWithFilePath($"src/Kiln.Cli/bin/{configuration}/net10.0/kiln.dll").FullPath,
+    OutdatedMode = outdatedMode,
+    OutdatedReport = repoRoot.CombineWithFilePath("artifacts/outdated.json").FullPath,
+    TaskPrefix = "Outdated-",
+});
 DirectoryPath verifyRoot = null;
 var verifyCopies = new List<VerifyCopy>();
 
@@ -60,7 +100,7 @@ var verifyCopies = new List<VerifyCopy>();
 
 var buildSteps = new[] { "Build-Solution" };
 var testSteps = new[] { "Build-Solution", "Run-Tests", "Summarize-Test-Results" };
-var imageSteps = new[] { "Build-Sample-Images", "Print-Release-Table" };
+var imageSteps = new[] { "Shop-Images", "Print-Release-Table", "Shop-Verify" };
 var verifySteps = new[]
 {
     "Copy-Sources-To-Two-Directories", "Build-Sample-In-First-Copy", "Build-Sample-In-Second-Copy",
@@ -73,7 +113,8 @@ PublicTarget("Images", "Builds the Shop sample's images and prints release.json.
 PublicTarget("Verify", "Builds the Shop sample in two directories and fails unless every digest agrees.", verifySteps);
 PublicTarget("CI", "Build, Test, Images, Verify: the one target CI calls.", buildSteps, testSteps, imageSteps, verifySteps);
 PublicTarget("Default", "Build and Test.", buildSteps, testSteps);
-PublicTarget("Outdated", "kiln outdated on the sample's lock; --outdated-mode=fail|report (fail by default). Not part of CI.", new[] { "Build-Cli", "Check-Outdated-Packages" });
+PublicTarget("Outdated", "kiln outdated on the sample's lock; --outdated-mode=fail|report (fail by default). Not part of CI.", new[] { "Build-Cli", outdated.Outdated.Task.Name });
+PublicTarget("Pack", "Packs Kiln.Build, the kiln tool and Kiln.Templates into artifacts/packages.", new[] { "Pack-Packages" });
 
 // ---------------------------------------------------------------------------------------------------------------
 // Build
@@ -196,17 +237,10 @@ Task("Summarize-Test-Results")
 // Images
 // ---------------------------------------------------------------------------------------------------------------
 
-Task("Build-Sample-Images")
-    .Does(() => DotNetBuild(repoRoot.Combine(sampleRelativePath).FullPath, new DotNetBuildSettings
-    {
-        Configuration = configuration,
-        WorkingDirectory = repoRoot,
-        MSBuildSettings = SampleLockSettings(),
-    }))
-    .OnError(exception => Collect("Build-Sample-Images", $"{sampleRelativePath} did not build ({exception.Message})"));
+shop.Images.OnError(exception => Collect("Shop-Images", $"{sampleRelativePath} did not build ({exception.Message})"));
 
 Task("Print-Release-Table")
-    .WithCriteria(() => !failedTasks.Contains("Build-Sample-Images"), $"{sampleRelativePath} did not build")
+    .WithCriteria(() => !failedTasks.Contains("Shop-Images"), $"{sampleRelativePath} did not build")
     .Does(() =>
     {
         var kiln = KilnOutput(repoRoot);
@@ -230,6 +264,11 @@ Task("Print-Release-Table")
         Print($"manifests:    {kiln.Combine("manifests")}");
         Print($"look inside:  {inspect} {images.FirstOrDefault()?.Reference}");
     });
+
+// kiln fsck on the sample's layout: every blob index.json reaches is present and hashes to its digest.
+shop.Verify
+    .WithCriteria(() => !failedTasks.Contains("Shop-Images"), $"{sampleRelativePath} did not build")
+    .OnError(exception => Collect("Shop-Verify", $"the layout of {sampleRelativePath} did not check out ({exception.Message})"));
 
 // ---------------------------------------------------------------------------------------------------------------
 // Verify
@@ -382,52 +421,39 @@ Task("Build-Cli")
     }))
     .OnError(exception => Collect("Build-Cli", $"src/Kiln.Cli did not build ({exception.Message})"));
 
-// kiln outdated exits 0 when nothing is outdated and 8 when something is; anything else means it could not check.
-Task("Check-Outdated-Packages")
+// The recipe's Outdated task: kiln outdated exits 0 when nothing is outdated and 8 when something is; anything else
+// means it could not check. Its JSON goes to artifacts/outdated.json.
+outdated.Outdated
     .WithCriteria(() => !failedTasks.Contains("Build-Cli"), "src/Kiln.Cli did not build")
+    .OnError(exception => Collect(outdated.Outdated.Task.Name, exception.Message));
+
+// ---------------------------------------------------------------------------------------------------------------
+// Pack
+// ---------------------------------------------------------------------------------------------------------------
+
+Task("Pack-Packages")
     .Does(() =>
     {
-        if (outdatedMode != "fail" && outdatedMode != "report")
+        // Only this run's packages: a stale one of another version would be a second answer to `dotnet add package`.
+        CleanDirectory(packagesDirectory);
+        foreach (var project in packedProjects)
         {
-            Collect("Check-Outdated-Packages", $"--outdated-mode is '{outdatedMode}'; use fail or report");
-            return;
+            DotNetPack(repoRoot.CombineWithFilePath(project).FullPath, new DotNetPackSettings
+            {
+                Configuration = configuration,
+                OutputDirectory = packagesDirectory,
+                WorkingDirectory = repoRoot,
+                MSBuildSettings = new DotNetMSBuildSettings().WithProperty("Version", packageVersion),
+            });
         }
 
-        var cli = repoRoot.CombineWithFilePath($"src/Kiln.Cli/bin/{configuration}/net10.0/kiln.dll");
-        var project = repoRoot.Combine(outdatedProject);
-        var table = StartProcess("dotnet", new ProcessSettings
+        Print();
+        foreach (var package in GetFiles(packagesDirectory.FullPath + "/*.nupkg").OrderBy(f => f.FullPath))
         {
-            Arguments = new ProcessArgumentBuilder().Append(cli.FullPath).Append("outdated").AppendQuoted(project.FullPath),
-            WorkingDirectory = repoRoot,
-        });
-        var json = repoRoot.CombineWithFilePath("artifacts/outdated.json");
-        EnsureDirectoryExists(json.GetDirectory());
-        IEnumerable<string> output;
-        var jsonExit = StartProcess("dotnet", new ProcessSettings
-        {
-            Arguments = new ProcessArgumentBuilder().Append(cli.FullPath).Append("outdated").AppendQuoted(project.FullPath).Append("--json"),
-            WorkingDirectory = repoRoot,
-            RedirectStandardOutput = true,
-        }, out output);
-        System.IO.File.WriteAllLines(json.FullPath, output);
-        if (table == 0 && jsonExit == 0)
-        {
-            Print($"Nothing outdated in {outdatedProject}.");
-            return;
+            Print($"{repoRoot.GetRelativePath(package),-60} {FormatSize(new System.IO.FileInfo(package.FullPath).Length),10}");
         }
-
-        if (table != 8 || jsonExit != 8)
-        {
-            Collect("Check-Outdated-Packages", $"kiln outdated could not check {outdatedProject} (exit code {table})");
-            return;
-        }
-
-        Print($"Outdated packages in {outdatedProject}: {json.FullPath}");
-        if (outdatedMode == "fail")
-        {
-            Collect("Check-Outdated-Packages", $"{outdatedProject} has outdated packages (see {json.FullPath}); take them with kiln lock --update --security-only and kiln bump (docs/patching.md)");
-        }
-    });
+    })
+    .OnError(exception => Collect("Pack-Packages", $"packing did not succeed ({exception.Message})"));
 
 // ---------------------------------------------------------------------------------------------------------------
 // The end of every public target
@@ -653,6 +679,14 @@ string FormatSize(long bytes) => bytes switch
     >= 1 << 10 => $"{bytes / (double)(1 << 10):0.0} KiB",
     _ => $"{bytes} B",
 };
+
+// <Version> of Directory.Build.props: the one version of every package this repository makes.
+string RepositoryVersion()
+{
+    var props = XDocument.Load(repoRoot.CombineWithFilePath("Directory.Build.props").FullPath);
+    return props.Descendants("Version").Select(v => v.Value.Trim()).FirstOrDefault(v => v.Length > 0)
+        ?? throw new CakeException("Directory.Build.props has no <Version>: Pack needs one (or --package-version=...).");
+}
 
 DirectoryPath FindRepositoryRoot(DirectoryPath start)
 {

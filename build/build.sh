@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs a target of the Cake build (build/build.cake) from the repository root, whatever the current directory.
 #   build/build.sh [Target] [extra Cake arguments...]     e.g. build/build.sh Verify --verbosity=diagnostic
-# Targets: Build, Test, Images, Verify, CI (what CI calls), Default (= Build + Test). See build/build.cake.
+# Targets: Build, Test, Images, Verify, CI (what CI calls), Default (= Build + Test), Outdated, Pack (the NuGet packages
+# into artifacts/packages/; --package-version=X overrides the version). See build/build.cake.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

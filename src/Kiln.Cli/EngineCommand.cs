@@ -32,6 +32,7 @@ internal static class EngineCommand
     private static readonly Option<string?> DebianSecurityMirror = new("--debian-security-mirror") { Description = "The Debian security archive; default: the apt source serving <suite>-security, else the mirror's debian-security sibling." };
     private static readonly Option<string?> DebianKeyring = new("--debian-keyring") { Description = "The keyring InRelease must verify against." };
     private static readonly Option<string?> CacheDirectory = new("--cache-dir") { Description = "The shared download cache (KILN_CACHE)." };
+    internal static readonly Option<string?> AptSourcesOption = new("--apt-sources") { Description = "';'-separated apt source files the default Debian mirror is taken from (KilnAptSources); 'none' ignores the machine's. Default: the machine's." };
     private static readonly Option<bool> UpdateLock = new("--update-lock") { Description = "Re-resolve pinned package sets." };
 
     // Version lock and provenance.
@@ -88,6 +89,11 @@ internal static class EngineCommand
         push.Options.Add(BuildLockTimeout);
         push.Options.Add(AllowTagOverwrite);
         push.Options.Add(ExtraTag);
+        foreach (var command in new[] { evaluate, build, push })
+        {
+            command.Options.Add(AptSourcesOption);
+        }
+
         push.SetAction(result => Edge.Run(() => WithOutputLocked(result, () => Push(result))));
         evaluate.Options.Add(InsecureRegistry);
         build.Options.Add(InsecureRegistry);
@@ -153,8 +159,8 @@ internal static class EngineCommand
                 CacheDirectory = cacheDirectory,
                 Mirror = result.GetValue(DebianMirror) is { Length: > 0 } mirror ? mirror : null,
                 SecurityMirror = result.GetValue(DebianSecurityMirror) is { Length: > 0 } securityMirror ? securityMirror : null,
-                AptSources = AptSourceFiles(),
-                Keyring = result.GetValue(DebianKeyring) is { Length: > 0 } keyring ? keyring : KilnDefaults.DebianKeyring,
+                AptSources = AptSourceFiles(result.GetValue(AptSourcesOption)),
+                Keyring = KilnDefaults.ResolveDebianKeyring(result.GetValue(DebianKeyring), File.Exists),
                 Time = TimeProvider.System,
             },
             Registry = new RegistryOptions
@@ -220,9 +226,19 @@ internal static class EngineCommand
         return action();
     }
 
-    /// <summary>The machine's apt sources, read by the engine only when no mirror is given (the edge finds the files).</summary>
-    internal static ImmutableArray<string> AptSourceFiles()
+    /// <summary>
+    /// The apt sources the engine reads only when no mirror is given: <paramref name="configured"/> (KilnAptSources,
+    /// <c>;</c>-separated files, or <c>none</c>), else the machine's (the edge finds the files).
+    /// </summary>
+    internal static ImmutableArray<string> AptSourceFiles(string? configured = null)
     {
+        if (configured is { Length: > 0 })
+        {
+            return string.Equals(configured.Trim(), KilnDefaults.NoAptSources, StringComparison.OrdinalIgnoreCase)
+                ? []
+                : [.. configured.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Path.GetFullPath)];
+        }
+
         var files = new List<string> { "/etc/apt/sources.list" };
         if (Directory.Exists("/etc/apt/sources.list.d"))
         {

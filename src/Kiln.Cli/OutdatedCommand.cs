@@ -35,7 +35,7 @@ internal static class OutdatedCommand
         var json = new Option<bool>("--json") { Description = "Print the outdated packages as JSON." };
         var command = new Command("outdated", $"Show locked Debian packages with a newer version in their suites, security fixes flagged, and the images affected (exit code {OutdatedFound} when any).")
         {
-            project, manifests, securityOnly, json, DebianMirror, DebianSecurityMirror, DebianKeyring, CacheDirectory,
+            project, manifests, securityOnly, json, DebianMirror, DebianSecurityMirror, DebianKeyring, CacheDirectory, EngineCommand.AptSourcesOption,
         };
         command.SetAction(result => Edge.Run(() =>
         {
@@ -76,14 +76,14 @@ internal static class OutdatedCommand
     {
         Mirror = result.GetValue(DebianMirror) is { Length: > 0 } mirror ? mirror : null,
         SecurityMirror = result.GetValue(DebianSecurityMirror) is { Length: > 0 } securityMirror ? securityMirror : null,
-        Keyring = result.GetValue(DebianKeyring) is { Length: > 0 } keyring ? keyring : KilnDefaults.DebianKeyring,
-        AptSources = EngineCommand.AptSourceFiles(),
+        Keyring = KilnDefaults.ResolveDebianKeyring(result.GetValue(DebianKeyring), File.Exists),
+        AptSources = EngineCommand.AptSourceFiles(result.GetValue(EngineCommand.AptSourcesOption)),
         CacheDirectory = Path.GetFullPath(result.GetValue(CacheDirectory) is { Length: > 0 } cache ? cache : EngineCommand.DefaultCacheDirectory()),
         Time = TimeProvider.System,
     };
 
     /// <summary>The mirror options, shared with <c>kiln lock --update</c>.</summary>
-    internal static IEnumerable<Option> MirrorOptions => [DebianMirror, DebianSecurityMirror, DebianKeyring, CacheDirectory];
+    internal static IEnumerable<Option> MirrorOptions => [DebianMirror, DebianSecurityMirror, DebianKeyring, CacheDirectory, EngineCommand.AptSourcesOption];
 
     /// <summary>One outdated package (the --json shape).</summary>
     internal sealed record OutdatedPackage(string Base, string Name, string Locked, string Newest, string Suite, bool Security, ImmutableArray<string> Images);

@@ -13,6 +13,28 @@ public static class KilnDefaults
     /// <summary>The keyring a Debian mirror's InRelease must verify against (the debian-archive-keyring package's).</summary>
     public const string DebianKeyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
 
+    /// <summary>
+    /// The KilnDebianKeyring value that names the Debian archive keys shipped inside the engine (refreshed by
+    /// build/refresh-debian-keys.sh), used where the machine has no debian-archive-keyring (macOS, Windows, Ubuntu).
+    /// </summary>
+    public const string BuiltInDebianKeyring = "builtin";
+
+    /// <summary>The Debian mirror used when neither KilnDebianMirror nor the machine's apt sources name one for the suite.</summary>
+    public const string DebianMirror = "http://deb.debian.org/debian/";
+
+    /// <summary>The KilnAptSources value that ignores the machine's apt sources (the default mirror is then <see cref="DebianMirror"/>).</summary>
+    public const string NoAptSources = "none";
+
+    /// <summary>
+    /// The keyring to verify against: <paramref name="configured"/> when given, else the machine's debian-archive-keyring
+    /// when <paramref name="fileExists"/> finds it, else the keys shipped in Kiln. The caller supplies the file check:
+    /// the core does not look at the machine by itself.
+    /// </summary>
+    public static string ResolveDebianKeyring(string? configured, Func<string, bool> fileExists) =>
+        configured is { Length: > 0 } ? configured
+        : fileExists(DebianKeyring) ? DebianKeyring
+        : BuiltInDebianKeyring;
+
     /// <summary>A build's artifact directory relative to its project: bin/&lt;Configuration&gt;/kiln.</summary>
     public static string OutputDirectory(string configuration = Configuration) => Path.Combine("bin", configuration, "kiln");
 

@@ -19,8 +19,19 @@ public sealed class KilnDefaultsTests
     }
 
     [Fact]
-    public void DebianKeyring_IsTheOneKilnBuildTargetsDefaultsTo() =>
-        Assert.Contains($">{KilnDefaults.DebianKeyring}</KilnDebianKeyring>", Targets(), StringComparison.Ordinal);
+    public void DebianKeyring_IsTheOneKilnBuildTargetsDefaultsTo()
+    {
+        Assert.Contains($">{KilnDefaults.DebianKeyring}</_KilnSystemDebianKeyring>", Targets(), StringComparison.Ordinal);
+        Assert.Contains($">{KilnDefaults.BuiltInDebianKeyring}</KilnDebianKeyring>", Targets(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/keys/mine.gpg", true, "/keys/mine.gpg")]
+    [InlineData("/keys/mine.gpg", false, "/keys/mine.gpg")]
+    [InlineData(null, true, KilnDefaults.DebianKeyring)]
+    [InlineData("", false, KilnDefaults.BuiltInDebianKeyring)]
+    public void ResolveDebianKeyring_ConfiguredOrSystemOrBuiltIn_TakesTheFirstThatApplies(string? configured, bool systemKeyringInstalled, string expected) =>
+        Assert.Equal(expected, KilnDefaults.ResolveDebianKeyring(configured, path => systemKeyringInstalled && path == KilnDefaults.DebianKeyring));
 
     [Fact]
     public void ReleasePath_Configuration_IsUnderBinConfigurationKiln() =>

@@ -20,6 +20,12 @@ internal static class KilnOptions
     public const string RequirePackagePinsKey = "kiln.require_package_pins";
     public const string LockModeProperty = "build_property.KilnLockMode";
 
+    /// <summary>
+    /// Set by Kiln.Build.targets when it made KilnLockMode Off only because the configuration is not the locked one
+    /// (a Debug build): the versions part of the lock is off, but kiln.lock.json still pins the packages.
+    /// </summary>
+    public const string LockModeDerivedProperty = "build_property._KilnLockModeDerived";
+
     public static ImmutableArray<string> MutableTags(AnalyzerOptions options, SyntaxTree tree) =>
         TryGetList(options, tree, MutableTagsKey, out var tags) ? tags : DefaultMutableTags;
 
@@ -40,6 +46,12 @@ internal static class KilnOptions
             {
                 return value;
             }
+        }
+
+        if ((config.TryGetValue(LockModeDerivedProperty, out var derived) || options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue(LockModeDerivedProperty, out derived))
+            && derived.Trim().Equals("true", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
         }
 
         if (config.TryGetValue(LockModeProperty, out var mode) || options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue(LockModeProperty, out mode))

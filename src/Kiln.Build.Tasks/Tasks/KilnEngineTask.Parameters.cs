@@ -66,6 +66,9 @@ public abstract partial class KilnEngineTask
     /// <summary>KilnDebianKeyring: the keyring the suite's InRelease must verify against.</summary>
     public string? DebianKeyring { get; set; }
 
+    /// <summary>KilnAptSources: ';'-separated apt source files the default mirror comes from, or "none" (default: the machine's).</summary>
+    public string? AptSources { get; set; }
+
     /// <summary>KilnCacheDirectory: the shared download cache.</summary>
     public string? CacheDirectory { get; set; }
 

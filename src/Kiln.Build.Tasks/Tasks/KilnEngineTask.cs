@@ -70,6 +70,7 @@ public abstract partial class KilnEngineTask : ToolTask
         builder.AppendSwitchIfNotNull("--debian-security-mirror ", string.IsNullOrEmpty(DebianSecurityMirror) ? null : DebianSecurityMirror);
         builder.AppendSwitchIfNotNull("--debian-keyring ", string.IsNullOrEmpty(DebianKeyring) ? null : DebianKeyring);
         builder.AppendSwitchIfNotNull("--cache-dir ", string.IsNullOrEmpty(CacheDirectory) ? null : CacheDirectory);
+        builder.AppendSwitchIfNotNull("--apt-sources ", string.IsNullOrEmpty(AptSources) ? null : AptSources);
         if (Verb == "build")
         {
             builder.AppendSwitchIfNotNull("--signing-key ", string.IsNullOrEmpty(SigningKey) ? null : SigningKey);

@@ -168,4 +168,12 @@ public static class DiagnosticCodes
     public const string BaseNotVerifiable = "KILN2178";
     public const string SigningKeyUnusable = "KILN4030";
     public const string VerificationKeyUnusable = "KILN4031";
+
+    // The Cake recipe (src/Kiln.Build.Tasks/tools/kiln.cake, KILN4050–4054): a script that cannot reference the engine
+    // writes these as literals; they are here so that no other meaning takes them.
+    public const string CakeProjectMissing = "KILN4050";
+    public const string CakeRegistryMissing = "KILN4051";
+    public const string CakeOutdatedModeInvalid = "KILN4052";
+    public const string CakeOutdatedCheckFailed = "KILN4053";
+    public const string CakeReleaseMissing = "KILN4054";
 }

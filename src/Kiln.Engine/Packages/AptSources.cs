@@ -7,12 +7,16 @@ namespace Kiln.Engine.Packages;
 /// </summary>
 internal static class AptSources
 {
-    /// <summary>The first <c>deb</c> URI that serves <paramref name="suite"/>, else the first <c>deb</c> URI at all.</summary>
+    /// <summary>
+    /// The first <c>deb</c> URI that serves <paramref name="suite"/>, else the first one laid out as a Debian archive
+    /// (<c>…/debian</c>), else null. Another distribution's archive (Ubuntu's, say) never serves a Debian suite, so it
+    /// is not taken for one: the caller falls back to the official mirror instead.
+    /// </summary>
     public static Uri? Mirror(IEnumerable<string> files, string suite)
     {
-        var sources = files.Where(File.Exists).SelectMany(Read).ToList();
-        var uri = sources.FirstOrDefault(s => s.Suites.Contains(suite)).Uri ?? sources.FirstOrDefault().Uri;
-        return uri is null ? null : Normalize(uri);
+        var sources = files.Where(File.Exists).SelectMany(Read).Where(s => s.Uri is not null).Select(s => (Uri: Normalize(s.Uri!), s.Suites)).ToList();
+        return sources.FirstOrDefault(s => s.Suites.Contains(suite)).Uri
+            ?? sources.FirstOrDefault(s => s.Uri.AbsolutePath.EndsWith("/debian/", StringComparison.Ordinal)).Uri;
     }
 
     /// <summary>The first <c>deb</c> URI that serves exactly <paramref name="suite"/>, or null.</summary>

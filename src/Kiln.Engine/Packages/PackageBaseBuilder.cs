@@ -237,8 +237,9 @@ internal sealed class PackageBaseBuilder(PackageOptions options, HttpClient http
     {
         var mirror = options.Mirror is { Length: > 0 } configured
             ? AptSources.Normalize(configured)
-            : AptSources.Mirror(options.AptSources, spec.Suite)
-              ?? throw new KilnException(DiagnosticCodes.DebianMirrorUnknown, $"No Debian mirror is configured and none of the apt sources ({string.Join(", ", options.AptSources.DefaultIfEmpty("none given"))}) names one. Set KilnDebianMirror (for example http://deb.debian.org/debian).");
+            // No apt source of the machine serves Debian (macOS, Windows, Ubuntu, a container without apt): the
+            // official mirror, whose InRelease the keys shipped in Kiln verify.
+            : AptSources.Mirror(options.AptSources, spec.Suite) ?? new Uri(KilnDefaults.DebianMirror);
         if (security)
         {
             mirror = options.SecurityMirror is { Length: > 0 } securityMirror

@@ -114,19 +114,29 @@ internal sealed class ReleaseFile
         return new ReleaseFile(entries.ToImmutable(), paragraph?["Valid-Until"]);
     }
 
-    /// <summary>Reads the keyring (binary or ASCII-armored public keys).</summary>
+    /// <summary>
+    /// Reads the keyring (binary or ASCII-armored public keys); <see cref="KilnDefaults.BuiltInDebianKeyring"/> reads
+    /// the Debian archive keys shipped inside the engine.
+    /// </summary>
     public static PgpPublicKeyRingBundle LoadKeyring(string path)
     {
         try
         {
-            using var stream = PgpUtilities.GetDecoderStream(File.OpenRead(path));
+            using var stream = PgpUtilities.GetDecoderStream(path == KilnDefaults.BuiltInDebianKeyring ? BuiltInKeys() : File.OpenRead(path));
             return new PgpPublicKeyRingBundle(stream);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or PgpException)
         {
-            throw new KilnException(DiagnosticCodes.DebianKeyringUnreadable, $"The Debian archive keyring '{path}' could not be read: {e.Message}. Install debian-archive-keyring, or set KilnDebianKeyring to a keyring holding the archive's signing keys.");
+            throw new KilnException(DiagnosticCodes.DebianKeyringUnreadable, $"The Debian archive keyring '{path}' could not be read: {e.Message}. Point KilnDebianKeyring at a binary (.gpg) or armored (.asc) keyring holding the archive's signing keys, or leave it empty to use the machine's debian-archive-keyring, else the Debian archive keys shipped in Kiln.");
         }
     }
+
+    /// <summary>The Debian archive keys embedded in this assembly (src/Kiln.Engine/Packages/debian-archive-keys.asc).</summary>
+    internal static Stream BuiltInKeys() =>
+        typeof(ReleaseFile).Assembly.GetManifestResourceStream(BuiltInKeysResource)
+        ?? throw new InvalidOperationException($"The engine assembly lacks its embedded resource {BuiltInKeysResource}: it was built wrongly.");
+
+    private const string BuiltInKeysResource = "Kiln.Engine.Packages.debian-archive-keys.asc";
 
     /// <summary>Splits a clear-signed message (RFC 9580 §7) into its dash-unescaped lines and the armored signature.</summary>
     private static (List<string> Lines, string Signature)? SplitClearSigned(string text)
@@ -153,5 +163,5 @@ internal sealed class ReleaseFile
     }
 
     private static KilnException Invalid(string source, string reason) =>
-        new(DiagnosticCodes.ReleaseSignatureInvalid, $"The Release file '{source}' is not trusted: {reason}. Check that the mirror is a real Debian mirror and that KilnDebianKeyring names the Debian archive keyring (/usr/share/keyrings/debian-archive-keyring.gpg from the debian-archive-keyring package).");
+        new(DiagnosticCodes.ReleaseSignatureInvalid, $"The Release file '{source}' is not trusted: {reason}. Check that the mirror is a real Debian mirror and that KilnDebianKeyring names the Debian archive keyring (empty: /usr/share/keyrings/debian-archive-keyring.gpg when installed, else the keys shipped in Kiln, which cover bullseye, bookworm and trixie).");
 }

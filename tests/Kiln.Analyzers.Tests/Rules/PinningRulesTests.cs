@@ -151,4 +151,8 @@ public sealed class UnpinnedPackageAnalyzerTests
         Task.WhenAll(
             Verify<UnpinnedPackageAnalyzer>.AnalyzerAsync(Source),
             Verify<UnpinnedPackageAnalyzer>.AnalyzerAsync(Source, "is_global = true\nbuild_property.KilnLockMode = Enforce"));
+
+    [Fact]
+    public Task PackageWithoutVersion_DebugBuildsDerivedLockModeOff_DoesNotReport() =>
+        Verify<UnpinnedPackageAnalyzer>.AnalyzerAsync(Source, "is_global = true\nbuild_property.KilnLockMode = Off\nbuild_property._KilnLockModeDerived = true");
 }

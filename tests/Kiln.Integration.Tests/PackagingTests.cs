@@ -1,0 +1,161 @@
+using System.IO.Compression;
+using System.Text.Json;
+using Kiln.Integration.Tests.Infrastructure;
+using Xunit;
+
+namespace Kiln.Integration.Tests;
+
+/// <summary>
+/// What a .NET team outside this repository does: the README's "Use Kiln in your own repository", from an empty
+/// directory, with the packed Kiln.Build, kiln tool and Kiln.Templates as the only Kiln source. The Kiln packages come
+/// from the collection's feed and land in its own NUGET_PACKAGES folder (KilnPackage), so a stale Kiln of the same
+/// version in the user's global packages folder can never be the one tested; that folder then needs only Kiln's
+/// packages, since the spec project references nothing else. Templates go to a hive of their own
+/// (--debug:custom-hive), never into the user's.
+/// </summary>
+[Collection(KilnCollection.Name)]
+public sealed class PackagingTests(KilnPackage package)
+{
+    [SkippableFact]
+    public void OwnRepository_TemplateToolAndPackage_BuildAnImageThatUmociAndSkopeoAccept()
+    {
+        Tools.Require("umoci", "umoci");
+        var skopeo = Tools.Require("skopeo", "skopeo");
+        PackToolAndTemplate();
+        var repository = Directory.CreateDirectory(Path.Combine(package.Root, "own-repository-" + Guid.NewGuid().ToString("N")[..8])).FullName;
+        var hive = Path.Combine(repository, ".template-hive");
+
+        // The README's commands, in order (the template hive aside).
+        Run(repository, "dotnet", "new", "nugetconfig");
+        Run(repository, "dotnet", "nuget", "add", "source", package.Feed, "--name", "kiln", "--configfile", "nuget.config");
+        Run(repository, "dotnet", "new", "install", TemplatePackage(), "--debug:custom-hive", hive);
+        Run(repository, "dotnet", "new", "kiln", "-n", "Servers", "--debug:custom-hive", hive);
+        var build = Run(repository, "dotnet", "build", "Servers", "-nodeReuse:false");
+        Run(repository, "dotnet", "new", "tool-manifest");
+        Run(repository, "dotnet", "tool", "install", "kiln");
+        var inspect = Run(repository, "dotnet", "kiln", "inspect", Path.Combine("Servers", "bin", "Debug", "kiln", "oci"), "web:1.0.0");
+
+        // Analyzer-clean: the template's spec compiles without a single Kiln warning.
+        Assert.DoesNotContain("warning KILN", build.Output, StringComparison.Ordinal);
+        var output = Path.Combine(repository, "Servers", "bin", "Debug", "kiln");
+        var layout = Path.Combine(output, "oci");
+        Assert.Contains("web:1.0.0", ReleasedImages(output));
+        Assert.NotEmpty(Directory.EnumerateFiles(Path.Combine(output, "deploy", "app")));
+        Assert.Contains("/bin/busybox", inspect.Output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(repository, "Servers", "kiln.lock.json")), "the Debian base's packages were not locked");
+
+        // Independent judges: skopeo reads the image, umoci unpacks it into exactly what the inventory says.
+        var skopeoInspect = Run(repository, skopeo, "inspect", $"oci:{layout}:web:1.0.0");
+        Assert.Contains("\"Digest\": \"sha256:", skopeoInspect.Output, StringComparison.Ordinal);
+        UnpackedInventory.AssertMatchesUmoci(layout, "web:1.0.0", Path.Combine(output, "inventory", "web-1.0.0.txt"));
+
+        // The other way to get the tool: a tool path, straight from the folder of packages.
+        var toolPath = Path.Combine(repository, ".tools");
+        Run(repository, "dotnet", "tool", "install", "--tool-path", toolPath, "kiln", "--add-source", package.Feed);
+        var kiln = Path.Combine(toolPath, OperatingSystem.IsWindows() ? "kiln.exe" : "kiln");
+        Assert.Contains(KilnPackage.Version, Run(repository, kiln, "--version").Output, StringComparison.Ordinal);
+        Assert.Contains("web:1.0.0", Run(repository, kiln, "inspect", layout).Output, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void Template_ScratchBase_CompilesAnalyzerCleanAndBuildsAnImageWithoutNetwork()
+    {
+        Tools.Require("umoci", "umoci");
+        PackToolAndTemplate();
+        var repository = Directory.CreateDirectory(Path.Combine(package.Root, "scratch-repository-" + Guid.NewGuid().ToString("N")[..8])).FullName;
+        var hive = Path.Combine(repository, ".template-hive");
+        WriteFeedOnlyNuGetConfig(repository);
+
+        Run(repository, "dotnet", "new", "install", TemplatePackage(), "--debug:custom-hive", hive);
+        Run(repository, "dotnet", "new", "kiln", "-n", "Bare", "--base", "scratch", "--debug:custom-hive", hive);
+        var build = Run(repository, "dotnet", "build", "Bare", "-nodeReuse:false");
+
+        Assert.DoesNotContain("warning KILN", build.Output, StringComparison.Ordinal);
+        Assert.Contains("BaseImage.Scratch", File.ReadAllText(Path.Combine(repository, "Bare", "Specs", "WebServer.cs")), StringComparison.Ordinal);
+        var output = Path.Combine(repository, "Bare", "bin", "Debug", "kiln");
+        Assert.Contains("web:1.0.0", ReleasedImages(output));
+        UnpackedInventory.AssertMatchesUmoci(Path.Combine(output, "oci"), "web:1.0.0", Path.Combine(output, "inventory", "web-1.0.0.txt"));
+    }
+
+    [Fact]
+    public void Packages_OneVersion_ToolTemplateAndRecipeAreWhereUsersLook()
+    {
+        PackToolAndTemplate();
+
+        using (var tool = ZipFile.OpenRead(Path.Combine(package.Feed, $"kiln.{KilnPackage.Version}.nupkg")))
+        {
+            Assert.Contains(tool.Entries, e => e.FullName == "tools/net10.0/any/DotnetToolSettings.xml");
+        }
+
+        using (var build = ZipFile.OpenRead(Path.Combine(package.Feed, $"Kiln.Build.{KilnPackage.Version}.nupkg")))
+        {
+            Assert.Contains(build.Entries, e => e.FullName == "tools/kiln.cake");
+            var version = build.GetEntry("build/Kiln.Build.Version.props");
+            Assert.NotNull(version);
+            using var reader = new StreamReader(version.Open());
+            Assert.Contains($">{KilnPackage.Version}</KilnVersion>", reader.ReadToEnd(), StringComparison.Ordinal);
+        }
+
+        using var template = ZipFile.OpenRead(TemplatePackage());
+        var project = template.GetEntry("content/kiln/KilnServers.csproj");
+        Assert.NotNull(project);
+        using var projectReader = new StreamReader(project.Open());
+        Assert.Contains($"<PackageReference Include=\"Kiln.Build\" Version=\"{KilnPackage.Version}\" />", projectReader.ReadToEnd(), StringComparison.Ordinal);
+    }
+
+    private static readonly Lock PackGate = new();
+
+    /// <summary>Packs the kiln tool and Kiln.Templates beside the collection's Kiln.Build, at its version, once.</summary>
+    private void PackToolAndTemplate()
+    {
+        lock (PackGate)
+        {
+            foreach (var (project, id) in new[] { ("src/Kiln.Cli/Kiln.Cli.csproj", "kiln"), ("templates/Kiln.Templates/Kiln.Templates.csproj", "Kiln.Templates") })
+            {
+                if (File.Exists(Path.Combine(package.Feed, $"{id}.{KilnPackage.Version}.nupkg")))
+                {
+                    continue;
+                }
+
+                var pack = ProcessRunner.Run("dotnet", ["pack", Path.Combine(Repo.Root, project), "-c", "Release", "-o", package.Feed, "-nologo", "-nodeReuse:false", $"-p:Version={KilnPackage.Version}"], Repo.Root, Environment(), TimeSpan.FromMinutes(8));
+                Assert.True(pack.ExitCode == 0, $"packing {project} failed:\n{pack}");
+            }
+        }
+    }
+
+    private string TemplatePackage() => Path.Combine(package.Feed, $"Kiln.Templates.{KilnPackage.Version}.nupkg");
+
+    private void WriteFeedOnlyNuGetConfig(string directory) =>
+        File.WriteAllText(Path.Combine(directory, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="kiln" value="{package.Feed}" />
+              </packageSources>
+            </configuration>
+            """);
+
+    private static List<string> ReleasedImages(string output)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "release.json")));
+        return [.. document.RootElement.GetProperty("images").EnumerateArray().Select(i => i.GetProperty("reference").GetString()!)];
+    }
+
+    private Dictionary<string, string?> Environment() => new()
+    {
+        ["NUGET_PACKAGES"] = package.Packages,
+        ["MSBUILDDISABLENODEREUSE"] = "1",
+        ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0",
+        ["SOURCE_DATE_EPOCH"] = null,
+        ["DOTNET_NOLOGO"] = "1",
+        ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+    };
+
+    private ProcessResult Run(string directory, string program, params string[] arguments)
+    {
+        var result = ProcessRunner.Run(program, arguments, directory, Environment(), TimeSpan.FromMinutes(8));
+        Assert.True(result.ExitCode == 0, $"{program} {string.Join(' ', arguments)} failed in {directory}:\n{result}");
+        return result;
+    }
+}
