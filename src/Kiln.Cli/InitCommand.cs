@@ -93,7 +93,7 @@ internal static class InitCommand
         var existing = new[] { csproj, spec }.Where(File.Exists).ToList();
         if (existing.Count > 0)
         {
-            throw new KilnException(DiagnosticCodes.InitWouldOverwrite, $"{string.Join(", ", existing)} already exist{(existing.Count == 1 ? "s" : "")}; kiln init never overwrites a file. Move or delete it, or pass --output with another directory.");
+            throw new KilnException(DiagnosticCodes.InitWouldOverwrite, $"{string.Join(", ", existing)} already exist{(existing.Count == 1 ? "s" : "")}; kiln init never overwrites a file. Move or delete {(existing.Count == 1 ? "it" : "them")}, or pass --output with another directory.");
         }
 
         var notes = new List<string>();
