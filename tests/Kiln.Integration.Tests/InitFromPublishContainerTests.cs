@@ -89,6 +89,38 @@ public sealed class InitFromPublishContainerTests(KilnPackage package)
     }
 
     [Fact]
+    public void Build_SpecProjectSetsContainerSettings_WarnsOncePerSettingButNotInADesignTimeBuild()
+    {
+        var fixture = new FixtureProject(package, "Settings").Specs("""
+            public sealed class Api : ServerSpec
+            {
+                public override string Name => "settings-api";
+                public override string Version => "1.0.0";
+            }
+            """);
+        fixture.Write("Directory.Build.props", """
+            <Project>
+              <PropertyGroup>
+                <ContainerUser>app</ContainerUser>
+              </PropertyGroup>
+              <ItemGroup>
+                <ContainerPort Include="8080" />
+                <ContainerPort Include="8081" />
+              </ItemGroup>
+            </Project>
+            """);
+
+        var designTime = fixture.MSBuild("-restore", "-t:Compile", "-p:DesignTimeBuild=true", "-p:SkipCompilerExecution=true", "-p:ProvideCommandLineArgs=true");
+        var build = fixture.BuildOk("-clp:NoSummary");
+
+        Assert.True(designTime.ExitCode == 0, designTime.Output);
+        Assert.DoesNotContain("KILN2210", designTime.Output, StringComparison.Ordinal);
+        Assert.Contains("warning KILN2210: 'ContainerUser' is a setting of the .NET SDK's PublishContainer, which Kiln does not read. In Kiln: ServerSpec.Account", build.Output, StringComparison.Ordinal);
+        // Two ContainerPort items are one setting: one warning (the summary is off, so each warning prints once).
+        Assert.Single(build.Output.Split('\n'), l => l.Contains("warning KILN2210: 'ContainerPort'", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Init_NotAProject_IsCodedErrorAndWritesNothing()
     {
         var root = Path.Combine(package.Root, "projects", "init-missing-" + Guid.NewGuid().ToString("N")[..8]);
