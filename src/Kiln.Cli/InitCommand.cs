@@ -88,7 +88,7 @@ internal static class InitCommand
         }
 
         var identifier = Identifier(assemblyName);
-        var csproj = Path.Combine(directory, identifier + ".Kiln.csproj");
+        var csproj = Path.Combine(directory, assemblyName + ".Kiln.csproj");
         var spec = Path.Combine(directory, identifier + "Server.cs");
         var existing = new[] { csproj, spec }.Where(File.Exists).ToList();
         if (existing.Count > 0)
