@@ -19,6 +19,7 @@ var root = new RootCommand("kiln: immutable servers from typed C# specs. Build i
     RunCommand.Create(),
     OutdatedCommand.Create(),
     BumpCommand.Create(),
+    InitCommand.Create(),
     EngineCommand.Create(),
 };
 

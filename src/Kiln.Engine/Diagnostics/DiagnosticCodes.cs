@@ -176,4 +176,14 @@ public static class DiagnosticCodes
     public const string CakeOutdatedModeInvalid = "KILN4052";
     public const string CakeOutdatedCheckFailed = "KILN4053";
     public const string CakeReleaseMissing = "KILN4054";
+
+    // Coming from PublishContainer: the SDK's Container* settings and kiln init --from-publish-container (KILN2210–2219).
+    // KILN2210 and KILN2211 are logged by Kiln.Build.targets itself; the constants keep the codes reserved and documented.
+    public const string ContainerSettingIgnored = "KILN2210";
+    public const string PublishedProjectContainerSettingIgnored = "KILN2211";
+    public const string InitProjectNotFound = "KILN2212";
+    public const string InitProjectEvaluationFailed = "KILN2213";
+    public const string InitWouldOverwrite = "KILN2214";
+    public const string InitOutputHoldsProject = "KILN2215";
+    public const string InitBaseNotPinned = "KILN2216";
 }
