@@ -4,7 +4,10 @@ using Kiln.Engine.Registry;
 
 namespace Kiln.Cli;
 
-/// <summary><c>kiln pull REFERENCE@DIGEST</c>: warms the shared cache with a base image (what a build would pull).</summary>
+/// <summary>
+/// <c>kiln pull REFERENCE@DIGEST</c>: warms the shared cache with a base image (what a build would pull). A cached
+/// image is still confirmed with the registry, unless <c>--offline</c> asks for the cache alone.
+/// </summary>
 internal static class PullCommand
 {
     public static Command Create()
@@ -12,14 +15,28 @@ internal static class PullCommand
         var reference = new Argument<string>("reference") { Description = "registry/repository[:tag]@sha256:…" };
         var cache = new Option<string?>("--cache-dir") { Description = "The shared cache (default: KILN_CACHE, else ~/.cache/kiln)." };
         var insecure = new Option<string[]>("--insecure-registry") { Description = "A registry that may be reached over plain HTTP (loopback always may)." };
-        var command = new Command("pull", "Pull a base image pinned by digest into Kiln's shared cache, verifying every blob.") { reference, cache, insecure };
+        var offline = new Option<bool>("--offline") { Description = "Ask no registry: succeed only when the image is already complete in the cache." };
+        var json = new Option<bool>("--json") { Description = "Print the pulled image as JSON." };
+        var command = new Command("pull", "Pull a base image pinned by digest into Kiln's shared cache, verifying every blob.") { reference, cache, insecure, offline, json };
         command.SetAction(result => Edge.Run(() =>
         {
-            var directory = result.GetValue(cache) is { Length: > 0 } c ? c : EngineCommand.DefaultCacheDirectory();
-            var manifest = KilnEngine.Pull(result.GetValue(reference)!, Path.GetFullPath(directory), RegistryEdge.Settings(result.GetValue(insecure)), TransferLog.Lines(line => Console.Out.WriteLine($"kiln: {line}")));
-            Console.Out.WriteLine($"kiln: {result.GetValue(reference)} -> {manifest.Digest} in the cache {directory}");
+            var directory = Path.GetFullPath(result.GetValue(cache) is { Length: > 0 } c ? c : EngineCommand.DefaultCacheDirectory());
+            var manifest = KilnEngine.Pull(result.GetValue(reference)!, directory, RegistryEdge.Settings(result.GetValue(insecure)), TransferLog.Lines(Edge.Status), result.GetValue(offline));
+            if (result.GetValue(json))
+            {
+                CliJson.Write(new PullOutput(result.GetValue(reference)!, manifest.Digest.ToString(), manifest.MediaType, manifest.Size, directory));
+            }
+            else
+            {
+                CliOutput.Line($"{result.GetValue(reference)}\t{manifest.Digest}");
+                Edge.Status($"in the cache {directory}");
+            }
+
             return Edge.Ok;
         }));
         return command;
     }
+
+    /// <summary>The --json shape of <c>kiln pull</c>: the platform (linux/amd64) image manifest now in the cache.</summary>
+    internal sealed record PullOutput(string Reference, string Digest, string MediaType, long Size, string Cache);
 }

@@ -192,10 +192,11 @@ public static class KilnEngine
 
     /// <summary>
     /// Pulls an image pinned by digest into the shared cache (<c>CACHE/oci</c>), verifying everything, and returns the
-    /// chosen platform's manifest descriptor. A cached image needs no network.
+    /// chosen platform's manifest descriptor. A cached image is still confirmed with the registry (a HEAD of its
+    /// manifest) unless <paramref name="offline"/>, which answers from the cache alone.
     /// </summary>
-    public static Oci.Descriptor Pull(string reference, string cacheDirectory, Registry.RegistrySettings settings, Action<Oci.Registry.TransferEvent>? progress = null) =>
-        Registry.BasePuller.PullInto(reference, cacheDirectory, settings, progress);
+    public static Oci.Descriptor Pull(string reference, string cacheDirectory, Registry.RegistrySettings settings, Action<Oci.Registry.TransferEvent>? progress = null, bool offline = false) =>
+        Registry.BasePuller.PullInto(reference, cacheDirectory, settings, progress, offline);
 
     /// <summary>
     /// Writes one image of an OCI layout (by its ref name, e.g. <c>shop-api:1.4.0</c>) as an OCI archive or a

@@ -14,8 +14,11 @@ internal sealed class BasePuller(OciLayout cache, RegistrySettings settings, Act
     /// <summary>The cache layout's place under the shared cache directory.</summary>
     public const string CacheLayoutDirectory = "oci";
 
-    /// <summary>The <c>kiln pull</c> entry: parse, require a digest, pull linux/amd64 into CACHE/oci.</summary>
-    public static Descriptor PullInto(string text, string cacheDirectory, RegistrySettings settings, Action<TransferEvent>? observer)
+    /// <summary>
+    /// The <c>kiln pull</c> entry: parse, require a digest, pull linux/amd64 into CACHE/oci. With
+    /// <paramref name="offline"/> the registry is never asked: the image must already be complete in the cache.
+    /// </summary>
+    public static Descriptor PullInto(string text, string cacheDirectory, RegistrySettings settings, Action<TransferEvent>? observer, bool offline = false)
     {
         if (!ImageReference.TryParse(text, out var reference, out var error))
         {
@@ -31,7 +34,15 @@ internal sealed class BasePuller(OciLayout cache, RegistrySettings settings, Act
         {
             var puller = new BasePuller(OciLayout.OpenOrCreate(Path.Combine(cacheDirectory, CacheLayoutDirectory)), settings, observer);
             var platform = new Platform("amd64", "linux");
-            if (!puller.IsCached(reference.Digest.Value, platform, out var cached))
+            var isCached = puller.IsCached(reference.Digest.Value, platform, out var cached);
+            if (offline)
+            {
+                return isCached
+                    ? cached
+                    : throw new KilnException(DiagnosticCodes.PullNotCachedOffline, $"'{text}' is not in the cache '{cacheDirectory}', and --offline forbids asking the registry. Pull it once without --offline, or point --cache-dir at a cache that holds it.");
+            }
+
+            if (!isCached)
             {
                 return puller.Pull(reference, platform);
             }
