@@ -102,6 +102,19 @@ internal static class BuildCommand
         };
     }
 
+    /// <summary>
+    /// The spec project's directory for the verbs that read its kiln.lock.json (outdated, lock --security-only): a
+    /// directory that does not exist is KILN5031, not "nothing locked, nothing outdated".
+    /// </summary>
+    internal static string ProjectDirectory(string given)
+    {
+        var path = Path.GetFullPath(given);
+        var directory = File.Exists(path) && path.EndsWith("proj", StringComparison.OrdinalIgnoreCase) ? Path.GetDirectoryName(path)! : path;
+        return Directory.Exists(directory)
+            ? directory
+            : throw new KilnException(DiagnosticCodes.ProjectNotFound, $"The project directory '{given}' does not exist ({path}). Pass the spec project's directory (the one holding kiln.lock.json).");
+    }
+
     /// <summary>Runs dotnet with its standard output copied to our standard error (it is progress, not the result).</summary>
     internal static int Dotnet(IEnumerable<string> arguments)
     {

@@ -61,7 +61,7 @@ internal static class LockCommand
     /// </summary>
     private static int SecurityUpdate(ParseResult result, string project, string? message, bool json)
     {
-        var directory = project.EndsWith(".csproj", StringComparison.OrdinalIgnoreCase) ? Path.GetDirectoryName(project)! : project;
+        var directory = BuildCommand.ProjectDirectory(project);
         var lockPath = Path.Combine(directory, KilnLock.FileName);
         var lockFile = KilnLock.Load(lockPath);
         using var http = new HttpClient();

@@ -32,7 +32,7 @@ internal static class OutdatedCommand
         };
         command.SetAction(result => Edge.Run(() =>
         {
-            var directory = Path.GetFullPath(result.GetValue(project)!);
+            var directory = BuildCommand.ProjectDirectory(result.GetValue(project)!);
             var lockFile = KilnLock.Load(Path.Combine(directory, KilnLock.FileName));
             using var http = new HttpClient();
             var changes = PackageUpdates.Find(Request(result, directory), http, lockFile)

@@ -33,7 +33,8 @@ public sealed partial class CliContractTests(KilnPackage package)
         { ["diff", "a.json"], Usage, "KILN5030" },
         { ["verify", "--root", "rootfs"], Usage, "KILN5030" },
         { ["inspect"], Usage, "KILN5030" },
-        { ["fsck", "--no-such-option"], Usage, "KILN5030" },
+        { ["fsck", "layout", "another-layout"], Usage, "KILN5030" },
+        { ["fsck", "layout", "--no-such-option=1"], Usage, "KILN5030" },
         { ["export", "layout", "a:1"], Usage, "KILN5030" },
         { ["export", "layout", "a:1", "-o", "a.tar", "--format", "zip"], Usage, "KILN5030" },
         { ["push"], Usage, "KILN5030" },
@@ -43,9 +44,10 @@ public sealed partial class CliContractTests(KilnPackage package)
         { ["verify-image", "layout"], Usage, "KILN5030" },
         { ["bump"], Usage, "KILN5030" },
         { ["run"], Usage, "KILN5030" },
-        { ["build", "--no-such-option"], Usage, "KILN5030" },
-        { ["lock", "--no-such-option"], Usage, "KILN5030" },
-        { ["outdated", "--no-such-option"], Usage, "KILN5030" },
+        { ["build", "a", "b"], Usage, "KILN5030" },
+        { ["lock", "a", "b"], Usage, "KILN5030" },
+        { ["outdated", "a", "b"], Usage, "KILN5030" },
+        { ["inspect", "layout", "a:1", "b:1"], Usage, "KILN5030" },
 
         // release.json: empty, not JSON, a field missing, a field of the wrong type.
         { ["plan", "release/empty/release.json", "release/wrong-type/release.json", "--json"], Failed, "KILN5020" },
@@ -86,6 +88,8 @@ public sealed partial class CliContractTests(KilnPackage package)
         // Paths and registries.
         { ["build", "no/such/dir", "--json"], Failed, "KILN5031" },
         { ["lock", "--update", "no/such/dir"], Failed, "KILN5031" },
+        { ["lock", "--update", "--security-only", "no/such/dir"], Failed, "KILN5031" },
+        { ["outdated", "no/such/dir", "--json"], Failed, "KILN5031" },
         { ["push", "--registry", "localhost:1", "--json"], Failed, "KILN1051" },
         { ["pull", "localhost:1/shop/base@sha256:0000000000000000000000000000000000000000000000000000000000000000", "--offline", "--cache-dir", "cache", "--json"], Failed, "KILN1050" },
         { ["bump", "no-such-server", "--project", ".", "--json"], Failed, "KILN2055" },
