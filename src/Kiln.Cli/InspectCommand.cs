@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.CommandLine;
-using System.Globalization;
 using Kiln.Engine.Diagnostics;
 using Kiln.Engine.Formatting;
 using Kiln.Oci;
