@@ -21,12 +21,21 @@ internal static class BumpCommand
         var patch = new Option<bool>("--patch") { Description = "1.2.3 -> 1.2.4 (the default)." };
         var minor = new Option<bool>("--minor") { Description = "1.2.3 -> 1.3.0." };
         var major = new Option<bool>("--major") { Description = "1.2.3 -> 2.0.0." };
-        var command = new Command("bump", "Raise a server spec's Version in its source (syntax-preserving): patch by default, or --minor, --major.") { target, project, patch, minor, major };
+        var json = new Option<bool>("--json") { Description = "Print the file and versions as JSON." };
+        var command = new Command("bump", "Raise a server spec's Version in its source (syntax-preserving): patch by default, or --minor, --major.") { target, project, patch, minor, major, json };
         command.SetAction(result => Edge.Run(() =>
         {
             var part = result.GetValue(major) ? 0 : result.GetValue(minor) ? 1 : 2;
             var (file, oldVersion, newVersion) = Bump(result.GetValue(target)!, Path.GetFullPath(result.GetValue(project)!), part);
-            Console.Out.WriteLine($"{file}: Version {oldVersion} -> {newVersion}");
+            if (result.GetValue(json))
+            {
+                CliJson.Write(new BumpOutput(file, oldVersion, newVersion));
+            }
+            else
+            {
+                CliOutput.Line($"{file}: Version {oldVersion} -> {newVersion}");
+            }
+
             return Edge.Ok;
         }));
         return command;
@@ -111,4 +120,7 @@ internal static class BumpCommand
 
         return string.Join('.', numbers);
     }
+
+    /// <summary>The --json shape of <c>kiln bump</c>: the spec file rewritten and its Version before and after.</summary>
+    internal sealed record BumpOutput(string File, string Old, string New);
 }

@@ -1,13 +1,13 @@
+using System.Collections.Immutable;
 using System.CommandLine;
 using Kiln.Engine;
 using Kiln.Engine.Diff;
-using Spectre.Console;
 
 namespace Kiln.Cli;
 
 /// <summary>
 /// <c>kiln diff A B</c>: what changed between two versions (Kiln manifests, release.json files, or name:version in a
-/// build's artifact directory). Exit code 0: nothing differs, 1: something does, 16: bad input.
+/// build's artifact directory). Exit code 0: nothing differs, 1: something does, 16: could not compare (docs/cli.md).
 /// </summary>
 internal static class DiffCommand
 {
@@ -22,62 +22,57 @@ internal static class DiffCommand
             before, after, artifacts, json,
         };
         command.SetAction(result => Edge.Run(
-            () => Diff(new DiffRequest(result.GetValue(before)!, result.GetValue(after)!, result.GetValue(artifacts)), result.GetValue(json)),
-            Edge.BadInput));
+            () => Diff(new DiffRequest(result.GetValue(before)!, result.GetValue(after)!, result.GetValue(artifacts)), result.GetValue(json))));
         return command;
     }
 
     private static int Diff(DiffRequest request, bool json)
     {
         var result = KilnEngine.Diff(request);
-        var code = result.HasDifferences ? 1 : 0;
+        var code = result.HasDifferences ? ExitCodes.DiffDiffers : ExitCodes.Ok;
         if (json)
         {
-            CliJson.Write(new
-            {
-                images = result.Pairs.Select(p => new { server = p.Server, before = p.BeforeReference, beforeDigest = p.BeforeDigest, after = p.AfterReference, afterDigest = p.AfterDigest }),
-                servers = result.Servers,
-                settings = result.Settings,
-                packages = result.Packages,
-                files = result.Files,
-                differs = result.HasDifferences,
-            });
+            CliJson.Write(new DiffOutput(
+                [.. result.Pairs.Select(p => new DiffImage(p.Server, p.BeforeReference, p.BeforeDigest, p.AfterReference, p.AfterDigest))],
+                result.Servers,
+                result.Settings,
+                result.Packages,
+                result.Files,
+                result.HasDifferences,
+                code));
             return code;
         }
 
         foreach (var p in result.Pairs)
         {
-            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(p.Server)}[/]: {Markup.Escape(p.BeforeReference ?? "-")} → {Markup.Escape(p.AfterReference ?? "-")}");
+            CliOutput.Line($"{p.Server}: {p.BeforeReference ?? "-"} -> {p.AfterReference ?? "-"}");
         }
 
         if (!result.HasDifferences)
         {
-            AnsiConsole.MarkupLine("[green]no differences[/]");
+            CliOutput.Line("[green]no differences[/]", "no differences");
             return code;
         }
 
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("server", "kind", "what", "change", "before", "after");
-        foreach (var s in result.Servers)
-        {
-            table.AddRow(Markup.Escape(s.Server), "server", Markup.Escape(s.Server), s.Change, Markup.Escape(s.Before ?? "-"), Markup.Escape(s.After ?? "-"));
-        }
-
-        foreach (var s in result.Settings)
-        {
-            table.AddRow(Markup.Escape(s.Server), "setting", Markup.Escape(s.Setting), s.Before is null ? "added" : s.After is null ? "removed" : "changed", Markup.Escape(s.Before ?? "-"), Markup.Escape(s.After ?? "-"));
-        }
-
-        foreach (var p in result.Packages)
-        {
-            table.AddRow(Markup.Escape(p.Server), "package", Markup.Escape(p.Package), p.Change, Markup.Escape(p.Before ?? "-"), Markup.Escape(p.After ?? "-"));
-        }
-
-        foreach (var f in result.Files)
-        {
-            table.AddRow(Markup.Escape(f.Server), "file", Markup.Escape(f.Path), f.What.IsEmpty ? f.Change : $"{f.Change} ({string.Join(", ", f.What)})", "", "");
-        }
-
-        AnsiConsole.Write(table);
+        var rows = new List<string[]>();
+        rows.AddRange(result.Servers.Select(s => new[] { s.Server, "server", s.Server, s.Change, s.Before ?? "-", s.After ?? "-" }));
+        rows.AddRange(result.Settings.Select(s => new[] { s.Server, "setting", s.Setting, s.Before is null ? "added" : s.After is null ? "removed" : "changed", s.Before ?? "-", s.After ?? "-" }));
+        rows.AddRange(result.Packages.Select(p => new[] { p.Server, "package", p.Package, p.Change, p.Before ?? "-", p.After ?? "-" }));
+        rows.AddRange(result.Files.Select(f => new[] { f.Server, "file", f.Path, f.What.IsEmpty ? f.Change : $"{f.Change} ({string.Join(", ", f.What)})", "-", "-" }));
+        CliOutput.Table(["server", "kind", "what", "change", "before", "after"], rows);
         return code;
     }
+
+    /// <summary>The --json shape of <c>kiln diff</c>.</summary>
+    internal sealed record DiffOutput(
+        ImmutableArray<DiffImage> Images,
+        ImmutableArray<ServerChange> Servers,
+        ImmutableArray<SettingChange> Settings,
+        ImmutableArray<PackageChange> Packages,
+        ImmutableArray<FileChange> Files,
+        bool Differs,
+        int ExitCode);
+
+    /// <summary>One server's two sides.</summary>
+    internal sealed record DiffImage(string Server, string? Before, string? BeforeDigest, string? After, string? AfterDigest);
 }

@@ -5,21 +5,23 @@ namespace Kiln.Cli;
 
 /// <summary>
 /// The one place where exceptions become coded messages and exit codes. Inside, the engine throws typed exceptions;
-/// out here every failure is a KILN line (in the canonical MSBuild form, so MSBuild and IDEs parse it), never a stack trace.
+/// out here every failure is a KILN line (in the canonical MSBuild form, so MSBuild and IDEs parse it), never a stack
+/// trace. Diagnostics go to standard error, so that a verb's standard output is only its result
+/// (<c>kiln plan a b --json | jq .</c> never sees an error line).
 /// </summary>
 internal static class Edge
 {
-    public const int Ok = 0;
-    public const int Failed = 1;
+    /// <summary>Success (<see cref="ExitCodes.Ok"/>).</summary>
+    public const int Ok = ExitCodes.Ok;
 
-    /// <summary>
-    /// The exit code of diff and verify when they cannot give a verdict (bad input): above AIDE's drift bits (1, 2, 4)
-    /// and their sum, so that a script can tell "drifted" from "could not check".
-    /// </summary>
-    public const int BadInput = 16;
+    /// <summary>A coded failure (<see cref="ExitCodes.Failed"/>).</summary>
+    public const int Failed = ExitCodes.Failed;
 
-    /// <summary>Runs a verb; any failure becomes coded lines and <paramref name="failed"/> (verbs whose exit codes carry a verdict pass their own).</summary>
-    public static int Run(Func<int> action, int failed = Failed)
+    /// <summary>"Could not check": the same code as any other coded failure (<see cref="ExitCodes.Failed"/>).</summary>
+    public const int BadInput = ExitCodes.Failed;
+
+    /// <summary>Runs a verb; any failure becomes coded lines on standard error and <see cref="ExitCodes.Failed"/>.</summary>
+    public static int Run(Func<int> action)
     {
         try
         {
@@ -29,29 +31,33 @@ internal static class Edge
         {
             foreach (var diagnostic in e.Diagnostics)
             {
-                Console.Out.WriteLine(diagnostic.ToCanonicalString());
+                Print(diagnostic);
             }
 
-            return failed;
+            return ExitCodes.Failed;
         }
         catch (OciFormatException e)
         {
-            Console.Out.WriteLine(new KilnDiagnostic(DiagnosticCodes.InvalidBaseImage, e.Message).ToCanonicalString());
-            return failed;
+            Print(new KilnDiagnostic(DiagnosticCodes.InvalidBaseImage, e.Message));
+            return ExitCodes.Failed;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Console.Out.WriteLine(new KilnDiagnostic(DiagnosticCodes.ArtifactWriteFailed, $"{e.Message} Check the path, free space and permissions.").ToCanonicalString());
-            return failed;
+            Print(new KilnDiagnostic(DiagnosticCodes.ArtifactWriteFailed, $"{e.Message} Check the path, free space and permissions."));
+            return ExitCodes.Failed;
         }
         catch (Exception e)
         {
             // The edge is the only place allowed to catch everything; it still keeps the details for a bug report.
-            Console.Out.WriteLine(new KilnDiagnostic(DiagnosticCodes.InternalError, $"Kiln failed unexpectedly: {e.GetType().Name}: {e.Message} This is a bug in Kiln; please report it with the details printed to standard error.").ToCanonicalString());
+            Print(new KilnDiagnostic(DiagnosticCodes.InternalError, $"Kiln failed unexpectedly: {e.GetType().Name}: {e.Message} This is a bug in Kiln; please report it with the details printed to standard error."));
             Console.Error.WriteLine(e.ToString());
-            return failed;
+            return ExitCodes.InternalError;
         }
     }
 
-    public static void Print(KilnDiagnostic diagnostic) => Console.Out.WriteLine(diagnostic.ToCanonicalString());
+    /// <summary>A diagnostic (error or warning) on standard error.</summary>
+    public static void Print(KilnDiagnostic diagnostic) => Console.Error.WriteLine(diagnostic.ToCanonicalString());
+
+    /// <summary>A progress or status line (<c>kiln: …</c>) on standard error: it is not the verb's result.</summary>
+    public static void Status(string line) => Console.Error.WriteLine($"kiln: {line}");
 }

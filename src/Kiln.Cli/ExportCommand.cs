@@ -9,19 +9,32 @@ internal static class ExportCommand
 {
     public static Command Create()
     {
-        var layout = new Argument<string>("layout") { Description = "An OCI image layout, e.g. bin/Debug/kiln/oci." };
+        var layout = new Argument<string>("layout") { Description = "An OCI image layout, e.g. bin/Release/kiln/oci." };
         var reference = new Argument<string>("image") { Description = "The image's name:version in the layout." };
         var format = new Option<string>("--format", "-f") { DefaultValueFactory = _ => "oci-archive", Description = "oci-archive (skopeo, podman load) or docker-archive (docker load)." };
         format.AcceptOnlyFromAmong("oci-archive", "docker-archive");
         var output = new Option<string>("--output", "-o") { Required = true, Description = "The archive file to write." };
-        var command = new Command("export", "Write one image of a layout as an OCI archive or a docker-archive.") { layout, reference, format, output };
+        var json = new Option<bool>("--json") { Description = "Print the archive written as JSON." };
+        var command = new Command("export", "Write one image of a layout as an OCI archive or a docker-archive.") { layout, reference, format, output, json };
         command.SetAction(result => Edge.Run(() =>
         {
             var kind = result.GetValue(format) == "docker-archive" ? ArchiveFormat.DockerArchive : ArchiveFormat.OciArchive;
-            KilnEngine.Export(Path.GetFullPath(result.GetValue(layout)!), result.GetValue(reference)!, kind, result.GetValue(output)!);
-            Console.Out.WriteLine($"kiln: wrote {result.GetValue(output)} ({result.GetValue(format)})");
+            var file = Path.GetFullPath(result.GetValue(output)!);
+            KilnEngine.Export(Path.GetFullPath(result.GetValue(layout)!), result.GetValue(reference)!, kind, file);
+            if (result.GetValue(json))
+            {
+                CliJson.Write(new ExportOutput(result.GetValue(reference)!, result.GetValue(format)!, file, new FileInfo(file).Length));
+            }
+            else
+            {
+                CliOutput.Line(file);
+            }
+
             return Edge.Ok;
         }));
         return command;
     }
+
+    /// <summary>The --json shape of <c>kiln export</c>: the image, the archive format, the file and its size in bytes.</summary>
+    internal sealed record ExportOutput(string Image, string Format, string File, long Size);
 }

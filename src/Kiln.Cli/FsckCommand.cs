@@ -1,8 +1,8 @@
+using System.Collections.Immutable;
 using System.CommandLine;
 using Kiln.Engine;
 using Kiln.Engine.Diagnostics;
 using Kiln.Oci;
-using Spectre.Console;
 
 namespace Kiln.Cli;
 
@@ -21,7 +21,7 @@ internal static class FsckCommand
         {
             layout, json,
         };
-        command.SetAction(result => Edge.Run(() => Fsck(result.GetValue(layout)!, result.GetValue(json)), Edge.BadInput));
+        command.SetAction(result => Edge.Run(() => Fsck(result.GetValue(layout)!, result.GetValue(json))));
         return command;
     }
 
@@ -29,42 +29,29 @@ internal static class FsckCommand
     {
         var result = KilnEngine.Fsck(path);
         var errors = result.Findings.Count(f => f.IsError);
-        var exitCode = errors == 0 ? Edge.Ok : Edge.Failed;
+        var exitCode = errors == 0 ? ExitCodes.Ok : ExitCodes.LayoutDamaged;
         if (json)
         {
-            CliJson.Write(new
-            {
-                layout = result.Root,
-                @checked = result.Checked,
-                valid = result.IsValid,
+            CliJson.Write(new FsckOutput(
+                result.Root,
+                result.Checked,
+                result.IsValid,
                 exitCode,
-                findings = result.Findings.Select(f => new
-                {
-                    digest = f.Digest.ToString(),
-                    problem = f.Problem,
-                    severity = f.IsError ? "error" : "info",
-                    detail = f.Detail,
-                    referencedBy = f.ReferencedBy,
-                }),
-            });
+                [.. result.Findings.Select(f => new FsckFinding(f.Digest.ToString(), f.Problem, f.IsError ? "error" : "info", f.Detail, f.ReferencedBy))]));
             return exitCode;
         }
 
         if (!result.Findings.IsEmpty)
         {
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("blob", "problem", "detail", "referenced by");
-            foreach (var f in result.Findings)
-            {
-                var problem = f.IsError ? $"[red]{Problem(f.Problem)}[/]" : $"[grey]{Problem(f.Problem)}[/]";
-                table.AddRow(Markup.Escape(f.Digest.ToString()), problem, Markup.Escape(f.Detail), Markup.Escape(f.ReferencedBy ?? "-"));
-            }
-
-            AnsiConsole.Write(table);
+            CliOutput.Table(
+                ["blob", "problem", "detail", "referenced by"],
+                result.Findings.Select(f => new[] { f.Digest.ToString(), Problem(f.Problem), f.Detail, f.ReferencedBy ?? "-" }));
         }
 
         if (errors == 0)
         {
-            AnsiConsole.MarkupLine($"[green]ok[/]: {result.Checked} referenced blob(s) of {Markup.Escape(result.Root)} verified; {result.Findings.Length} unreferenced");
+            var detail = $"{result.Checked} referenced blob(s) of {result.Root} verified; {result.Findings.Length} unreferenced";
+            CliOutput.Line($"[green]ok[/]: {Spectre.Console.Markup.Escape(detail)}", $"ok: {detail}");
             return exitCode;
         }
 
@@ -78,4 +65,10 @@ internal static class FsckCommand
         BlobProblem.WrongSize => "wrong size",
         _ => problem.ToString().ToLowerInvariant(),
     };
+
+    /// <summary>The --json shape of <c>kiln fsck</c>.</summary>
+    internal sealed record FsckOutput(string Layout, int Checked, bool Valid, int ExitCode, ImmutableArray<FsckFinding> Findings);
+
+    /// <summary>One bad or unreferenced blob; <paramref name="Problem"/> in camelCase (missing, wrongSize, wrongDigest, unreferenced…), <paramref name="Severity"/> <c>error</c> or <c>info</c>.</summary>
+    internal sealed record FsckFinding(string Digest, BlobProblem Problem, string Severity, string Detail, string? ReferencedBy);
 }

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Kiln.Engine;
 using Kiln.Engine.Diff;
-using Spectre.Console;
 
 namespace Kiln.Cli;
 
@@ -19,6 +18,7 @@ internal static class HistoryCommand
         {
             var directory = Path.GetFullPath(result.GetValue(project)!);
             string[] searched = [Path.Combine(directory, "bin"), .. result.GetValue(manifests) ?? []];
+            // The --json shape is the engine's VersionHistoryEntry: version, digest, parent, changes, reason.
             var entries = KilnEngine.History(new HistoryRequest(result.GetValue(name)!, Path.Combine(directory, "kiln.lock.json"), [.. searched]));
             if (result.GetValue(json))
             {
@@ -26,13 +26,9 @@ internal static class HistoryCommand
                 return Edge.Ok;
             }
 
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("version", "digest", "parent", "what changed", "why");
-            foreach (var e in entries)
-            {
-                table.AddRow(Markup.Escape(e.Version), e.Digest, Markup.Escape(e.Parent ?? "-"), Markup.Escape(e.Changes ?? "(manifests not at hand: pass --manifests)"), Markup.Escape(e.Reason?.Describe() ?? "-"));
-            }
-
-            AnsiConsole.Write(table);
+            CliOutput.Table(
+                ["version", "digest", "parent", "what changed", "why"],
+                entries.Select(e => new[] { e.Version, e.Digest, e.Parent ?? "-", e.Changes ?? "(manifests not at hand: pass --manifests)", e.Reason?.Describe() ?? "-" }));
             return Edge.Ok;
         }));
         return command;

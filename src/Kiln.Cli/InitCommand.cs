@@ -14,11 +14,10 @@ namespace Kiln.Cli;
 /// Kiln: the app as <c>Layer.PublishOutput</c>, and its ports, environment, labels, user, working directory and
 /// entrypoint as spec members. Settings with no Kiln equivalent are listed, not dropped silently.
 /// </summary>
-/// <remarks>Exit codes: 0 when the spec project was written, 2 when nothing was written (a coded error says why).</remarks>
+/// <remarks>Exit codes (docs/cli.md): 0 when the spec project was written, 16 when nothing was written (a coded error says why).</remarks>
 internal static class InitCommand
 {
-    private const int Written = 0;
-    private const int NothingWritten = 2;
+    private const int Written = ExitCodes.Ok;
 
     /// <summary>The runtime libraries a self-contained .NET app needs on a distroless Debian base.</summary>
     private const string DebianBase = """BaseImage.Debian("bookworm", ["libc6", "libgcc-s1", "libstdc++6", "ca-certificates", "zlib1g", "libicu72", "tzdata"])""";
@@ -62,8 +61,7 @@ internal static class InitCommand
                 }
 
                 return Written;
-            },
-            failed: NothingWritten));
+            }));
         return command;
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.CommandLine;
 using Kiln.Engine.Diagnostics;
 using Kiln.Engine.Formatting;
@@ -13,12 +14,13 @@ internal static class InspectCommand
     {
         var source = new Argument<string>("source") { Description = "An OCI image layout directory, or an OCI / docker archive (.tar)." };
         var reference = new Argument<string?>("reference") { Description = "The image (name:version); optional when there is one.", Arity = ArgumentArity.ZeroOrOne };
-        var command = new Command("inspect", "Show the images of a layout or archive, or one image's config and layers.") { source, reference };
-        command.SetAction(result => Edge.Run(() => Inspect(result.GetValue(source)!, result.GetValue(reference))));
+        var json = new Option<bool>("--json") { Description = "Print the image (or the list of images) as JSON." };
+        var command = new Command("inspect", "Show the images of a layout or archive, or one image's config and layers.") { source, reference, json };
+        command.SetAction(result => Edge.Run(() => Inspect(result.GetValue(source)!, result.GetValue(reference), result.GetValue(json))));
         return command;
     }
 
-    private static int Inspect(string source, string? reference)
+    private static int Inspect(string source, string? reference, bool json)
     {
         string? temp = null;
         try
@@ -30,7 +32,7 @@ internal static class InspectCommand
                 layout = Open(source);
                 if (reference is null && layout.ReadImages().Length > 1)
                 {
-                    ListImages(layout);
+                    ListImages(layout, json);
                     return Edge.Ok;
                 }
 
@@ -53,7 +55,7 @@ internal static class InspectCommand
                 throw new KilnException(DiagnosticCodes.BaseReferenceNotFound, $"'{source}' has no image '{reference}'. Run 'kiln inspect {source}' to list its images.");
             }
 
-            ShowImage(layout, manifest, reference ?? manifest.Annotations?.GetValueOrDefault(AnnotationKeys.RefName));
+            ShowImage(layout, manifest, reference ?? manifest.Annotations?.GetValueOrDefault(AnnotationKeys.RefName), json);
             return Edge.Ok;
         }
         finally
@@ -77,58 +79,134 @@ internal static class InspectCommand
         }
     }
 
-    private static void ListImages(OciLayout layout)
+    private static void ListImages(OciLayout layout, bool json)
     {
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("image", "digest", "layers", "size");
-        foreach (var descriptor in layout.ReadImages())
+        var images = layout.ReadImages().Select(descriptor =>
         {
             var manifest = layout.ReadManifest(descriptor.Digest);
-            table.AddRow(
-                Markup.Escape(descriptor.Annotations?.GetValueOrDefault(AnnotationKeys.RefName) ?? "(untagged)"),
-                $"sha256:{descriptor.Digest.Encoded[..16]}…",
-                manifest.Layers.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ByteSize.Format(manifest.Layers.Sum(l => l.Size) + manifest.Config.Size));
+            return new InspectListEntry(
+                descriptor.Annotations?.GetValueOrDefault(AnnotationKeys.RefName),
+                descriptor.Digest.ToString(),
+                manifest.Layers.Length,
+                manifest.Layers.Sum(l => l.Size) + manifest.Config.Size);
+        }).ToImmutableArray();
+        if (json)
+        {
+            CliJson.Write(new InspectList(images));
+            return;
         }
 
-        AnsiConsole.Write(table);
+        CliOutput.Table(
+            ["image", "digest", "layers", "size"],
+            images.Select(i => new[] { i.Image ?? "(untagged)", CliOutput.Digest(i.Digest), CliOutput.Number(i.Layers), CliOutput.IsTerminal ? ByteSize.Format(i.Size) : CliOutput.Number(i.Size) }));
     }
 
-    private static void ShowImage(OciLayout layout, Descriptor descriptor, string? name)
+    private static void ShowImage(OciLayout layout, Descriptor descriptor, string? name, bool json)
     {
         var manifest = layout.ReadManifest(descriptor.Digest);
         var config = layout.ReadConfig(manifest.Config.Digest);
         var c = config.Config;
-        var summary = new Grid().AddColumn().AddColumn();
-        void Row(string key, string? value) => summary.AddRow($"[grey]{key}[/]", Markup.Escape(string.IsNullOrEmpty(value) ? "-" : value));
-        Row("image", name);
-        Row("digest", descriptor.Digest.ToString());
-        Row("config", manifest.Config.Digest.ToString());
-        Row("platform", $"{config.Os}/{config.Architecture}");
-        Row("created", config.Created);
-        Row("user", c.User);
-        Row("workdir", c.WorkingDir);
-        Row("entrypoint", Argv(c.Entrypoint));
-        Row("cmd", Argv(c.Cmd));
-        Row("env", string.Join(Environment.NewLine, c.Env));
-        Row("ports", string.Join(", ", c.ExposedPorts));
-        Row("volumes", string.Join(", ", c.Volumes));
-        Row("labels", string.Join(Environment.NewLine, c.Labels.Select(kv => $"{kv.Key}={kv.Value}")));
-        AnsiConsole.Write(new Panel(summary).Header("image").Border(BoxBorder.Rounded));
-
-        var layers = new Table().Border(TableBorder.Rounded).AddColumns("#", "digest", "size", "created by");
         var history = config.History.Where(h => !h.EmptyLayer).ToList();
-        for (var i = 0; i < manifest.Layers.Length; i++)
+        var image = new InspectImage(
+            name,
+            descriptor.Digest.ToString(),
+            manifest.Config.Digest.ToString(),
+            $"{config.Os}/{config.Architecture}",
+            config.Created,
+            c.User,
+            c.WorkingDir,
+            c.Entrypoint,
+            c.Cmd,
+            c.Env,
+            [.. c.ExposedPorts],
+            [.. c.Volumes],
+            c.Labels,
+            [.. manifest.Layers.Select((l, i) => new InspectLayer(l.Digest.ToString(), l.Size, l.MediaType, i < history.Count ? history[i].CreatedBy : null))],
+            manifest.Layers.Sum(l => l.Size));
+        if (json)
         {
-            layers.AddRow(
-                (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
-                manifest.Layers[i].Digest.Encoded[..16],
-                ByteSize.Format(manifest.Layers[i].Size),
-                Markup.Escape(i < history.Count ? history[i].CreatedBy ?? "" : ""));
+            CliJson.Write(image);
+            return;
         }
 
-        AnsiConsole.Write(layers);
-        AnsiConsole.MarkupLine($"total {ByteSize.Format(manifest.Layers.Sum(l => l.Size))} compressed in {manifest.Layers.Length} layer(s)");
+        var rows = new (string Key, string? Value)[]
+        {
+            ("image", name),
+            ("digest", image.Digest),
+            ("config", image.Config),
+            ("platform", image.Platform),
+            ("created", image.Created),
+            ("user", c.User),
+            ("workdir", c.WorkingDir),
+            ("entrypoint", Argv(c.Entrypoint)),
+            ("cmd", Argv(c.Cmd)),
+            ("env", string.Join(Environment.NewLine, c.Env)),
+            ("ports", string.Join(", ", c.ExposedPorts)),
+            ("volumes", string.Join(", ", c.Volumes)),
+            ("labels", string.Join(Environment.NewLine, c.Labels.Select(kv => $"{kv.Key}={kv.Value}"))),
+        };
+        if (CliOutput.IsTerminal)
+        {
+            var summary = new Grid().AddColumn().AddColumn();
+            foreach (var (key, value) in rows)
+            {
+                summary.AddRow($"[grey]{key}[/]", Markup.Escape(string.IsNullOrEmpty(value) ? "-" : value));
+            }
+
+            AnsiConsole.Write(new Panel(summary).Header("image").Border(BoxBorder.Rounded));
+        }
+        else
+        {
+            // One "key<TAB>value" line per value; a list (env, labels) repeats its key on each line.
+            foreach (var (key, value) in rows)
+            {
+                foreach (var line in string.IsNullOrEmpty(value) ? ["-"] : value.Split(Environment.NewLine))
+                {
+                    CliOutput.Line($"{key}\t{line}");
+                }
+            }
+
+            CliOutput.Line("");
+        }
+
+        CliOutput.Table(
+            ["#", "digest", "size", "created by"],
+            image.Layers.Select((l, i) => new[]
+            {
+                CliOutput.Number(i + 1),
+                CliOutput.IsTerminal ? l.Digest[7..23] : l.Digest,
+                CliOutput.IsTerminal ? ByteSize.Format(l.Size) : CliOutput.Number(l.Size),
+                l.CreatedBy ?? "",
+            }));
+        CliOutput.Line($"total {(CliOutput.IsTerminal ? ByteSize.Format(image.Size) : CliOutput.Number(image.Size) + " bytes")} compressed in {image.Layers.Length} layer(s)");
     }
 
     private static string Argv(IEnumerable<string> argv) => string.Join(' ', argv.Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a));
+
+    /// <summary>The --json shape of <c>kiln inspect</c> on a layout with several images (and no image named).</summary>
+    internal sealed record InspectList(ImmutableArray<InspectListEntry> Images);
+
+    /// <summary>One image of a layout; <paramref name="Size"/> in bytes (config and compressed layers).</summary>
+    internal sealed record InspectListEntry(string? Image, string Digest, int Layers, long Size);
+
+    /// <summary>The --json shape of <c>kiln inspect</c> for one image; sizes in bytes.</summary>
+    internal sealed record InspectImage(
+        string? Image,
+        string Digest,
+        string Config,
+        string Platform,
+        string? Created,
+        string? User,
+        string? WorkingDir,
+        ImmutableArray<string> Entrypoint,
+        ImmutableArray<string> Cmd,
+        ImmutableArray<string> Env,
+        ImmutableArray<string> Ports,
+        ImmutableArray<string> Volumes,
+        ImmutableSortedDictionary<string, string> Labels,
+        ImmutableArray<InspectLayer> Layers,
+        long Size);
+
+    /// <summary>One layer: compressed digest and size, media type, and the history's created_by.</summary>
+    internal sealed record InspectLayer(string Digest, long Size, string MediaType, string? CreatedBy);
 }

@@ -1,5 +1,5 @@
+using System.Collections.Immutable;
 using System.CommandLine;
-using System.Diagnostics;
 using Kiln.Engine.Diagnostics;
 using Kiln.Engine.Lock;
 using Kiln.Engine.Packages;
@@ -20,7 +20,8 @@ internal static class LockCommand
         var configuration = new Option<string>("--configuration", "-c") { DefaultValueFactory = _ => "Release", Description = "The configuration whose images the lock records (KilnLockConfiguration; Release by default)." };
         var securityOnly = new Option<bool>("--security-only") { Description = "Take only the package updates of the security suite into the locked package sets; no image digest is accepted under an old version." };
         var message = new Option<string?>("--message", "-m") { Description = "Why (an advisory id, a ticket): recorded with the package changes in the lineage of the next version of each affected server." };
-        var command = new Command("lock", "Update kiln.lock.json explicitly: 'kiln lock --update' accepts changed content under a version; 'kiln lock --update --security-only' takes security fixes into the package sets.") { project, update, configuration, securityOnly, message };
+        var json = new Option<bool>("--json") { Description = "Print the lock file updated (and, with --security-only, the package changes taken into it) as JSON." };
+        var command = new Command("lock", "Update kiln.lock.json explicitly: 'kiln lock --update' accepts changed content under a version; 'kiln lock --update --security-only' takes security fixes into the package sets.") { project, update, configuration, securityOnly, message, json };
         foreach (var option in OutdatedCommand.MirrorOptions)
         {
             command.Options.Add(option);
@@ -35,18 +36,21 @@ internal static class LockCommand
 
             if (result.GetValue(securityOnly))
             {
-                return SecurityUpdate(result, Path.GetFullPath(result.GetValue(project)!), result.GetValue(message));
+                return SecurityUpdate(result, Path.GetFullPath(result.GetValue(project)!), result.GetValue(message), result.GetValue(json));
             }
 
-            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false };
-            foreach (var argument in new[] { "build", result.GetValue(project)!, "-c", result.GetValue(configuration)!, "-p:KilnUpdateLock=true", "-p:KilnLockMode=Update", "-nologo" })
+            var path = BuildCommand.ProjectPath(result.GetValue(project)!);
+            if (BuildCommand.Dotnet(["build", path, "-c", result.GetValue(configuration)!, "-p:KilnUpdateLock=true", "-p:KilnLockMode=Update", "-nologo"]) != 0)
             {
-                start.ArgumentList.Add(argument);
+                return ExitCodes.Failed; // MSBuild printed the coded errors on standard error
             }
 
-            using var process = Process.Start(start)!;
-            process.WaitForExit();
-            return process.ExitCode == 0 ? Edge.Ok : Edge.Failed;
+            if (result.GetValue(json))
+            {
+                CliJson.Write(new LockOutput(Path.Combine(File.Exists(path) ? Path.GetDirectoryName(path)! : path, KilnLock.FileName), true, []));
+            }
+
+            return Edge.Ok;
         }));
         return command;
     }
@@ -55,26 +59,40 @@ internal static class LockCommand
     /// Takes the security suite's newer versions into every locked package set (index only: the build that follows
     /// produces the new images, and in Enforce mode names every server whose version must be bumped).
     /// </summary>
-    private static int SecurityUpdate(ParseResult result, string project, string? message)
+    private static int SecurityUpdate(ParseResult result, string project, string? message, bool json)
     {
-        var directory = project.EndsWith(".csproj", StringComparison.OrdinalIgnoreCase) ? Path.GetDirectoryName(project)! : project;
+        var directory = BuildCommand.ProjectDirectory(project);
         var lockPath = Path.Combine(directory, KilnLock.FileName);
         var lockFile = KilnLock.Load(lockPath);
         using var http = new HttpClient();
         var (updated, changes) = PackageUpdates.Apply(OutdatedCommand.PackageOptions(result), http, lockFile, securityOnly: true, message);
+        if (json)
+        {
+            CliJson.Write(new LockOutput(lockPath, !changes.IsEmpty, [.. changes.Select(c => new LockChange(c.BaseKey, c.Name, c.OldVersion, c.NewVersion, c.Suite, c.Security))]));
+        }
+
         if (changes.IsEmpty)
         {
-            Console.Out.WriteLine($"No security update for the {lockFile.PackageBases.Count} locked package base(s); {lockPath} is unchanged.");
+            Edge.Status($"No security update for the {lockFile.PackageBases.Count} locked package base(s); {lockPath} is unchanged.");
             return Edge.Ok;
         }
 
         updated.Save(lockPath);
         foreach (var change in changes)
         {
-            Console.Out.WriteLine($"  {change}");
+            if (!json)
+            {
+                CliOutput.Line($"{change}");
+            }
         }
 
-        Console.Out.WriteLine($"{changes.Length} package(s) updated in {lockPath}. Build now: every server on an updated base gets a new image, which a locked version refuses (KILN5002 in Enforce mode names each); give each a new version with 'kiln bump <spec>' and build again.");
+        Edge.Status($"{changes.Length} package(s) updated in {lockPath}. Build now: every server on an updated base gets a new image, which a locked version refuses (KILN5002 in Enforce mode names each); give each a new version with 'kiln bump <spec>' and build again.");
         return Edge.Ok;
     }
+
+    /// <summary>The --json shape of <c>kiln lock --update --security-only</c>.</summary>
+    internal sealed record LockOutput(string LockFile, bool Updated, ImmutableArray<LockChange> Changes);
+
+    /// <summary>One package version taken into a locked package set.</summary>
+    internal sealed record LockChange(string Base, string Name, string? Locked, string? Updated, string? Suite, bool Security);
 }

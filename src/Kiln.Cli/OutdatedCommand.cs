@@ -4,7 +4,6 @@ using Kiln.Engine;
 using Kiln.Engine.Lock;
 using Kiln.Engine.Packages;
 using Kiln.Engine.Requests;
-using Spectre.Console;
 
 namespace Kiln.Cli;
 
@@ -12,16 +11,11 @@ namespace Kiln.Cli;
 /// <c>kiln outdated [PROJECT]</c>: for every locked package base of a project, the packages whose suites (the suite,
 /// its -updates and its -security) now offer a newer version, flagged when the fix comes from the security suite,
 /// and the built images (Kiln manifests under bin/) that still carry the old version. Exit code 0 when nothing is
-/// outdated, <see cref="OutdatedFound"/> when something is, 1 when it could not check.
+/// outdated, <see cref="ExitCodes.OutdatedFound"/> (8) when something is, <see cref="ExitCodes.Failed"/> (16) when it
+/// could not check.
 /// </summary>
 internal static class OutdatedCommand
 {
-    /// <summary>
-    /// The verdict "something is outdated": not 1 (a failure to check), not verify's drift bits (1, 2, 4 and their
-    /// sums) and not 16 (bad input), so that a scheduled job can tell "fixes are waiting" from "the check broke".
-    /// </summary>
-    public const int OutdatedFound = 8;
-
     private static readonly Option<string?> DebianMirror = new("--debian-mirror") { Description = "The Debian mirror; default: the one the machine's apt sources name." };
     private static readonly Option<string?> DebianSecurityMirror = new("--debian-security-mirror") { Description = "The Debian security archive; default: the apt source serving <suite>-security, else the mirror's debian-security sibling." };
     private static readonly Option<string?> DebianKeyring = new("--debian-keyring") { Description = "The keyring InRelease must verify against." };
@@ -33,13 +27,13 @@ internal static class OutdatedCommand
         var manifests = new Option<string[]>("--manifests") { Description = "More directories with Kiln manifests (archived releases) to name affected images from.", AllowMultipleArgumentsPerToken = true };
         var securityOnly = new Option<bool>("--security-only") { Description = "Report only updates from the security suite." };
         var json = new Option<bool>("--json") { Description = "Print the outdated packages as JSON." };
-        var command = new Command("outdated", $"Show locked Debian packages with a newer version in their suites, security fixes flagged, and the images affected (exit code {OutdatedFound} when any).")
+        var command = new Command("outdated", $"Show locked Debian packages with a newer version in their suites, security fixes flagged, and the images affected (exit code {ExitCodes.OutdatedFound} when any).")
         {
             project, manifests, securityOnly, json, DebianMirror, DebianSecurityMirror, DebianKeyring, CacheDirectory, EngineCommand.AptSourcesOption,
         };
         command.SetAction(result => Edge.Run(() =>
         {
-            var directory = Path.GetFullPath(result.GetValue(project)!);
+            var directory = BuildCommand.ProjectDirectory(result.GetValue(project)!);
             var lockFile = KilnLock.Load(Path.Combine(directory, KilnLock.FileName));
             using var http = new HttpClient();
             var changes = PackageUpdates.Find(PackageOptions(result), http, lockFile)
@@ -56,17 +50,13 @@ internal static class OutdatedCommand
             }
             else
             {
-                var table = new Table().Border(TableBorder.Rounded).AddColumns("package", "locked", "newest", "suite", "security", "images affected");
-                foreach (var row in rows)
-                {
-                    table.AddRow(Markup.Escape(row.Name), Markup.Escape(row.Locked), Markup.Escape(row.Newest), Markup.Escape(row.Suite), row.Security ? "[red]yes[/]" : "no", Markup.Escape(row.Images.IsEmpty ? "-" : string.Join(", ", row.Images)));
-                }
-
-                AnsiConsole.Write(table);
-                Console.Out.WriteLine($"{rows.Count} package(s) outdated, {rows.Count(r => r.Security)} with a security fix. Take them: kiln lock --update --security-only (or --update for all), then kiln bump the specs the build names.");
+                CliOutput.Table(
+                    ["package", "locked", "newest", "suite", "security", "images affected"],
+                    rows.Select(row => new[] { row.Name, row.Locked, row.Newest, row.Suite, row.Security ? "yes" : "no", row.Images.IsEmpty ? "-" : string.Join(", ", row.Images) }));
+                Console.Error.WriteLine($"{rows.Count} package(s) outdated, {rows.Count(r => r.Security)} with a security fix. Take them: kiln lock --update --security-only (or --update for all), then kiln bump the specs the build names.");
             }
 
-            return rows.Count == 0 ? Edge.Ok : OutdatedFound;
+            return rows.Count == 0 ? Edge.Ok : ExitCodes.OutdatedFound;
         }));
         return command;
     }

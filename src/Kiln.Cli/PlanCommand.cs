@@ -1,14 +1,14 @@
+using System.Collections.Immutable;
 using System.CommandLine;
 using Kiln.Engine;
 using Kiln.Engine.Deploy;
-using Spectre.Console;
 
 namespace Kiln.Cli;
 
 /// <summary>
 /// <c>kiln plan OLD NEW</c>: given the release.json running now and the one to roll out, which components roll, from
 /// which digest to which, in what order, and what changed in each. Exit code 0 (the plan is printed whether or not
-/// anything rolls), 16 for bad input.
+/// anything rolls), 16 when the releases cannot be read.
 /// </summary>
 internal static class PlanCommand
 {
@@ -21,7 +21,7 @@ internal static class PlanCommand
         {
             old, @new, json,
         };
-        command.SetAction(result => Edge.Run(() => Plan(new PlanRequest(Path.GetFullPath(result.GetValue(old)!), Path.GetFullPath(result.GetValue(@new)!)), result.GetValue(json)), Edge.BadInput));
+        command.SetAction(result => Edge.Run(() => Plan(new PlanRequest(Path.GetFullPath(result.GetValue(old)!), Path.GetFullPath(result.GetValue(@new)!)), result.GetValue(json))));
         return command;
     }
 
@@ -30,45 +30,36 @@ internal static class PlanCommand
         var plan = KilnEngine.Plan(request);
         if (json)
         {
-            CliJson.Write(new
-            {
-                components = plan.Components.Select(c => new
-                {
-                    order = c.Order,
-                    deployment = c.Deployment,
-                    server = c.Server,
-                    action = c.Action,
-                    from = c.FromReference,
-                    fromDigest = c.FromDigest,
-                    to = c.ToReference,
-                    toDigest = c.ToDigest,
-                    changes = c.Changes,
-                }),
-                rolls = plan.Changing.Select(c => c.Server),
-            });
+            CliJson.Write(new PlanOutput(
+                [.. plan.Components.Select(c => new PlanComponent(c.Order, c.Deployment, c.Server, c.Action, c.FromReference, c.FromDigest, c.ToReference, c.ToDigest, c.Changes))],
+                [.. plan.Changing.Select(c => c.Server)]));
             return Edge.Ok;
         }
 
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("#", "deployment", "server", "action", "from", "to", "what changed");
-        foreach (var c in plan.Components)
-        {
-            var action = c.Action switch { "keep" => "[grey]keep[/]", "roll" => "[yellow]roll[/]", "add" => "[green]add[/]", _ => "[red]remove[/]" };
-            table.AddRow(
-                c.Order.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Markup.Escape(c.Deployment),
-                Markup.Escape(c.Server),
-                action,
-                Markup.Escape(Describe(c.FromReference, c.FromDigest)),
-                Markup.Escape(Describe(c.ToReference, c.ToDigest)),
-                Markup.Escape(c.Changes.IsEmpty ? "" : string.Join("\n", c.Changes)));
-        }
-
-        AnsiConsole.Write(table);
+        CliOutput.Table(
+            ["#", "deployment", "server", "action", "from", "to", "what changed"],
+            plan.Components.Select(c => new[]
+            {
+                CliOutput.Number(c.Order),
+                c.Deployment,
+                c.Server,
+                c.Action,
+                Describe(c.FromReference, c.FromDigest),
+                Describe(c.ToReference, c.ToDigest),
+                string.Join("\n", c.Changes),
+            }));
         var rolling = plan.Changing.Count();
-        AnsiConsole.MarkupLine(rolling == 0 ? "[green]nothing rolls[/]" : $"{rolling} component(s) roll, in the order shown");
+        CliOutput.Line(rolling == 0 ? "nothing rolls" : $"{rolling} component(s) roll, in the order shown");
         return Edge.Ok;
     }
 
+    /// <summary>name:version and its digest: on two lines of a terminal's table cell, on one (full digest) otherwise.</summary>
     private static string Describe(string? reference, string? digest) =>
-        reference is null ? "-" : $"{reference}\n{(digest is { Length: > 19 } ? digest[..19] + "…" : digest)}";
+        reference is null ? "-" : CliOutput.IsTerminal ? $"{reference}\n{CliOutput.Digest(digest)}" : $"{reference}@{digest}";
+
+    /// <summary>The --json shape of <c>kiln plan</c>: every component in rollout order, and the servers that roll.</summary>
+    internal sealed record PlanOutput(ImmutableArray<PlanComponent> Components, ImmutableArray<string> Rolls);
+
+    /// <summary>One component; <paramref name="Action"/> is keep, roll, add or remove.</summary>
+    internal sealed record PlanComponent(int Order, string Deployment, string Server, string Action, string? From, string? FromDigest, string? To, string? ToDigest, ImmutableArray<string> Changes);
 }

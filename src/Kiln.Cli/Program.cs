@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Kiln.Cli;
+using Kiln.Engine.Diagnostics;
 
 var root = new RootCommand("kiln: immutable servers from typed C# specs. Build images, inspect them, and more.")
 {
@@ -23,4 +24,18 @@ var root = new RootCommand("kiln: immutable servers from typed C# specs. Build i
     EngineCommand.Create(),
 };
 
-return root.Parse(args).Invoke();
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    // A usage error is not a verdict: its own exit code (64), a coded line per problem on standard error, and a pointer
+    // to the help instead of the whole help text on standard output (which a script would take for a result).
+    var verb = parsed.CommandResult.Command == root ? "kiln" : $"kiln {parsed.CommandResult.Command.Name}";
+    foreach (var error in parsed.Errors)
+    {
+        Edge.Print(new KilnDiagnostic(DiagnosticCodes.CommandLineInvalid, $"{error.Message} Run '{verb} --help' for the usage."));
+    }
+
+    return ExitCodes.Usage;
+}
+
+return parsed.Invoke();

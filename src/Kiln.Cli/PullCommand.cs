@@ -4,7 +4,10 @@ using Kiln.Engine.Registry;
 
 namespace Kiln.Cli;
 
-/// <summary><c>kiln pull REFERENCE@DIGEST</c>: warms the shared cache with a base image (what a build would pull).</summary>
+/// <summary>
+/// <c>kiln pull REFERENCE@DIGEST</c>: warms the shared cache with a base image (what a build would pull). A cached
+/// image is still confirmed with the registry, unless <c>--offline</c> asks for the cache alone.
+/// </summary>
 internal static class PullCommand
 {
     public static Command Create()
@@ -13,14 +16,29 @@ internal static class PullCommand
         var cache = new Option<string?>("--cache-dir") { Description = "The shared cache (default: KILN_CACHE, else ~/.cache/kiln)." };
         var insecure = new Option<string[]>("--insecure-registry") { Description = "A registry that may be reached over plain HTTP (loopback always may)." };
         var key = new Option<string?>("--key") { Description = "PEM public key: also require Kiln provenance signed with it (as KilnBaseVerificationKey does for builds)." };
-        var command = new Command("pull", "Pull a base image pinned by digest into Kiln's shared cache, verifying every blob.") { reference, cache, insecure, key };
+        var offline = new Option<bool>("--offline") { Description = "Ask no registry: succeed only when the image is already complete in the cache." };
+        var json = new Option<bool>("--json") { Description = "Print the pulled image as JSON." };
+        var command = new Command("pull", "Pull a base image pinned by digest into Kiln's shared cache, verifying every blob.") { reference, cache, insecure, key, offline, json };
         command.SetAction(result => Edge.Run(() =>
         {
-            var directory = result.GetValue(cache) is { Length: > 0 } c ? c : EngineCommand.DefaultCacheDirectory();
-            var manifest = KilnEngine.Pull(result.GetValue(reference)!, Path.GetFullPath(directory), RegistryEdge.Settings(result.GetValue(insecure)), TransferLog.Lines(line => Console.Out.WriteLine($"kiln: {line}")), result.GetValue(key) is { Length: > 0 } k ? Path.GetFullPath(k) : null);
-            Console.Out.WriteLine($"kiln: {result.GetValue(reference)} -> {manifest.Digest} in the cache {directory}{(result.GetValue(key) is { Length: > 0 } ? ", provenance verified with the key" : "")}");
+            var directory = Path.GetFullPath(result.GetValue(cache) is { Length: > 0 } c ? c : EngineCommand.DefaultCacheDirectory());
+            var verificationKey = result.GetValue(key) is { Length: > 0 } k ? Path.GetFullPath(k) : null;
+            var manifest = KilnEngine.Pull(result.GetValue(reference)!, directory, RegistryEdge.Settings(result.GetValue(insecure)), TransferLog.Lines(Edge.Status), result.GetValue(offline), verificationKey);
+            if (result.GetValue(json))
+            {
+                CliJson.Write(new PullOutput(result.GetValue(reference)!, manifest.Digest.ToString(), manifest.MediaType, manifest.Size, directory, verificationKey is not null));
+            }
+            else
+            {
+                CliOutput.Line($"{result.GetValue(reference)}\t{manifest.Digest}");
+                Edge.Status($"in the cache {directory}{(verificationKey is not null ? ", provenance verified with the key" : "")}");
+            }
+
             return Edge.Ok;
         }));
         return command;
     }
+
+    /// <summary>The --json shape of <c>kiln pull</c>: the platform (linux/amd64) image manifest now in the cache.</summary>
+    internal sealed record PullOutput(string Reference, string Digest, string MediaType, long Size, string Cache, bool ProvenanceVerified);
 }

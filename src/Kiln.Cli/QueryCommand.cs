@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Kiln.Engine;
 using Kiln.Engine.Query;
-using Spectre.Console;
 
 namespace Kiln.Cli;
 
@@ -17,6 +16,7 @@ internal static class QueryCommand
         command.SetAction(result => Edge.Run(() =>
         {
             var given = result.GetValue(sources) ?? [];
+            // The --json shape is the engine's QueryRow: name, version, imageDigest, value, source.
             var rows = KilnEngine.Query(new QueryRequest(result.GetValue(setting)!, given.Length > 0 ? [.. given] : [KilnDefaults.ReleasePath()]));
             if (result.GetValue(json))
             {
@@ -24,13 +24,9 @@ internal static class QueryCommand
                 return Edge.Ok;
             }
 
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("server", "version", Markup.Escape(result.GetValue(setting)!), "digest");
-            foreach (var row in rows)
-            {
-                table.AddRow(Markup.Escape(row.Name), Markup.Escape(row.Version), Markup.Escape(row.Value ?? "-"), row.ImageDigest[..19] + "…");
-            }
-
-            AnsiConsole.Write(table);
+            CliOutput.Table(
+                ["server", "version", result.GetValue(setting)!, "digest"],
+                rows.Select(row => new[] { row.Name, row.Version, row.Value ?? "-", CliOutput.Digest(row.ImageDigest) }));
             return Edge.Ok;
         }));
         return command;

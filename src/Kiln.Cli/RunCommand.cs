@@ -9,7 +9,7 @@ namespace Kiln.Cli;
 /// <summary>
 /// <c>kiln run name:version [--layout DIR]</c>: unpacks the image into an OCI runtime bundle whose config applies what
 /// the spec declared, runs it with runc, waits for its health check, and stops it cleanly on Ctrl-C or SIGTERM.
-/// Exit code 0 after a clean stop, 1 when the instance fails (KILN3020–3024).
+/// Exit code 0 after a clean stop, 16 when the instance cannot start or fails (KILN3020–3024, KILN5032).
 /// </summary>
 internal static class RunCommand
 {
@@ -23,9 +23,10 @@ internal static class RunCommand
         var grace = new Option<int>("--stop-timeout") { Description = "Seconds between SIGTERM and SIGKILL when stopping.", DefaultValueFactory = _ => 10 };
         var runc = new Option<string>("--runc") { Description = "The runc executable.", DefaultValueFactory = _ => "runc" };
         var umoci = new Option<string>("--umoci") { Description = "The umoci executable.", DefaultValueFactory = _ => "umoci" };
+        var clamp = new Option<bool>("--clamp-rlimits") { Description = "Run with the machine's hard limit where the spec declares more open files or processes than it allows (a KILN5032 warning); for local runs only." };
         var command = new Command("run", "Run one image locally under runc with what its spec declares, until Ctrl-C.")
         {
-            reference, layout, bundle, name, timeout, grace, runc, umoci,
+            reference, layout, bundle, name, timeout, grace, runc, umoci, clamp,
         };
         // A synchronous action: System.CommandLine then installs no Ctrl-C handler of its own (which would end the process
         // after its termination timeout); the signal handlers below stop the instance instead.
@@ -37,11 +38,12 @@ internal static class RunCommand
             result.GetValue(timeout),
             TimeSpan.FromSeconds(result.GetValue(grace)),
             Resolve(result.GetValue(runc)!),
-            Resolve(result.GetValue(umoci)!))));
+            Resolve(result.GetValue(umoci)!),
+            result.GetValue(clamp))));
         return command;
     }
 
-    private static int Run(string reference, string layout, string? bundle, string? name, int? timeout, TimeSpan grace, string runc, string umoci)
+    private static int Run(string reference, string layout, string? bundle, string? name, int? timeout, TimeSpan grace, string runc, string umoci, bool clampLimits)
     {
         if (!reference.Contains(':', StringComparison.Ordinal))
         {
@@ -53,8 +55,9 @@ internal static class RunCommand
         var id = name ?? $"kiln-{reference[..reference.LastIndexOf(':')]}-{Guid.NewGuid().ToString("N")[..8]}";
         try
         {
-            var spec = RuntimeBundle.Create(layout, reference, bundleDirectory, umoci, rootless: !Environment.IsPrivilegedProcess);
-            Console.Out.WriteLine($"kiln: bundle {bundleDirectory} (user {spec.Uid}:{spec.Gid}, read-only root, {spec.Volumes.Length} writable volume(s), open files {spec.OpenFiles?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default"})");
+            var host = MachineLimits();
+            var spec = RuntimeBundle.Create(layout, reference, bundleDirectory, umoci, rootless: !Environment.IsPrivilegedProcess, fit: s => host.Fit(s, clampLimits, Edge.Print));
+            Console.Error.WriteLine($"kiln: bundle {bundleDirectory} (user {spec.Uid}:{spec.Gid}, read-only root, {spec.Volumes.Length} writable volume(s), open files {spec.OpenFiles?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default"})");
 
             using var stop = new CancellationTokenSource();
             // Ctrl-C and SIGTERM both mean "stop the instance cleanly", not "kill kiln and leave the container running".
@@ -66,12 +69,12 @@ internal static class RunCommand
                 stop.Cancel();
             }
 
-            using var instance = new InstanceRunner(runc, bundleDirectory, id, spec, TimeProvider.System, line => Console.Out.WriteLine($"kiln: {line}"));
+            using var instance = new InstanceRunner(runc, bundleDirectory, id, spec, TimeProvider.System, Edge.Status);
             instance.Start(line => Console.Out.WriteLine(line));
             try
             {
                 instance.WaitHealthyAsync(timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : null, stop.Token).GetAwaiter().GetResult();
-                Console.Out.WriteLine($"kiln: {reference} is healthy as container {id}; Ctrl-C stops it");
+                Console.Error.WriteLine($"kiln: {reference} is healthy as container {id}; Ctrl-C stops it");
                 WaitHandle.WaitAny([stop.Token.WaitHandle, new ProcessExit(instance)]);
                 if (!stop.IsCancellationRequested && instance.HasExited)
                 {
@@ -83,9 +86,9 @@ internal static class RunCommand
                 // Stopped before it was healthy: still a clean stop.
             }
 
-            Console.Out.WriteLine($"kiln: stopping {id}");
+            Console.Error.WriteLine($"kiln: stopping {id}");
             var clean = instance.StopAsync(grace).GetAwaiter().GetResult();
-            Console.Out.WriteLine(clean ? $"kiln: {id} stopped" : $"kiln: {id} killed after {grace.TotalSeconds:0} s");
+            Console.Error.WriteLine(clean ? $"kiln: {id} stopped" : $"kiln: {id} killed after {grace.TotalSeconds:0} s");
             return Edge.Ok;
         }
         finally
@@ -94,6 +97,19 @@ internal static class RunCommand
             {
                 Directory.Delete(bundleDirectory, recursive: true);
             }
+        }
+    }
+
+    /// <summary>The hard limits runc inherits from this process (Linux's /proc/self/limits; elsewhere nothing is checked).</summary>
+    private static HostLimits MachineLimits()
+    {
+        try
+        {
+            return File.Exists("/proc/self/limits") ? HostLimits.Parse(File.ReadAllText("/proc/self/limits")) : HostLimits.Unknown;
+        }
+        catch (IOException)
+        {
+            return HostLimits.Unknown;
         }
     }
 

@@ -1,7 +1,7 @@
+using System.Collections.Immutable;
 using System.CommandLine;
 using Kiln.Engine;
 using Kiln.Engine.Drift;
-using Spectre.Console;
 
 namespace Kiln.Cli;
 
@@ -23,8 +23,7 @@ internal static class VerifyCommand
             manifest, root, inventory, threads, json,
         };
         command.SetAction(result => Edge.Run(
-            () => Verify(new VerifyRequest(result.GetValue(manifest)!, result.GetValue(root)!, result.GetValue(inventory), result.GetValue(threads)), result.GetValue(json)),
-            Edge.BadInput));
+            () => Verify(new VerifyRequest(result.GetValue(manifest)!, result.GetValue(root)!, result.GetValue(inventory), result.GetValue(threads)), result.GetValue(json))));
         return command;
     }
 
@@ -33,34 +32,25 @@ internal static class VerifyCommand
         var result = KilnEngine.Verify(request);
         if (json)
         {
-            CliJson.Write(new
-            {
-                image = $"{result.Name}:{result.Version}",
-                digest = result.ImageDigest,
-                root = result.Root,
-                @checked = result.Checked,
-                ignored = result.Ignored,
-                exitCode = result.ExitCode,
-                drift = result.Drift,
-            });
+            CliJson.Write(new VerifyOutput($"{result.Name}:{result.Version}", result.ImageDigest, result.Root, result.Checked, result.Ignored, result.ExitCode, result.Drift));
             return result.ExitCode;
         }
 
+        var image = $"{result.Name}:{result.Version}";
         if (result.Drift.IsEmpty)
         {
-            AnsiConsole.MarkupLine($"[green]no drift[/]: {result.Checked} paths of {Markup.Escape(result.Root)} match {Markup.Escape(result.Name)}:{Markup.Escape(result.Version)} ({result.ImageDigest[..19]}…)");
+            var detail = $"{result.Checked} paths of {result.Root} match {image} ({CliOutput.Digest(result.ImageDigest)})";
+            CliOutput.Line($"[green]no drift[/]: {Spectre.Console.Markup.Escape(detail)}", $"no drift: {detail}");
             return result.ExitCode;
         }
 
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("path", "drift", "what", "image", "instance");
-        foreach (var d in result.Drift)
-        {
-            var color = d.Kind switch { DriftKind.Added => "yellow", DriftKind.Removed => "red", _ => "blue" };
-            table.AddRow(Markup.Escape(d.Path), $"[{color}]{d.Kind.ToString().ToLowerInvariant()}[/]", Markup.Escape(string.Join(", ", d.Changes)), Markup.Escape(d.Expected ?? "-"), Markup.Escape(d.Actual ?? "-"));
-        }
-
-        AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"{result.Drift.Length} path(s) drifted from {Markup.Escape(result.Name)}:{Markup.Escape(result.Version)}: {result.Drift.Count(d => d.Kind == DriftKind.Added)} added, {result.Drift.Count(d => d.Kind == DriftKind.Removed)} removed, {result.Drift.Count(d => d.Kind == DriftKind.Changed)} changed (exit code {result.ExitCode})");
+        CliOutput.Table(
+            ["path", "drift", "what", "image", "instance"],
+            result.Drift.Select(d => new[] { d.Path, d.Kind.ToString().ToLowerInvariant(), string.Join(", ", d.Changes), d.Expected ?? "-", d.Actual ?? "-" }));
+        CliOutput.Line($"{result.Drift.Length} path(s) drifted from {image}: {result.Drift.Count(d => d.Kind == DriftKind.Added)} added, {result.Drift.Count(d => d.Kind == DriftKind.Removed)} removed, {result.Drift.Count(d => d.Kind == DriftKind.Changed)} changed (exit code {result.ExitCode})");
         return result.ExitCode;
     }
+
+    /// <summary>The --json shape of <c>kiln verify</c>.</summary>
+    internal sealed record VerifyOutput(string Image, string Digest, string Root, int Checked, ImmutableArray<string> Ignored, int ExitCode, ImmutableArray<FileDrift> Drift);
 }

@@ -7,26 +7,13 @@ using Spectre.Console;
 namespace Kiln.Cli;
 
 /// <summary>
-/// <c>kiln verify-image SOURCE --key PUBLIC.pem</c>: checks an image's signed provenance. Exit codes (chosen apart from
-/// diff/verify's 1, 2, 4, 7 and 16): 0 verified; 20 no attestation (KILN2170); 21 bad signature or wrong key
-/// (KILN2171); 22 attests another image (KILN2172); 23 not Kiln's builder (KILN2173); 24 a dependency disagrees with
-/// the lock (KILN2174); 25 malformed or altered attestation (KILN2175); 26 the image does not match its digest
-/// (KILN2176); 16 cannot check (unusable key, unreadable lock, registry unreachable).
+/// <c>kiln verify-image SOURCE --key PUBLIC.pem</c>: checks an image's signed provenance. Exit codes
+/// (<see cref="ExitCodes"/>): 0 verified; 20–26 a verdict (<see cref="ExitCodes.VerifyImageVerdicts"/>: no
+/// attestation, bad signature, another subject, another builder, a dependency disagreeing with the lock, a malformed
+/// attestation, a tampered image); 16 cannot check (unusable key, unreadable lock, registry unreachable).
 /// </summary>
 internal static class VerifyImageCommand
 {
-    /// <summary>The verdict exit codes, by diagnostic code.</summary>
-    internal static readonly IReadOnlyDictionary<string, int> ExitCodes = new Dictionary<string, int>(StringComparer.Ordinal)
-    {
-        [DiagnosticCodes.AttestationMissing] = 20,
-        [DiagnosticCodes.AttestationSignatureInvalid] = 21,
-        [DiagnosticCodes.AttestationSubjectMismatch] = 22,
-        [DiagnosticCodes.AttestationBuilderMismatch] = 23,
-        [DiagnosticCodes.AttestationDependencyMismatch] = 24,
-        [DiagnosticCodes.AttestationMalformed] = 25,
-        [DiagnosticCodes.ImageTampered] = 26,
-    };
-
     public static Command Create()
     {
         var source = new Argument<string>("source") { Description = "An OCI layout directory (bin/Release/kiln/oci) or a registry reference (host/repo:tag or @sha256:…)." };
@@ -40,8 +27,7 @@ internal static class VerifyImageCommand
             source, key, image, lockFile, insecure, json,
         };
         command.SetAction(result => Edge.Run(
-            () => Verify(new VerifyImageRequest(result.GetValue(source)!, result.GetValue(key)!, result.GetValue(image), result.GetValue(lockFile)) { Settings = RegistryEdge.Settings(result.GetValue(insecure)) }, result.GetValue(json)),
-            Edge.BadInput));
+            () => Verify(new VerifyImageRequest(result.GetValue(source)!, result.GetValue(key)!, result.GetValue(image), result.GetValue(lockFile)) { Settings = RegistryEdge.Settings(result.GetValue(insecure)) }, result.GetValue(json))));
         return command;
     }
 
@@ -52,41 +38,58 @@ internal static class VerifyImageCommand
         {
             verified = KilnEngine.VerifyImage(request);
         }
-        catch (KilnException e) when (ExitCodes.TryGetValue(e.Diagnostics[0].Code, out var exitCode))
+        catch (KilnException e) when (ExitCodes.VerifyImageVerdicts.TryGetValue(e.Diagnostics[0].Code, out var exitCode))
         {
             if (json)
             {
-                CliJson.Write(new { source = request.Source, verified = false, exitCode, code = e.Diagnostics[0].Code, message = e.Diagnostics[0].Message });
-            }
-            else
-            {
-                Edge.Print(e.Diagnostics[0]);
+                CliJson.Write(new VerifyImageOutput(request.Source, false, exitCode, e.Diagnostics[0].Code, e.Diagnostics[0].Message, null, null, null, null, null, null, null));
             }
 
+            // The verdict's diagnostic goes to standard error with or without --json: a log keeps why it failed.
+            Edge.Print(e.Diagnostics[0]);
             return exitCode;
         }
 
         if (json)
         {
-            CliJson.Write(new
-            {
-                source = verified.Source,
-                verified = true,
-                exitCode = Edge.Ok,
-                digest = verified.Digest.ToString(),
-                name = verified.Name,
-                version = verified.Version,
-                builder = verified.BuilderId,
-                keyId = verified.KeyId,
-                dependencies = verified.Dependencies,
-                checkedAgainstLock = verified.DependenciesCheckedAgainstLock,
-            });
+            CliJson.Write(new VerifyImageOutput(
+                verified.Source,
+                true,
+                ExitCodes.Ok,
+                null,
+                null,
+                verified.Digest.ToString(),
+                verified.Name,
+                verified.Version,
+                verified.BuilderId,
+                verified.KeyId,
+                verified.Dependencies,
+                verified.DependenciesCheckedAgainstLock));
         }
         else
         {
-            AnsiConsole.MarkupLine($"[green]verified[/] {Markup.Escape(verified.Name)}:{Markup.Escape(verified.Version)} {Markup.Escape(verified.Digest.ToString())}: signed by key {Markup.Escape(verified.KeyId[..16])}…, builder {Markup.Escape(verified.BuilderId)}, {verified.Dependencies} dependencies ({verified.DependenciesCheckedAgainstLock} checked against the lock)");
+            var detail = $"{verified.Name}:{verified.Version} {verified.Digest}: signed by key {(CliOutput.IsTerminal ? verified.KeyId[..16] + "…" : verified.KeyId)}, builder {verified.BuilderId}, {verified.Dependencies} dependencies ({verified.DependenciesCheckedAgainstLock} checked against the lock)";
+            CliOutput.Line($"[green]verified[/] {Markup.Escape(detail)}", $"verified {detail}");
         }
 
         return Edge.Ok;
     }
+
+    /// <summary>
+    /// The --json shape of <c>kiln verify-image</c>: on a verdict, <paramref name="Code"/> and <paramref name="Message"/>
+    /// say why (the rest null); when verified, the image and its provenance (code and message null).
+    /// </summary>
+    internal sealed record VerifyImageOutput(
+        string Source,
+        bool Verified,
+        int ExitCode,
+        string? Code,
+        string? Message,
+        string? Digest,
+        string? Name,
+        string? Version,
+        string? Builder,
+        string? KeyId,
+        int? Dependencies,
+        int? CheckedAgainstLock);
 }

@@ -199,11 +199,13 @@ public static class KilnEngine
 
     /// <summary>
     /// Pulls an image pinned by digest into the shared cache (<c>CACHE/oci</c>), verifying everything, and returns the
-    /// chosen platform's manifest descriptor. A cached image needs no network. With <paramref name="verificationKey"/> (a PEM
-    /// public key), the registry must also hold Kiln provenance for that manifest signed with it, else KILN2177.
+    /// chosen platform's manifest descriptor. A cached image is still confirmed with the registry (a HEAD of its
+    /// manifest) unless <paramref name="offline"/>, which answers from the cache alone. With
+    /// <paramref name="verificationKey"/> (a PEM public key), the registry must also hold Kiln provenance for that
+    /// manifest signed with it, else KILN2177.
     /// </summary>
-    public static Oci.Descriptor Pull(string reference, string cacheDirectory, Registry.RegistrySettings settings, Action<Oci.Registry.TransferEvent>? progress = null, string? verificationKey = null) =>
-        Registry.BasePuller.PullInto(reference, cacheDirectory, settings, progress, verificationKey);
+    public static Oci.Descriptor Pull(string reference, string cacheDirectory, Registry.RegistrySettings settings, Action<Oci.Registry.TransferEvent>? progress = null, bool offline = false, string? verificationKey = null) =>
+        Registry.BasePuller.PullInto(reference, cacheDirectory, settings, progress, offline, verificationKey);
 
     /// <summary>
     /// Writes one image of an OCI layout (by its ref name, e.g. <c>shop-api:1.4.0</c>) as an OCI archive or a

@@ -83,7 +83,7 @@ public sealed class InitFromPublishContainerTests(KilnPackage package)
         // A second init finds its files and writes nothing.
         var before = File.ReadAllText(specFile);
         var again = KilnCli.Run(package, root, "init", "--from-publish-container", Path.Combine(app, "Orders.Api.csproj"), "--base", "scratch");
-        Assert.Equal(2, again.ExitCode);
+        Assert.Equal(16, again.ExitCode);
         Assert.Contains("error KILN2214", again.Output, StringComparison.Ordinal);
         Assert.Equal(before, File.ReadAllText(specFile));
     }
@@ -129,7 +129,7 @@ public sealed class InitFromPublishContainerTests(KilnPackage package)
 
         var result = KilnCli.Run(package, root, "init", "--from-publish-container", Path.Combine(root, "Missing.csproj"));
 
-        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(16, result.ExitCode);
         Assert.Contains("error KILN2212", result.Output, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(root));
     }

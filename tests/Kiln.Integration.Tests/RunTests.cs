@@ -155,7 +155,7 @@ public sealed class RunTests(KilnPackage package)
 
         var result = KilnCli.Run(package, fixture.Directory, "run", "hello:1.0.0", "--layout", fixture.LayoutDirectory);
 
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(16, result.ExitCode); // ExitCodes.Failed: a coded failure
         Assert.Contains("error KILN3023:", result.Output, StringComparison.Ordinal);
         Assert.Contains("giving up", result.Output, StringComparison.Ordinal);
     }
@@ -168,7 +168,7 @@ public sealed class RunTests(KilnPackage package)
 
         var result = KilnCli.Run(package, fixture.Directory, "run", "hello:1.0.0", "--layout", fixture.LayoutDirectory, "--name", id, "--timeout", "3", "--stop-timeout", "20");
 
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(16, result.ExitCode); // ExitCodes.Failed: a coded failure
         Assert.Contains("error KILN3024:", result.Output, StringComparison.Ordinal);
         Assert.True(ProcessRunner.Run("runc", ["state", id]).ExitCode != 0, "a failed run must not leave its container behind:\n" + result.Output);
     }
@@ -188,7 +188,7 @@ public sealed class RunTests(KilnPackage package)
 
         var result = KilnCli.Run(package, fixture.Directory, "run", "nope:1.0.0", "--layout", fixture.LayoutDirectory, "--umoci", "/bin/true", "--runc", "/bin/true");
 
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(16, result.ExitCode); // ExitCodes.Failed: a coded failure
         Assert.Contains("error KILN3021:", result.Output, StringComparison.Ordinal);
     }
 

@@ -186,4 +186,11 @@ public static class DiagnosticCodes
     public const string InitWouldOverwrite = "KILN2214";
     public const string InitOutputHoldsProject = "KILN2215";
     public const string InitBaseNotPinned = "KILN2216";
+
+    // The kiln CLI's contract with scripts (KILN1050–1059, KILN5030–5039).
+    public const string PullNotCachedOffline = "KILN1050";
+    public const string PushOutputMissing = "KILN1051";
+    public const string CommandLineInvalid = "KILN5030";
+    public const string ProjectNotFound = "KILN5031";
+    public const string RlimitAboveHardLimit = "KILN5032";
 }

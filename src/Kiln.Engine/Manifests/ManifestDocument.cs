@@ -89,6 +89,7 @@ public sealed class ManifestDocument
                 throw new KilnException(DiagnosticCodes.NotAKilnManifest, $"'{path}' is not a Kiln manifest (its \"kind\" is not \"{KilnManifest.Kind}\"). Pass a manifests/<name>-<version>.json file from a Kiln build's output.");
             }
 
+            RequireFields(path, root);
             var manifest = new ManifestDocument(path, root);
             manifest.Validate();
             return manifest;
@@ -96,6 +97,49 @@ public sealed class ManifestDocument
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
             throw new KilnException(DiagnosticCodes.NotAKilnManifest, $"'{path}' is not a readable Kiln manifest: {e.Message}. Pass a manifests/<name>-<version>.json file from a Kiln build's output.");
+        }
+    }
+
+    /// <summary>The fields every verb relies on, each named when it is missing or of the wrong type (KILN2070).</summary>
+    private static void RequireFields(string path, JsonElement root)
+    {
+        void Require(JsonElement parent, string field, string where, JsonValueKind kind)
+        {
+            var name = where.Length == 0 ? field : $"{where}.{field}";
+            if (!parent.TryGetProperty(field, out var value))
+            {
+                throw new KilnException(DiagnosticCodes.NotAKilnManifest, $"'{path}' is not a valid Kiln manifest: field '{name}' is missing. Pass a manifests/<name>-<version>.json file from a Kiln build's output, unchanged.");
+            }
+
+            if (value.ValueKind != kind)
+            {
+                throw new KilnException(DiagnosticCodes.NotAKilnManifest, $"'{path}' is not a valid Kiln manifest: field '{name}' is not {(kind == JsonValueKind.Object ? "an object" : kind == JsonValueKind.Array ? "an array" : "a string")} (it is {value.ValueKind.ToString().ToLowerInvariant()}). Pass a manifests/<name>-<version>.json file from a Kiln build's output, unchanged.");
+            }
+        }
+
+        Require(root, "content", "", JsonValueKind.Object);
+        var content = root.GetProperty("content");
+        Require(content, "name", "content", JsonValueKind.String);
+        Require(content, "version", "content", JsonValueKind.String);
+        Require(content, "image", "content", JsonValueKind.Object);
+        Require(content.GetProperty("image"), "digest", "content.image", JsonValueKind.String);
+        Require(content, "inventory", "content", JsonValueKind.Object);
+        Require(content.GetProperty("inventory"), "path", "content.inventory", JsonValueKind.String);
+        Require(content.GetProperty("inventory"), "digest", "content.inventory", JsonValueKind.String);
+        if (content.TryGetProperty("packages", out var packages) && packages.ValueKind == JsonValueKind.Array)
+        {
+            var i = 0;
+            foreach (var package in packages.EnumerateArray())
+            {
+                if (package.ValueKind != JsonValueKind.Object)
+                {
+                    throw new KilnException(DiagnosticCodes.NotAKilnManifest, $"'{path}' is not a valid Kiln manifest: field 'content.packages[{i}]' is not an object. Pass a manifests/<name>-<version>.json file from a Kiln build's output, unchanged.");
+                }
+
+                Require(package, "name", $"content.packages[{i}]", JsonValueKind.String);
+                Require(package, "version", $"content.packages[{i}]", JsonValueKind.String);
+                i++;
+            }
         }
     }
 

@@ -15,12 +15,18 @@ internal sealed class BasePuller(OciLayout cache, RegistrySettings settings, Act
     public const string CacheLayoutDirectory = "oci";
 
     /// <summary>
-    /// The <c>kiln pull</c> entry: parse, require a digest, pull linux/amd64 into CACHE/oci; with
-    /// <paramref name="verificationKey"/>, then require Kiln provenance signed with it (KILN2177).
+    /// The <c>kiln pull</c> entry: parse, require a digest, pull linux/amd64 into CACHE/oci. With
+    /// <paramref name="offline"/> the registry is never asked: the image must already be complete in the cache. With
+    /// <paramref name="verificationKey"/>, then require Kiln provenance signed with it (KILN2177), which asks the registry.
     /// </summary>
-    public static Descriptor PullInto(string text, string cacheDirectory, RegistrySettings settings, Action<TransferEvent>? observer, string? verificationKey = null)
+    public static Descriptor PullInto(string text, string cacheDirectory, RegistrySettings settings, Action<TransferEvent>? observer, bool offline = false, string? verificationKey = null)
     {
-        var manifest = PullUnverified(text, cacheDirectory, settings, observer);
+        if (offline && verificationKey is not null)
+        {
+            throw new KilnException(DiagnosticCodes.InvalidRequest, $"kiln pull '{text}': --offline cannot be combined with --key: checking the provenance asks the registry for the image's referrers. Drop one of them.");
+        }
+
+        var manifest = PullUnverified(text, cacheDirectory, settings, observer, offline);
         if (verificationKey is not null)
         {
             _ = ImageReference.TryParse(text, out var reference, out _);
@@ -30,7 +36,7 @@ internal sealed class BasePuller(OciLayout cache, RegistrySettings settings, Act
         return manifest;
     }
 
-    private static Descriptor PullUnverified(string text, string cacheDirectory, RegistrySettings settings, Action<TransferEvent>? observer)
+    private static Descriptor PullUnverified(string text, string cacheDirectory, RegistrySettings settings, Action<TransferEvent>? observer, bool offline)
     {
         if (!ImageReference.TryParse(text, out var reference, out var error))
         {
@@ -46,7 +52,15 @@ internal sealed class BasePuller(OciLayout cache, RegistrySettings settings, Act
         {
             var puller = new BasePuller(OciLayout.OpenOrCreate(Path.Combine(cacheDirectory, CacheLayoutDirectory)), settings, observer);
             var platform = new Platform("amd64", "linux");
-            if (!puller.IsCached(reference.Digest.Value, platform, out var cached))
+            var isCached = puller.IsCached(reference.Digest.Value, platform, out var cached);
+            if (offline)
+            {
+                return isCached
+                    ? cached
+                    : throw new KilnException(DiagnosticCodes.PullNotCachedOffline, $"'{text}' is not in the cache '{cacheDirectory}', and --offline forbids asking the registry. Pull it once without --offline, or point --cache-dir at a cache that holds it.");
+            }
+
+            if (!isCached)
             {
                 return puller.Pull(reference, platform);
             }

@@ -15,8 +15,12 @@ public static class RuntimeBundle
     /// <summary>Unpacks <paramref name="reference"/> from <paramref name="layoutDirectory"/> into <paramref name="bundleDirectory"/>.</summary>
     /// <param name="umoci">The umoci executable.</param>
     /// <param name="rootless">Unpack without root (umoci --rootless): files are owned by the caller.</param>
+    /// <param name="fit">
+    /// Adjusts the spec read from the image before anything is unpacked (the machine's limits: <see cref="HostLimits.Fit"/>),
+    /// so that a spec this machine cannot run fails at once; null runs it as declared.
+    /// </param>
     /// <exception cref="KilnException">KILN3021 when the image or its manifest is missing, KILN3022 when unpacking fails.</exception>
-    public static RunSpec Create(string layoutDirectory, string reference, string bundleDirectory, string umoci, bool rootless)
+    public static RunSpec Create(string layoutDirectory, string reference, string bundleDirectory, string umoci, bool rootless, Func<RunSpec, RunSpec>? fit = null)
     {
         OciLayout layout;
         try
@@ -29,6 +33,7 @@ public static class RuntimeBundle
         }
 
         var spec = RunSpec.Load(layout, reference, out _);
+        spec = fit?.Invoke(spec) ?? spec;
         var rootfs = Path.Combine(bundleDirectory, "rootfs");
         if (Directory.Exists(rootfs))
         {
