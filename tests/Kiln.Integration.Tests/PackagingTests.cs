@@ -103,6 +103,38 @@ public sealed class PackagingTests(KilnPackage package)
         Assert.Contains($"<PackageReference Include=\"Kiln.Build\" Version=\"{KilnPackage.Version}\" />", projectReader.ReadToEnd(), StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public void CakeRecipe_LoadedFromThePackage_BuildsAndChecksTheImages()
+    {
+        Tools.Require("umoci", "umoci");
+        PackToolAndTemplate();
+        var fixture = new FixtureProject(package, "Recipe").Specs("""
+            public sealed class Web : ServerSpec
+            {
+                public override string Name => "web";
+                public override string Version => "1.0.0";
+                public override Account Account => Account.NonRoot("web", uid: 10001);
+                public override Entrypoint Entrypoint => new("/server");
+            }
+            """);
+        var script = Path.Combine(fixture.Directory, "build.cake");
+        var kiln = Path.Combine(fixture.Directory, ".tools", "kiln");
+        File.WriteAllText(script, $$"""
+            #load "nuget:{{new Uri(package.Feed).AbsoluteUri}}?package=Kiln.Build&version={{KilnPackage.Version}}"
+            var kiln = KilnRecipe(new KilnSettings { Project = "{{fixture.Directory}}", Configuration = "Debug", KilnPath = "{{kiln}}" });
+            Task("Check").IsDependentOn(kiln.Images).IsDependentOn(kiln.Verify);
+            RunTarget("Check");
+            """);
+        Run(fixture.Directory, "dotnet", "tool", "install", "--tool-path", Path.GetDirectoryName(kiln)!, "kiln", "--add-source", package.Feed);
+        Run(Repo.Root, "dotnet", "tool", "restore");
+
+        var cake = Run(Repo.Root, "dotnet", "cake", script);
+
+        Assert.Contains("Kiln-Images", cake.Output, StringComparison.Ordinal);
+        Assert.Contains("Kiln-Verify", cake.Output, StringComparison.Ordinal);
+        Assert.Contains("web:1.0.0", fixture.ReadRelease().Digests.Keys);
+    }
+
     private static readonly Lock PackGate = new();
 
     /// <summary>Packs the kiln tool and Kiln.Templates beside the collection's Kiln.Build, at its version, once.</summary>
