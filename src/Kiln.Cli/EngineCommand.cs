@@ -45,6 +45,7 @@ internal static class EngineCommand
     private static readonly Option<string[]> InsecureRegistry = new("--insecure-registry") { Description = "A registry that may be reached over plain HTTP (loopback always may)." };
     private static readonly Option<string> PushRegistry = new("--registry") { Required = true, Description = "The registry to push to, host[:port]." };
     private static readonly Option<string?> ArchiveFormatOption = new("--archive-format") { Description = "Also write every image as oci-archive or docker-archive under archives/." };
+    private static readonly Option<string?> LayerCompressionOption = new("--layer-compression") { Description = "gzip (default) or zstd: how Kiln's layers are compressed (KilnLayerCompression)." };
     private static readonly Option<string?> PushRepositoryPrefix = new("--repository-prefix") { Description = "Images go to REGISTRY/PREFIX/NAME." };
 
     // Deployments: where rendered YAML pulls images from (KilnRegistry, KilnRepositoryPrefix).
@@ -87,6 +88,7 @@ internal static class EngineCommand
         evaluate.Options.Add(InsecureRegistry);
         build.Options.Add(InsecureRegistry);
         build.Options.Add(ArchiveFormatOption);
+        build.Options.Add(LayerCompressionOption);
         build.Options.Add(BuildLockTimeout);
         foreach (var command in new[] { evaluate, build })
         {
@@ -132,6 +134,7 @@ internal static class EngineCommand
             OutputDirectory = Path.GetFullPath(result.GetValue(Output)!),
             IntermediateDirectory = Path.GetFullPath(result.GetValue(Intermediate)!),
             SourceDateEpoch = epoch,
+            LayerCompression = ParseLayerCompression(result.GetResult(LayerCompressionOption) is null ? null : result.GetValue(LayerCompressionOption)),
             Configuration = result.GetValue(Configuration)!,
             PathMap = result.GetValue(PathMap),
             Registry = result.GetValue(DeployRegistry) is { Length: > 0 } registry ? registry : null,
@@ -159,6 +162,19 @@ internal static class EngineCommand
                 ContinuousIntegrationRun = result.GetValue(CiRun),
             },
         };
+    }
+
+    /// <summary>KilnLayerCompression: gzip or zstd; empty means gzip.</summary>
+    private static Kiln.Oci.LayerCompression ParseLayerCompression(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return Kiln.Oci.LayerCompression.Gzip;
+        }
+
+        return Kiln.Oci.LayerCompressions.TryParse(text, out var compression)
+            ? compression
+            : throw new KilnException(DiagnosticCodes.InvalidLayerCompression, $"KilnLayerCompression is '{text}', which is not a layer compression Kiln writes. Set it to gzip (the default) or zstd, or leave it empty.");
     }
 
     /// <summary>KilnEvaluationTimeout: whole seconds; empty means the default.</summary>

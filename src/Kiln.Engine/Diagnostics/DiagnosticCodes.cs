@@ -160,4 +160,7 @@ public static class DiagnosticCodes
     public const string ImageTampered = "KILN2176";
     public const string SigningKeyUnusable = "KILN4030";
     public const string VerificationKeyUnusable = "KILN4031";
+
+    // Layer compression (KILN2180–2184, KILN3070–3074).
+    public const string InvalidLayerCompression = "KILN2180";
 }

@@ -265,7 +265,7 @@ internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http, 
             try
             {
                 var saved = JsonSerializer.Deserialize<SavedLayer>(File.ReadAllBytes(marker))!;
-                var descriptor = new Descriptor(MediaTypes.LayerTarGzip, Digest.Parse(saved.Digest), saved.Size);
+                var descriptor = new Descriptor(request.LayerCompression.MediaType(), Digest.Parse(saved.Digest), saved.Size);
                 // Reused only when proven (unchanged since written, or hashed again); a corrupt blob is rewritten.
                 if (BlobProof.Prove(layout, descriptor, saved.Stamp, out _) is { } stamp)
                 {
@@ -286,11 +286,7 @@ internal sealed class PackageBaseBuilder(BuildRequest request, HttpClient http, 
         LayerResult result;
         using (var blob = layout.BeginBlob())
         {
-            result = LayerWriter.Write(entries(), blob.Stream, new LayerWriterOptions
-            {
-                Timestamp = DateTimeOffset.FromUnixTimeSeconds(request.SourceDateEpoch),
-                CompressionLevel = LayerBuilder.CompressionLevel,
-            });
+            result = LayerWriter.Write(entries(), blob.Stream, LayerBuilder.WriterOptions(request));
             blob.Complete();
         }
 

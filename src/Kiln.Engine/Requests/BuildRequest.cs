@@ -23,6 +23,9 @@ public sealed record BuildRequest
     /// <summary>Every timestamp in the image (SOURCE_DATE_EPOCH semantics).</summary>
     public long SourceDateEpoch { get; init; }
 
+    /// <summary>How Kiln's own layers are compressed (KilnLayerCompression): gzip (default) or zstd.</summary>
+    public Kiln.Oci.LayerCompression LayerCompression { get; init; } = Kiln.Oci.LayerCompression.Gzip;
+
     /// <summary>The build configuration, used as the default for publish-output layers.</summary>
     public string Configuration { get; init; } = "Debug";
 
