@@ -301,18 +301,18 @@ public static class LayerWriter
     /// <summary>
     /// The uncompressed side of the pipeline: fills fixed-size blocks with tar bytes, hashes them in order (diff_id and
     /// the codec's checksum), hands each full block to a worker and writes the compressed blocks in order through the
-    /// digest hash to the destination. At most two blocks per worker are in flight, so memory stays bounded. A block is
-    /// handed on only when the next byte arrives, so the last block is known to be last; it is compressed on the
-    /// calling thread, and a layer of one block never starts a task.
+    /// digest hash to the destination. At most two blocks per worker are in flight (and a process-wide number across
+    /// layers), so memory stays bounded. A block is handed on only when the next byte arrives, so the last block is
+    /// known to be last; it is compressed on the calling thread, and a layer of one block starts no thread.
     /// </summary>
     private sealed class LayerSink : IDisposable
     {
         private readonly IncrementalHash _diffId = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         private readonly HashingStream _compressed;
         private readonly BlockCodec _codec;
-        private readonly TaskScheduler? _workers;
+        private readonly CompressionWorkers? _workers;
         private readonly int _maxInFlight;
-        private readonly Queue<Task<CompressedBlock>> _inFlight = new();
+        private readonly Queue<CompressionJob> _inFlight = new();
         private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(BlockSize);
         private int _used;
         private long _uncompressedLength;
@@ -325,7 +325,7 @@ public static class LayerWriter
             _maxInFlight = 2 * workers;
             if (workers > 1)
             {
-                _workers = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, workers).ConcurrentScheduler;
+                _workers = new CompressionWorkers(workers);
             }
         }
 
@@ -384,6 +384,7 @@ public static class LayerWriter
             _diffId.AppendData(block, 0, length);
             _codec.Append(block.AsSpan(0, length));
             _uncompressedLength += length;
+            var job = new CompressionJob(_codec, block, length, final);
             if (_workers is not null && !final)
             {
                 while (_inFlight.Count >= _maxInFlight)
@@ -391,58 +392,63 @@ public static class LayerWriter
                     WriteOldest();
                 }
 
-                var codec = _codec;
-                _inFlight.Enqueue(Task.Factory.StartNew(
-                    () => CompressBlock(codec, block, length, final: false), CancellationToken.None, TaskCreationOptions.DenyChildAttach, _workers));
+                // Past the process-wide bound, make room by writing this layer's own oldest block; with none in
+                // flight, compress here. Never wait for a slot: another layer may hold them all while waiting too.
+                while (!CompressionWorkers.TryReserveSlot())
+                {
+                    if (_inFlight.Count == 0)
+                    {
+                        job.Run();
+                        WriteBlock(job);
+                        return;
+                    }
+
+                    WriteOldest();
+                }
+
+                _inFlight.Enqueue(job);
+                _workers.Start(job);
                 return;
             }
 
             // Inline: the only path with one worker; with more, the last block, compressed while the workers finish.
-            var last = CompressBlock(_codec, block, length, final);
+            job.Run();
             while (_inFlight.Count > 0)
             {
                 WriteOldest();
             }
 
-            WriteBlock(last);
+            WriteBlock(job);
         }
 
-        private static CompressedBlock CompressBlock(BlockCodec codec, byte[] block, int length, bool final)
+        private void WriteOldest()
         {
+            var job = _inFlight.Dequeue();
             try
             {
-                byte[] output = ArrayPool<byte>.Shared.Rent(codec.MaxCompressedSize(length));
-                return new CompressedBlock(output, codec.Compress(block.AsSpan(0, length), final, output));
+                WriteBlock(job);
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(block);
+                CompressionWorkers.ReleaseSlot();
             }
         }
 
-        private void WriteOldest() => WriteBlock(_inFlight.Dequeue().GetAwaiter().GetResult());
-
-        private void WriteBlock(CompressedBlock block)
+        private void WriteBlock(CompressionJob job)
         {
-            _compressed.Write(block.Output, 0, block.Length);
-            ArrayPool<byte>.Shared.Return(block.Output);
+            job.Wait();
+            _compressed.Write(job.Output!, 0, job.OutputLength);
+            ArrayPool<byte>.Shared.Return(job.Output!);
         }
 
         public void Dispose()
         {
-            // After a failure (a source file that changed, a full disk) the workers still own their blocks: wait for
-            // them, so that no task outlives the layer. Their results are dropped; the failure being reported is the
-            // caller's.
-            while (_inFlight.TryDequeue(out var task))
+            // After a failure (a source file that changed, a full disk) blocks may still be queued: the workers finish
+            // them (they own the buffers) and stop; their output is dropped, the failure being reported is the caller's.
+            _workers?.Dispose();
+            while (_inFlight.TryDequeue(out _))
             {
-                try
-                {
-                    task.Wait();
-                }
-                catch (AggregateException)
-                {
-                    // the first failure is the one already propagating
-                }
+                CompressionWorkers.ReleaseSlot();
             }
 
             if (_buffer is not null)
@@ -455,7 +461,5 @@ public static class LayerWriter
             _diffId.Dispose();
             _compressed.Dispose();
         }
-
-        private readonly record struct CompressedBlock(byte[] Output, int Length);
     }
 }
