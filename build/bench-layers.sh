@@ -54,13 +54,14 @@ dotnet build -c Release "$repo/bench/Kiln.Benchmarks" -o "$work/bin" -v q -nolog
 find "$tree" -type f -exec cat {} + >/dev/null
 
 tar_tree() { tar -C "$tree" -c --sort=name --format=gnu --mtime=@0 --owner=0 --group=0 --numeric-owner .; }
-now() { date +%s.%N; }
-# time_of NAME COMMAND...: runs the command, appends "seconds" to $work/NAME, echoes the seconds.
+# time_of NAME: runs NAME (a function below, through bash so that /usr/bin/time counts every process of the pipeline),
+# appends the wall seconds to $work/NAME and the CPU seconds (user + sys) to $work/NAME.cpu, echoes the wall seconds.
 time_of() {
-  local name="$1"; shift
-  local t0 t1
-  t0=$(now); "$@" >"$work/$name.out"; t1=$(now)
-  echo "$t1 - $t0" | bc -l | tee -a "$work/$name" 
+  local name="$1"
+  /usr/bin/time -f '%e %U %S' -o "$work/$name.time" bash -c "$(declare -f tar_tree "$name"); tree='$tree'; work='$work'; $name" >"$work/$name.out"
+  read -r wall user sys <"$work/$name.time"
+  echo "$user + $sys" | bc -l >>"$work/$name.cpu"
+  echo "$wall" | tee -a "$work/$name"
 }
 kiln_gzip() { dotnet "$work/bin/Kiln.Benchmarks.dll" layer "$tree" 6 gzip; }
 shell_gzip() { tar_tree | pigz -6 -n -p "$(nproc)" | sha256sum; }
@@ -75,13 +76,16 @@ for ((round = 1; round <= rounds; round++)); do
   for kind in "${kinds[@]}"; do
     # Alternate who goes first, so that neither always runs right after the other's page-cache and CPU-frequency state.
     if ((round % 2)); then
-      k=$(time_of "kiln_$kind" "kiln_$kind"); s=$(time_of "shell_$kind" "shell_$kind")
+      k=$(time_of "kiln_$kind"); s=$(time_of "shell_$kind")
     else
-      s=$(time_of "shell_$kind" "shell_$kind"); k=$(time_of "kiln_$kind" "kiln_$kind")
+      s=$(time_of "shell_$kind"); k=$(time_of "kiln_$kind")
     fi
     ratio=$(echo "$k / $s" | bc -l)
     echo "$ratio" >>"$work/ratio_$kind"
-    printf 'round %d %-4s  kiln %6.2f s  shell %6.2f s  ratio %.2f  (load %s)\n' "$round" "$kind" "$k" "$s" "$ratio" "$(cut -d' ' -f1 /proc/loadavg)"
+    cpu_ratio=$(echo "$(tail -1 "$work/kiln_$kind.cpu") / $(tail -1 "$work/shell_$kind.cpu")" | bc -l)
+    echo "$cpu_ratio" >>"$work/cpu_ratio_$kind"
+    printf 'round %d %-4s  kiln %6.2f s (cpu %6.2f s)  shell %6.2f s (cpu %6.2f s)  ratio %.2f  cpu ratio %.2f  (load %s)\n' \
+      "$round" "$kind" "$k" "$(tail -1 "$work/kiln_$kind.cpu")" "$s" "$(tail -1 "$work/shell_$kind.cpu")" "$ratio" "$cpu_ratio" "$(cut -d' ' -f1 /proc/loadavg)"
   done
 done
 
@@ -90,6 +94,6 @@ for kind in "${kinds[@]}"; do
   echo "== $kind"
   grep -E '^(diff_id|digest|files)' "$work/kiln_$kind.out" | sed 's/^/kiln: /'
   printf 'shell sha256 of the compressed stream: %s\n' "$(cut -d' ' -f1 "$work/shell_$kind.out")"
-  printf 'median kiln %.2f s, median shell %.2f s, median ratio kiln/shell %.2f (below 1 = kiln faster)\n' \
-    "$(median <"$work/kiln_$kind")" "$(median <"$work/shell_$kind")" "$(median <"$work/ratio_$kind")"
+  printf 'median kiln %.2f s, median shell %.2f s, median ratio kiln/shell %.2f (below 1 = kiln faster); median CPU-time ratio %.2f\n' \
+    "$(median <"$work/kiln_$kind")" "$(median <"$work/shell_$kind")" "$(median <"$work/ratio_$kind")" "$(median <"$work/cpu_ratio_$kind")"
 done

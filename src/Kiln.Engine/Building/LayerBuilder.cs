@@ -27,8 +27,9 @@ internal sealed class LayerBuilder(BuildRequest request, OciLayout layout, Actio
     /// <summary>Names the gzip compressor in manifests: the compressed digest depends on it, the diff_id does not.</summary>
     public const string Compressor = "gzip (.NET zlib-ng, level 6, 1 MiB blocks)";
 
-    /// <summary>Names the zstd compressor in manifests (KilnLayerCompression=zstd).</summary>
-    public const string ZstdCompressor = "zstd (ZstdSharp 0.8.8, level 3, 1 MiB frames)";
+    /// <summary>Names the zstd compressor in manifests (KilnLayerCompression=zstd), with the pinned ZstdSharp version
+    /// the compressed digest depends on.</summary>
+    public static readonly string ZstdCompressor = $"zstd ({LayerCompression.Zstd.Encoder()}, level 3, 1 MiB frames)";
 
     private readonly string _cacheDirectory = Path.Combine(request.IntermediateDirectory, "layers");
 
