@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# Compares Kiln's LayerWriter with the shell pipeline it replaces, on the same tree, in the same run:
-#   tar -c --sort=name | gzip -6 | sha256sum      versus      Kiln.Benchmarks layer <dir>
-# Usage: build/bench-layers.sh [DIR]   (without DIR a ~240 MB mixed tree is generated in a temp dir)
+# Compares Kiln's LayerWriter with the shell pipelines it replaces, on the same tree, interleaved, several rounds:
+#   gzip:  tar -c --sort=name | pigz -6 -p $(nproc) | sha256sum      versus   Kiln.Benchmarks layer <dir> 6 gzip
+#   zstd:  tar -c --sort=name | zstd -3 -T0 | sha256sum               versus   Kiln.Benchmarks layer <dir> 3 zstd
+# and prints each run, the medians and the median of the per-round ratios (Kiln / shell; below 1 = Kiln faster).
+# Usage: build/bench-layers.sh [DIR]   (without DIR a ~290 MB mixed tree is generated in a temp dir)
+# Environment: ROUNDS (default 7). Needs pigz (apt-get install pigz); the zstd rows need zstd (apt-get install zstd).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+rounds="${ROUNDS:-7}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+
+command -v pigz >/dev/null || { echo "pigz is not installed (apt-get install pigz)" >&2; exit 1; }
+have_zstd=0
+command -v zstd >/dev/null && have_zstd=1
 
 if [[ $# -ge 1 ]]; then
   tree="$(cd "$1" && pwd)"
@@ -38,23 +46,54 @@ PY
   mkdir -p "$tree/dotnet" && cp -r "$dotnet_root/shared/Microsoft.NETCore.App" "$tree/dotnet/" 2>/dev/null || true
 fi
 
-echo "input: $(du -sh --apparent-size "$tree" | cut -f1), $(find "$tree" -type f | wc -l) files"
+echo "input: $(du -sh --apparent-size "$tree" | cut -f1), $(find "$tree" -type f | wc -l) files; $(nproc) cores; ${rounds} rounds"
 echo "building Kiln.Benchmarks (Release) ..."
 dotnet build -c Release "$repo/bench/Kiln.Benchmarks" -o "$work/bin" -v q -nologo >/dev/null
 
-# Warm the page cache for both contestants (tar skips reading when writing to /dev/null, so cat).
+# Warm the page cache for every contestant (tar skips reading when writing to /dev/null, so cat).
 find "$tree" -type f -exec cat {} + >/dev/null
 
-now() { date +%s.%N; }
-t0=$(now)
-shell_hash=$(tar -C "$tree" -c --sort=name --format=gnu --mtime=@0 --owner=0 --group=0 --numeric-owner . | gzip -6 -n | sha256sum | cut -d' ' -f1)
-t1=$(now)
-kiln_out=$(dotnet "$work/bin/Kiln.Benchmarks.dll" layer "$tree" 6)
-t2=$(now)
+tar_tree() { tar -C "$tree" -c --sort=name --format=gnu --mtime=@0 --owner=0 --group=0 --numeric-owner .; }
+# time_of NAME: runs NAME (a function below, through bash so that /usr/bin/time counts every process of the pipeline),
+# appends the wall seconds to $work/NAME and the CPU seconds (user + sys) to $work/NAME.cpu, echoes the wall seconds.
+time_of() {
+  local name="$1"
+  /usr/bin/time -f '%e %U %S' -o "$work/$name.time" bash -c "$(declare -f tar_tree "$name"); tree='$tree'; work='$work'; $name" >"$work/$name.out"
+  read -r wall user sys <"$work/$name.time"
+  echo "$user + $sys" | bc -l >>"$work/$name.cpu"
+  echo "$wall" | tee -a "$work/$name"
+}
+kiln_gzip() { dotnet "$work/bin/Kiln.Benchmarks.dll" layer "$tree" 6 gzip; }
+shell_gzip() { tar_tree | pigz -6 -n -p "$(nproc)" | sha256sum; }
+kiln_zstd() { dotnet "$work/bin/Kiln.Benchmarks.dll" layer "$tree" 3 zstd; }
+shell_zstd() { tar_tree | zstd -3 -T0 -q -c | sha256sum; }
 
-shell_s=$(echo "$t1 - $t0" | bc -l)
-kiln_s=$(echo "$t2 - $t1" | bc -l)
-echo "$kiln_out"
-printf 'shell pipeline (tar | gzip -6 | sha256sum): %.2f s  (sha256 %s)\n' "$shell_s" "$shell_hash"
-printf 'kiln LayerWriter (process wall time, level 6): %.2f s\n' "$kiln_s"
-printf 'ratio kiln/shell: %.2f (below 1 = kiln faster)\n' "$(echo "$kiln_s / $shell_s" | bc -l)"
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+kinds=(gzip)
+[[ $have_zstd == 1 ]] && kinds+=(zstd)
+for ((round = 1; round <= rounds; round++)); do
+  for kind in "${kinds[@]}"; do
+    # Alternate who goes first, so that neither always runs right after the other's page-cache and CPU-frequency state.
+    if ((round % 2)); then
+      k=$(time_of "kiln_$kind"); s=$(time_of "shell_$kind")
+    else
+      s=$(time_of "shell_$kind"); k=$(time_of "kiln_$kind")
+    fi
+    ratio=$(echo "$k / $s" | bc -l)
+    echo "$ratio" >>"$work/ratio_$kind"
+    cpu_ratio=$(echo "$(tail -1 "$work/kiln_$kind.cpu") / $(tail -1 "$work/shell_$kind.cpu")" | bc -l)
+    echo "$cpu_ratio" >>"$work/cpu_ratio_$kind"
+    printf 'round %d %-4s  kiln %6.2f s (cpu %6.2f s)  shell %6.2f s (cpu %6.2f s)  ratio %.2f  cpu ratio %.2f  (load %s)\n' \
+      "$round" "$kind" "$k" "$(tail -1 "$work/kiln_$kind.cpu")" "$s" "$(tail -1 "$work/shell_$kind.cpu")" "$ratio" "$cpu_ratio" "$(cut -d' ' -f1 /proc/loadavg)"
+  done
+done
+
+echo
+for kind in "${kinds[@]}"; do
+  echo "== $kind"
+  grep -E '^(diff_id|digest|files)' "$work/kiln_$kind.out" | sed 's/^/kiln: /'
+  printf 'shell sha256 of the compressed stream: %s\n' "$(cut -d' ' -f1 "$work/shell_$kind.out")"
+  printf 'median kiln %.2f s, median shell %.2f s, median ratio kiln/shell %.2f (below 1 = kiln faster); median CPU-time ratio %.2f\n' \
+    "$(median <"$work/kiln_$kind")" "$(median <"$work/shell_$kind")" "$(median <"$work/ratio_$kind")" "$(median <"$work/cpu_ratio_$kind")"
+done

@@ -46,6 +46,7 @@ internal static class EngineCommand
     private static readonly Option<string[]> InsecureRegistry = new("--insecure-registry") { Description = "A registry that may be reached over plain HTTP (loopback always may)." };
     private static readonly Option<string> PushRegistry = new("--registry") { Required = true, Description = "The registry to push to, host[:port]." };
     private static readonly Option<string?> ArchiveFormatOption = new("--archive-format") { Description = "Also write every image as oci-archive or docker-archive under archives/." };
+    private static readonly Option<string?> LayerCompressionOption = new("--layer-compression") { Description = "gzip (default) or zstd: how Kiln's layers are compressed (KilnLayerCompression)." };
     private static readonly Option<string?> PushRepositoryPrefix = new("--repository-prefix") { Description = "Images go to REGISTRY/PREFIX/NAME." };
     private static readonly Option<bool> AllowTagOverwrite = new("--allow-tag-overwrite") { Description = "Move a version tag that names another digest (a deliberate repair)." };
     private static readonly Option<string[]> ExtraTag = new("--tag") { Description = "A moving tag pushed after each version tag." };
@@ -98,6 +99,7 @@ internal static class EngineCommand
         evaluate.Options.Add(InsecureRegistry);
         build.Options.Add(InsecureRegistry);
         build.Options.Add(ArchiveFormatOption);
+        build.Options.Add(LayerCompressionOption);
         build.Options.Add(BuildLockTimeout);
         foreach (var command in new[] { evaluate, build })
         {
@@ -145,6 +147,7 @@ internal static class EngineCommand
                 IntermediateDirectory = Path.GetFullPath(result.GetValue(Intermediate)!),
                 Configuration = result.GetValue(Configuration)!,
                 SourceDateEpoch = epoch,
+                LayerCompression = ParseLayerCompression(result.GetResult(LayerCompressionOption) is null ? null : result.GetValue(LayerCompressionOption)),
                 InputRoots = [.. (result.GetValue(InputRoot) ?? []).SelectMany(r => r.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
                 PublishedProjects = published.ToImmutable(),
             },
@@ -190,6 +193,19 @@ internal static class EngineCommand
                 },
             },
         };
+    }
+
+    /// <summary>KilnLayerCompression: gzip or zstd; empty means gzip.</summary>
+    private static Kiln.Oci.LayerCompression ParseLayerCompression(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return Kiln.Oci.LayerCompression.Gzip;
+        }
+
+        return Kiln.Oci.LayerCompressions.TryParse(text, out var compression)
+            ? compression
+            : throw new KilnException(DiagnosticCodes.InvalidLayerCompression, $"KilnLayerCompression is '{text}', which is not a layer compression Kiln writes. Set it to gzip (the default) or zstd, or leave it empty.");
     }
 
     /// <summary>KilnEvaluationTimeout: whole seconds; empty means the default.</summary>

@@ -5,12 +5,12 @@ namespace Kiln.Oci.Tests;
 /// <summary>Real peers (oci-image-tool, umoci) accept what Kiln writes.</summary>
 public class ImageLayoutIntegrationTests
 {
-    internal static Descriptor WriteOneLayerImage(OciLayout layout, string refName, IEnumerable<LayerEntry>? entries = null)
+    internal static Descriptor WriteOneLayerImage(OciLayout layout, string refName, IEnumerable<LayerEntry>? entries = null, LayerWriterOptions? options = null)
     {
         LayerResult layer;
         using (var writer = layout.BeginBlob())
         {
-            layer = LayerWriter.Write(entries ?? LayerWriterTests.FixedTree(), writer.Stream, new LayerWriterOptions());
+            layer = LayerWriter.Write(entries ?? LayerWriterTests.FixedTree(), writer.Stream, options ?? new LayerWriterOptions());
             Assert.Equal(layer.Digest, writer.Complete());
         }
 

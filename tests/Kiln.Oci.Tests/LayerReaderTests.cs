@@ -66,11 +66,47 @@ public class LayerReaderTests
     }
 
     [Fact]
-    public void ReadFiles_Zstd_ThrowsOciFormatException()
+    public void ReadFiles_CorruptZstd_ThrowsOciFormatException()
     {
         var zstd = new MemoryStream([0x28, 0xB5, 0x2F, 0xFD, 0, 0, 0, 0]);
         var e = Assert.Throws<OciFormatException>(() => LayerReader.ReadFiles(zstd, MediaTypes.LayerTarZstd).ToList());
-        Assert.Contains("zstd", e.Message);
+        Assert.Contains("not a valid tar", e.Message);
+    }
+
+    [Fact]
+    public void ReadFiles_TruncatedZstd_ThrowsOciFormatException()
+    {
+        var blob = new MemoryStream();
+        LayerWriter.Write(LayerWriterTests.FixedTree(), blob, new LayerWriterOptions { Compression = LayerCompression.Zstd });
+        var truncated = new MemoryStream(blob.ToArray()[..(int)(blob.Length / 2)]);
+        Assert.Throws<OciFormatException>(() => LayerReader.ReadFiles(truncated, MediaTypes.LayerTarZstd).ToList());
+    }
+
+    [Fact]
+    public void ReadFiles_KilnZstdLayer_MatchesWriterInventory()
+    {
+        var blob = new MemoryStream();
+        var result = LayerWriter.Write(LayerWriterTests.FixedTree(), blob, new LayerWriterOptions { Compression = LayerCompression.Zstd });
+        blob.Position = 0;
+        Assert.Equal(result.Files, LayerReader.ReadFiles(blob, MediaTypes.LayerTarZstd).ToList());
+    }
+
+    [ToolFact("tar", "zstd")]
+    public void ReadFiles_ZstdToolMultiFrameLayer_ReadsAll()
+    {
+        // zstd's own output, as two concatenated frames (the shape of a multi-block Kiln layer, written by another tool).
+        using var dir = new TempDir();
+        Tools.Sh("""
+            mkdir -p t/etc t/usr && printf 'hello\n' > t/etc/hello.txt && head -c 3000000 /dev/zero > t/usr/zeros
+            tar -C t --sort=name -cf layer.tar etc usr
+            head -c 1048576 layer.tar | zstd -q -3 -c > layer.tar.zst
+            tail -c +1048577 layer.tar | zstd -q -3 -c >> layer.tar.zst
+            """, dir.Path);
+        using var stream = File.OpenRead(dir.Combine("layer.tar.zst"));
+        var records = LayerReader.ReadFiles(stream, MediaTypes.LayerTarZstd).ToDictionary(r => r.Path);
+        Assert.Equal(Sha("hello\n"), records["/etc/hello.txt"].Sha256Hex);
+        Assert.Equal(3_000_000, records["/usr/zeros"].Size);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(new byte[3_000_000])), records["/usr/zeros"].Sha256Hex);
     }
 
     [Fact]

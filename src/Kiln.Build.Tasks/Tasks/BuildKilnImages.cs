@@ -17,11 +17,15 @@ public sealed class BuildKilnImages : KilnEngineTask
     /// <summary>KilnArchiveFormat: oci-archive or docker-archive to also write every image as an archive beside the layout.</summary>
     public string? ArchiveFormat { get; set; }
 
+    /// <summary>KilnLayerCompression: gzip (default) or zstd.</summary>
+    public string? LayerCompression { get; set; }
+
     /// <inheritdoc />
     protected override void AppendVerbSwitches(CommandLineBuilder builder)
     {
         base.AppendVerbSwitches(builder);
         AppendBuildLockSwitch(builder);
+        builder.AppendSwitchIfNotNull("--layer-compression ", string.IsNullOrWhiteSpace(LayerCompression) ? null : LayerCompression!.Trim());
         builder.AppendSwitchIfNotNull("--archive-format ", string.IsNullOrWhiteSpace(ArchiveFormat) ? null : ArchiveFormat!.Trim());
         builder.AppendSwitchIfNotNull("--deploy-registry ", string.IsNullOrWhiteSpace(DeployRegistry) ? null : DeployRegistry!.Trim());
         builder.AppendSwitchIfNotNull("--deploy-repository-prefix ", string.IsNullOrWhiteSpace(DeployRepositoryPrefix) ? null : DeployRepositoryPrefix!.Trim());

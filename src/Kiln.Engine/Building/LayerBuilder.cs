@@ -18,16 +18,41 @@ internal sealed record BuiltLayer(Descriptor Descriptor, Digest DiffId, Immutabl
 /// </summary>
 internal sealed class LayerBuilder(ProjectOptions project, OciLayout layout, Action<KilnDiagnostic>? warn = null)
 {
-    /// <summary>The fixed compression level; changing it changes every layer digest.</summary>
+    /// <summary>The fixed gzip level; changing it changes every gzip layer digest.</summary>
     public const int CompressionLevel = 6;
 
-    /// <summary>Names the compressor in manifests: the compressed digest depends on it, the diff_id does not.</summary>
-    public const string Compressor = "gzip (.NET zlib, level 6)";
+    /// <summary>The fixed zstd level; changing it changes every zstd layer digest.</summary>
+    public const int ZstdCompressionLevel = 3;
+
+    /// <summary>Names the gzip compressor in manifests: the compressed digest depends on it, the diff_id does not.</summary>
+    public const string Compressor = "gzip (.NET zlib-ng, level 6, 1 MiB blocks)";
+
+    /// <summary>Names the zstd compressor in manifests (KilnLayerCompression=zstd), with the pinned ZstdSharp version
+    /// the compressed digest depends on.</summary>
+    public static readonly string ZstdCompressor = $"zstd ({LayerCompression.Zstd.Encoder()}, level 3, 1 MiB frames)";
 
     private readonly string _cacheDirectory = Path.Combine(project.IntermediateDirectory, "layers");
 
-    /// <summary>The writer settings that enter every cache key.</summary>
-    public static string Describe(ProjectOptions project) => $"{Compressor}; mtime={project.SourceDateEpoch}";
+    /// <summary>
+    /// The writer settings that enter every cache key: the compressor, and what its bytes depend on beyond it (the
+    /// runtime's zlib-ng, or the ZstdSharp build), so that a cached blob is only reused where it would be written again.
+    /// </summary>
+    public static string Describe(ProjectOptions project) =>
+        $"{CompressorOf(project.LayerCompression)}; {project.LayerCompression.Encoder()}; mtime={project.SourceDateEpoch}";
+
+    /// <summary>The manifest's name for a compression.</summary>
+    public static string CompressorOf(LayerCompression compression) => compression == LayerCompression.Zstd ? ZstdCompressor : Compressor;
+
+    /// <summary>The manifest's name for the compressor of a layer Kiln wrote, from its media type.</summary>
+    public static string CompressorOf(string mediaType) => CompressorOf(mediaType == MediaTypes.LayerTarZstd ? LayerCompression.Zstd : LayerCompression.Gzip);
+
+    /// <summary>The writer options every layer of <paramref name="project"/> is written with.</summary>
+    public static LayerWriterOptions WriterOptions(ProjectOptions project) => new()
+    {
+        Timestamp = DateTimeOffset.FromUnixTimeSeconds(project.SourceDateEpoch),
+        Compression = project.LayerCompression,
+        CompressionLevel = project.LayerCompression == LayerCompression.Zstd ? ZstdCompressionLevel : CompressionLevel,
+    };
 
     public BuiltLayer Build(LayerPlan plan)
     {
@@ -37,19 +62,14 @@ internal sealed class LayerBuilder(ProjectOptions project, OciLayout layout, Act
             return reused;
         }
 
-        var options = new LayerWriterOptions
-        {
-            Timestamp = DateTimeOffset.FromUnixTimeSeconds(project.SourceDateEpoch),
-            CompressionLevel = CompressionLevel,
-        };
         LayerResult result;
         using (var blob = layout.BeginBlob())
         {
-            result = LayerWriter.Write(plan.Entries.Select(e => e.ToLayerEntry()), blob.Stream, options);
+            result = LayerWriter.Write(plan.Entries.Select(e => e.ToLayerEntry()), blob.Stream, WriterOptions(project));
             blob.Complete();
         }
 
-        var built = new BuiltLayer(new Descriptor(MediaTypes.LayerTarGzip, result.Digest, result.Size), result.DiffId, result.Files, plan.Source, FromCache: false);
+        var built = new BuiltLayer(result.ToDescriptor(), result.DiffId, result.Files, plan.Source, FromCache: false);
         WriteCache(cacheFile, built, layout.StampOf(result.Digest));
         return built;
     }
@@ -68,7 +88,8 @@ internal sealed class LayerBuilder(ProjectOptions project, OciLayout layout, Act
             return null;
         }
 
-        var descriptor = new Descriptor(MediaTypes.LayerTarGzip, digest, entry.Size);
+        // The cache key names the compression, so the entry's blob is compressed the way this build asks.
+        var descriptor = new Descriptor(project.LayerCompression.MediaType(), digest, entry.Size);
         var stamp = BlobProof.Prove(layout, descriptor, entry.Stamp, out var corrupt);
         if (corrupt)
         {

@@ -152,11 +152,11 @@ public static class DiagnosticCodes
     public const string BuildLockTimedOut = "KILN3060";
     public const string InvalidBuildLockTimeout = "KILN4020";
 
-    // Kiln's own artifacts, read back through one model each (KILN5020–5039).
+    // Kiln's own artifacts, read back through one model each (KILN5020–5029).
     public const string ReleaseFileInvalid = "KILN5020";
     public const string PublishListInvalid = "KILN5021";
 
-    // Signed provenance and verify-image (KILN1050–1069, KILN2170–2189, KILN4030–4039).
+    // Signed provenance and verify-image (KILN2170–2179, KILN4030–4039).
     public const string AttestationMissing = "KILN2170";
     public const string AttestationSignatureInvalid = "KILN2171";
     public const string AttestationSubjectMismatch = "KILN2172";
@@ -193,4 +193,7 @@ public static class DiagnosticCodes
     public const string CommandLineInvalid = "KILN5030";
     public const string ProjectNotFound = "KILN5031";
     public const string RlimitAboveHardLimit = "KILN5032";
+
+    // Layer compression (KILN2180–2184, KILN3070–3074).
+    public const string InvalidLayerCompression = "KILN2180";
 }

@@ -91,7 +91,7 @@ internal static class KilnManifest
             w.WriteNumber("files", layer.Files.Count(f => f.Kind != EntryKind.Directory));
             if (!layer.Source.StartsWith("base:", StringComparison.Ordinal))
             {
-                w.WriteString("compression", LayerBuilder.Compressor);
+                w.WriteString("compression", LayerBuilder.CompressorOf(layer.Descriptor.MediaType));
             }
 
             w.WriteEndObject();

@@ -274,7 +274,7 @@ internal sealed class PackageBaseBuilder(PackageOptions options, HttpClient http
             try
             {
                 var saved = JsonSerializer.Deserialize<SavedLayer>(File.ReadAllBytes(marker))!;
-                var descriptor = new Descriptor(MediaTypes.LayerTarGzip, Digest.Parse(saved.Digest), saved.Size);
+                var descriptor = new Descriptor(Project!.LayerCompression.MediaType(), Digest.Parse(saved.Digest), saved.Size);
                 // Reused only when proven (unchanged since written, or hashed again); a corrupt blob is rewritten.
                 if (BlobProof.Prove(layout, descriptor, saved.Stamp, out _) is { } stamp)
                 {
@@ -295,11 +295,7 @@ internal sealed class PackageBaseBuilder(PackageOptions options, HttpClient http
         LayerResult result;
         using (var blob = layout.BeginBlob())
         {
-            result = LayerWriter.Write(entries(), blob.Stream, new LayerWriterOptions
-            {
-                Timestamp = DateTimeOffset.FromUnixTimeSeconds(Project!.SourceDateEpoch),
-                CompressionLevel = LayerBuilder.CompressionLevel,
-            });
+            result = LayerWriter.Write(entries(), blob.Stream, LayerBuilder.WriterOptions(Project!));
             blob.Complete();
         }
 

@@ -62,6 +62,9 @@ public sealed record ProjectOptions
     /// <summary>Where the engine keeps its own state between builds (obj/&lt;Configuration&gt;/kiln/).</summary>
     public required string IntermediateDirectory { get; init; }
 
+    /// <summary>How Kiln's own layers are compressed (KilnLayerCompression): gzip (default) or zstd.</summary>
+    public Kiln.Oci.LayerCompression LayerCompression { get; init; } = Kiln.Oci.LayerCompression.Gzip;
+
     /// <summary>The build configuration, used as the default for publish-output layers.</summary>
     public string Configuration { get; init; } = "Debug";
 

@@ -160,14 +160,16 @@ public static class ArchiveReader
             }
 
             using var writer = target.BeginBlob();
-            Span<byte> magic = stackalloc byte[2];
-            int read = entry.DataStream.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
+            Span<byte> magic = stackalloc byte[4];
+            int read = entry.DataStream.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false);
             writer.Stream.Write(magic[..read]);
             entry.DataStream.CopyTo(writer.Stream);
             long size = writer.Length;
             var digest = writer.Complete();
-            bool gzip = read == 2 && magic[0] == 0x1F && magic[1] == 0x8B;
-            wanted[name] = new Descriptor(gzip ? MediaTypes.LayerTarGzip : MediaTypes.LayerTar, digest, size);
+            string mediaType = read >= 2 && magic[0] == 0x1F && magic[1] == 0x8B ? MediaTypes.LayerTarGzip
+                : read == 4 && magic.SequenceEqual<byte>([0x28, 0xB5, 0x2F, 0xFD]) ? MediaTypes.LayerTarZstd
+                : MediaTypes.LayerTar;
+            wanted[name] = new Descriptor(mediaType, digest, size);
         });
 
         Descriptor Resolve(string name)

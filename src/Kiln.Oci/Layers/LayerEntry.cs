@@ -96,8 +96,17 @@ public sealed record LayerWriterOptions
     /// <summary>The mtime of every entry (SOURCE_DATE_EPOCH or the Unix epoch; never the clock).</summary>
     public DateTimeOffset Timestamp { get; init; } = DateTimeOffset.UnixEpoch;
 
-    /// <summary>zlib level 0–9 of the gzip stream.</summary>
-    public int CompressionLevel { get; init; } = 6;
+    /// <summary>gzip (the default) or zstd; decides the media type and the compressed digest, never the diff_id.</summary>
+    public LayerCompression Compression { get; init; } = LayerCompression.Gzip;
+
+    /// <summary>The level: gzip 0–9, zstd 1–19; null for <see cref="LayerCompressions.DefaultLevel"/>.</summary>
+    public int? CompressionLevel { get; init; }
+
+    /// <summary>
+    /// How many blocks are compressed at once; null for one per processor. Only speed and memory depend on it: the
+    /// blocks are fixed-size and compressed independently, so any value gives the same bytes.
+    /// </summary>
+    public int? Workers { get; init; }
 }
 
 /// <summary>One entry as written into (or read from) a layer. <see cref="Size"/> and <see cref="Sha256Hex"/>
@@ -113,8 +122,11 @@ public sealed record LayerFileRecord(
 /// <param name="Files">Every entry written, in tar order, implicit parent directories included.</param>
 public sealed record LayerResult(Digest DiffId, Digest Digest, long Size, long UncompressedSize, ImmutableArray<LayerFileRecord> Files)
 {
-    /// <summary>The manifest descriptor of this layer (gzip media type).</summary>
-    public Descriptor ToDescriptor() => new(MediaTypes.LayerTarGzip, Digest, Size);
+    /// <summary>The layer's media type (<c>tar+gzip</c> or <c>tar+zstd</c>).</summary>
+    public string MediaType { get; init; } = MediaTypes.LayerTarGzip;
+
+    /// <summary>The manifest descriptor of this layer.</summary>
+    public Descriptor ToDescriptor() => new(MediaType, Digest, Size);
 }
 
 /// <summary>Two entries for the same path disagree (kind, mode, owner, link target or content), or a

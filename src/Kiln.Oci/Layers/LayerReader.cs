@@ -6,7 +6,7 @@ namespace Kiln.Oci;
 
 /// <summary>
 /// Inventories a layer written by any tool (GNU tar, Docker, BuildKit, umoci, Kiln): ustar, GNU and PAX
-/// headers, plain or gzip-compressed (detected from the content, whatever the media type says). Hard links are
+/// headers, plain, gzip- or zstd-compressed (detected from the content, whatever the media type says). Hard links are
 /// returned as files with their target's size and hash and <see cref="LayerFileRecord.LinkTarget"/> set;
 /// whiteouts (<c>.wh.*</c>) are returned as-is with <see cref="EntryKind.Whiteout"/>.
 /// </summary>
@@ -14,7 +14,7 @@ public static class LayerReader
 {
     /// <summary>Reads every entry of the layer, hashing each regular file. Lazy: the stream is read as the
     /// sequence is enumerated.</summary>
-    /// <exception cref="OciFormatException">The blob is not a (gzip-compressed) tar, or is zstd-compressed.</exception>
+    /// <exception cref="OciFormatException">The blob is not a tar (plain, gzip- or zstd-compressed).</exception>
     public static IEnumerable<LayerFileRecord> ReadFiles(Stream blob, string mediaType)
     {
         ArgumentNullException.ThrowIfNull(blob);
@@ -42,11 +42,11 @@ public static class LayerReader
                 record = ToRecord(entry, regularFiles, buffer);
             }
             catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or ArgumentException
-                or OverflowException or InvalidOperationException or NotSupportedException)
+                or OverflowException or InvalidOperationException or NotSupportedException or ZstdSharp.ZstdException)
             {
                 // System.Formats.Tar reports some malformed headers (numbers that overflow, a long-name entry larger
                 // than it allows) with OverflowException and InvalidOperationException, and entry types it cannot read
-                // (GNU sparse files) with NotSupportedException.
+                // (GNU sparse files) with NotSupportedException; ZstdSharp reports corrupt zstd data with ZstdException.
                 throw new OciFormatException($"Layer ({mediaType}) is not a valid tar: {e.Message}", e);
             }
 
@@ -128,7 +128,8 @@ public static class LayerReader
 
         if (read == 4 && magic.SequenceEqual<byte>([0x28, 0xB5, 0x2F, 0xFD]))
         {
-            throw new OciFormatException($"Layer ({mediaType}) is zstd-compressed, which Kiln cannot read yet.");
+            // Reads every frame in turn: a zstd stream may be several frames (Kiln writes one per block).
+            return new ZstdSharp.DecompressionStream(prefixed);
         }
 
         return prefixed;

@@ -1,27 +1,33 @@
-using System.Buffers.Binary;
+using System.Buffers;
 using System.Collections.Immutable;
-using System.IO.Compression;
-using System.IO.Hashing;
 using System.Security.Cryptography;
 using Kiln.Oci.IO;
 
 namespace Kiln.Oci;
 
 /// <summary>
-/// Writes a deterministic <c>tar+gzip</c> layer (https://github.com/opencontainers/image-spec/blob/v1.1.1/layer.md)
-/// in one streaming pass: tar → SHA-256 (diff_id) → gzip → SHA-256 (digest) → destination. Each regular file's
-/// SHA-256 is computed while it is copied, so no file is read twice.
+/// Writes a deterministic <c>tar+gzip</c> or <c>tar+zstd</c> layer
+/// (https://github.com/opencontainers/image-spec/blob/v1.1.1/layer.md) in one streaming pass: tar → SHA-256 (diff_id)
+/// → fixed-size blocks compressed in parallel → SHA-256 (digest) → destination. Each regular file's SHA-256 is
+/// computed while it is copied, so no file is read twice.
 /// </summary>
 /// <remarks>
 /// Determinism: entries sorted by ordinal path, parent directories emitted explicitly, every mtime =
 /// <see cref="LayerWriterOptions.Timestamp"/>, owner and mode as declared, uname/gname empty, GNU tar format
-/// without PAX headers. The gzip header is written here (MTIME 0, XFL 0, OS 255), so the bytes do not depend
-/// on the host OS; the deflate stream is .NET's bundled zlib-ng at the given level, so the compressed digest
-/// can change with the runtime's zlib-ng version while the diff_id cannot.
+/// without PAX headers. The tar is cut into blocks of <see cref="BlockSize"/> (a constant, never derived from the
+/// core count), each compressed on its own and written in order, so the bytes are the same for any number of
+/// workers. gzip: the header is written here (MTIME 0, XFL 0, OS 255), so the bytes do not depend on the host OS;
+/// the deflate stream is .NET's bundled zlib-ng at the given level, so the compressed digest can change with the
+/// runtime's zlib-ng version while the diff_id cannot. zstd: one frame per block from the ZstdSharp version Kiln pins.
 /// </remarks>
 public static class LayerWriter
 {
-    private const int ChunkSize = 256 * 1024;
+    /// <summary>
+    /// The uncompressed size of each independently compressed block. Part of the format: changing it changes the
+    /// compressed digest of every layer larger than one block (a layer of at most one block is one plain deflate
+    /// stream or zstd frame).
+    /// </summary>
+    public const int BlockSize = 1024 * 1024;
 
     /// <exception cref="ArgumentException">An entry is invalid (path, mode, missing link target...).</exception>
     /// <exception cref="LayerConflictException">Two entries disagree about one path.</exception>
@@ -31,9 +37,19 @@ public static class LayerWriter
         ArgumentNullException.ThrowIfNull(entries);
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(options);
-        if (options.CompressionLevel is < 0 or > 9)
+        var compression = options.Compression;
+        string mediaType = compression.MediaType();
+        int level = options.CompressionLevel ?? compression.DefaultLevel();
+        var (minLevel, maxLevel) = compression == LayerCompression.Gzip ? (0, 9) : (1, 19);
+        if (level < minLevel || level > maxLevel)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), options.CompressionLevel, "CompressionLevel must be 0–9.");
+            throw new ArgumentOutOfRangeException(nameof(options), level, $"CompressionLevel of {compression} must be {minLevel}–{maxLevel}.");
+        }
+
+        int workers = options.Workers ?? Environment.ProcessorCount;
+        if (workers < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), workers, "Workers must be at least 1.");
         }
 
         long mtime = options.Timestamp.ToUnixTimeSeconds();
@@ -44,7 +60,7 @@ public static class LayerWriter
 
         SortedDictionary<string, LayerEntry> plan = Plan(entries);
         var files = ImmutableArray.CreateBuilder<LayerFileRecord>(plan.Count);
-        using var sink = new LayerSink(destination, options.CompressionLevel);
+        using var sink = new LayerSink(destination, BlockCodec.Create(compression, level), workers);
         using var fileHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Span<byte> fileHashBytes = stackalloc byte[SHA256.HashSizeInBytes];
         foreach (var (path, entry) in plan)
@@ -72,7 +88,7 @@ public static class LayerWriter
         // End of archive: two zero blocks (no padding to GNU tar's 10 KiB record: readers do not need it).
         sink.WriteZeros(2 * TarFormat.BlockSize);
         var (diffId, digest, compressedSize, uncompressedSize) = sink.Complete();
-        return new LayerResult(diffId, digest, compressedSize, uncompressedSize, files.ToImmutable());
+        return new LayerResult(diffId, digest, compressedSize, uncompressedSize, files.ToImmutable()) { MediaType = mediaType };
     }
 
     /// <summary>True when content starting with <paramref name="firstBytes"/> is meant to be executed: an ELF
@@ -282,32 +298,44 @@ public static class LayerWriter
         return SHA256.HashData(entry.Content is { } c ? c.Span : default);
     }
 
-    /// <summary>The uncompressed side of the pipeline: buffers tar bytes in chunks, hashes them (diff_id, CRC-32)
-    /// and feeds them to deflate, whose output is hashed on its way to the destination.</summary>
+    /// <summary>
+    /// The uncompressed side of the pipeline: fills fixed-size blocks with tar bytes, hashes them in order (diff_id and
+    /// the codec's checksum), hands each full block to a worker and writes the compressed blocks in order through the
+    /// digest hash to the destination. At most two blocks per worker are in flight (and a process-wide number across
+    /// layers), so memory stays bounded. A block is handed on only when the next byte arrives, so the last block is
+    /// known to be last; it is compressed on the calling thread, and a layer of one block starts no thread.
+    /// </summary>
     private sealed class LayerSink : IDisposable
     {
-        private readonly byte[] _buffer = new byte[ChunkSize];
         private readonly IncrementalHash _diffId = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        private readonly Crc32 _crc = new();
         private readonly HashingStream _compressed;
-        private readonly DeflateStream _deflate;
+        private readonly BlockCodec _codec;
+        private readonly CompressionWorkers? _workers;
+        private readonly int _maxInFlight;
+        private readonly Queue<CompressionJob> _inFlight = new();
+        private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(BlockSize);
         private int _used;
         private long _uncompressedLength;
 
-        public LayerSink(Stream destination, int level)
+        public LayerSink(Stream destination, BlockCodec codec, int workers)
         {
+            _codec = codec;
             _compressed = new HashingStream(destination, write: true);
-            // RFC 1952 header: ID1 ID2, CM=8 (deflate), FLG=0, MTIME=0, XFL=0, OS=255 (unknown): the same on every host.
-            _compressed.Write([0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF]);
-            _deflate = new DeflateStream(_compressed, new ZLibCompressionOptions { CompressionLevel = level }, leaveOpen: true);
+            _codec.WriteHeader(_compressed);
+            _maxInFlight = 2 * workers;
+            if (workers > 1)
+            {
+                _workers = new CompressionWorkers(workers);
+            }
         }
 
         public void Write(ReadOnlySpan<byte> data)
         {
             while (!data.IsEmpty)
             {
-                int n = Math.Min(data.Length, _buffer.Length - _used);
-                data[..n].CopyTo(_buffer.AsSpan(_used));
+                var target = GetSpan();
+                int n = Math.Min(data.Length, target.Length);
+                data[..n].CopyTo(target);
                 Advance(n);
                 data = data[n..];
             }
@@ -317,57 +345,119 @@ public static class LayerWriter
         {
             while (count > 0)
             {
-                int n = Math.Min(count, _buffer.Length - _used);
-                _buffer.AsSpan(_used, n).Clear();
+                var target = GetSpan();
+                int n = Math.Min(count, target.Length);
+                target[..n].Clear();
                 Advance(n);
                 count -= n;
             }
         }
 
-        /// <summary>The free part of the chunk buffer (never empty).</summary>
-        public Span<byte> GetSpan() => _buffer.AsSpan(_used);
-
-        public void Advance(int count)
+        /// <summary>The free part of the current block (never empty).</summary>
+        public Span<byte> GetSpan()
         {
-            _used += count;
-            if (_used == _buffer.Length)
+            if (_used == BlockSize)
             {
-                FlushChunk();
+                Submit(final: false);
             }
+
+            return _buffer.AsSpan(_used, BlockSize - _used);
         }
+
+        public void Advance(int count) => _used += count;
 
         public (Digest DiffId, Digest Digest, long Size, long UncompressedSize) Complete()
         {
-            FlushChunk();
-            _deflate.Dispose();
-            Span<byte> trailer = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt32LittleEndian(trailer, _crc.GetCurrentHashAsUInt32());
-            BinaryPrimitives.WriteUInt32LittleEndian(trailer[4..], unchecked((uint)_uncompressedLength));
-            _compressed.Write(trailer);
+            Submit(final: true);
+            _codec.WriteTrailer(_compressed, _uncompressedLength);
             Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
             _diffId.GetHashAndReset(hash);
-            var diffId = Digest.FromSha256Hash(hash);
-            return (diffId, _compressed.GetDigest(), _compressed.Length, _uncompressedLength);
+            return (Digest.FromSha256Hash(hash), _compressed.GetDigest(), _compressed.Length, _uncompressedLength);
         }
 
-        private void FlushChunk()
+        private void Submit(bool final)
         {
-            if (_used == 0)
+            byte[] block = _buffer!;
+            int length = _used;
+            _buffer = final ? null : ArrayPool<byte>.Shared.Rent(BlockSize);
+            _used = 0;
+            _diffId.AppendData(block, 0, length);
+            _codec.Append(block.AsSpan(0, length));
+            _uncompressedLength += length;
+            var job = new CompressionJob(_codec, block, length, final);
+            if (_workers is not null && !final)
             {
+                while (_inFlight.Count >= _maxInFlight)
+                {
+                    WriteOldest();
+                }
+
+                // Past the process-wide bound, make room by writing this layer's own oldest block; with none in
+                // flight, compress here. Never wait for a slot: another layer may hold them all while waiting too.
+                while (!CompressionWorkers.TryReserveSlot())
+                {
+                    if (_inFlight.Count == 0)
+                    {
+                        job.Run();
+                        WriteBlock(job);
+                        return;
+                    }
+
+                    WriteOldest();
+                }
+
+                _inFlight.Enqueue(job);
+                _workers.Start(job);
                 return;
             }
 
-            var chunk = _buffer.AsSpan(0, _used);
-            _diffId.AppendData(chunk);
-            _crc.Append(chunk);
-            _deflate.Write(chunk);
-            _uncompressedLength += _used;
-            _used = 0;
+            // Inline: the only path with one worker; with more, the last block, compressed while the workers finish.
+            job.Run();
+            while (_inFlight.Count > 0)
+            {
+                WriteOldest();
+            }
+
+            WriteBlock(job);
+        }
+
+        private void WriteOldest()
+        {
+            var job = _inFlight.Dequeue();
+            try
+            {
+                WriteBlock(job);
+            }
+            finally
+            {
+                CompressionWorkers.ReleaseSlot();
+            }
+        }
+
+        private void WriteBlock(CompressionJob job)
+        {
+            job.Wait();
+            _compressed.Write(job.Output!, 0, job.OutputLength);
+            ArrayPool<byte>.Shared.Return(job.Output!);
         }
 
         public void Dispose()
         {
-            _deflate.Dispose();
+            // After a failure (a source file that changed, a full disk) blocks may still be queued: the workers finish
+            // them (they own the buffers) and stop; their output is dropped, the failure being reported is the caller's.
+            _workers?.Dispose();
+            while (_inFlight.TryDequeue(out _))
+            {
+                CompressionWorkers.ReleaseSlot();
+            }
+
+            if (_buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = null;
+            }
+
+            _codec.Dispose();
             _diffId.Dispose();
             _compressed.Dispose();
         }

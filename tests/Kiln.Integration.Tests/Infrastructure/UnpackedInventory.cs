@@ -17,8 +17,20 @@ internal static class UnpackedInventory
     {
         var umoci = Tools.Require("umoci", "umoci");
         var bundle = Path.Combine(Path.GetTempPath(), "kiln-unpack-" + Guid.NewGuid().ToString("N")[..12]);
+        var converted = bundle + "-gzip";
         try
         {
+            if (HasZstdLayers(layoutDirectory, reference))
+            {
+                // umoci 0.4.7 refuses tar+zstd layers by media type: skopeo (which reads them) recompresses the image
+                // to gzip first, so the tree umoci unpacks still comes from Kiln's zstd bytes.
+                var skopeo = Tools.Require("skopeo", "skopeo");
+                var copy = ProcessRunner.Run(skopeo, ["copy", "--dest-compress-format", "gzip", $"oci:{layoutDirectory}:{reference}", $"oci:{converted}:{reference}"]);
+                Assert.True(copy.ExitCode == 0, $"skopeo could not recompress the zstd image {reference}:\n{copy.Output}");
+                Assert.False(HasZstdLayers(converted, reference), $"skopeo left zstd layers in {reference}");
+                layoutDirectory = converted;
+            }
+
             var unpack = ProcessRunner.Run(umoci, ["unpack", "--rootless", "--image", $"{layoutDirectory}:{reference}", bundle]);
             Assert.True(unpack.ExitCode == 0, $"umoci unpack {reference} failed:\n{unpack.Output}");
             var expected = Read(inventoryPath);
@@ -36,6 +48,11 @@ internal static class UnpackedInventory
         }
         finally
         {
+            if (Directory.Exists(converted))
+            {
+                Directory.Delete(converted, recursive: true);
+            }
+
             if (Directory.Exists(bundle))
             {
                 // A rootless unpack may leave read-only directories behind; make them writable to delete them.
@@ -43,6 +60,15 @@ internal static class UnpackedInventory
                 Directory.Delete(bundle, recursive: true);
             }
         }
+    }
+
+    /// <summary>True when the image <paramref name="reference"/> (its first platform) has a tar+zstd layer.</summary>
+    private static bool HasZstdLayers(string layoutDirectory, string reference)
+    {
+        var layout = Kiln.Oci.OciLayout.Open(layoutDirectory);
+        var descriptor = layout.ReadIndex().Manifests.First(m => m.RefName == reference);
+        var (_, manifest) = layout.ResolveManifest(descriptor);
+        return manifest.Layers.Any(l => l.MediaType == Kiln.Oci.MediaTypes.LayerTarZstd);
     }
 
     /// <summary>One entry as both sides can tell it.</summary>
