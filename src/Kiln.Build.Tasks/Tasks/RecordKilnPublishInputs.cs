@@ -51,11 +51,25 @@ public sealed class RecordKilnPublishInputs : Task
             {
                 // Without a record the next build publishes again: slower, never wrong.
                 Log.LogMessage(MessageImportance.Normal, "Kiln: could not record the inputs of '{0}' ({1}); its next build publishes it again.", project, e.Message);
-                File.Delete(state + ".trees");
+                Forget(state);
             }
         }
 
         return !Log.HasLoggedErrors;
+    }
+
+    /// <summary>Forgets what a publish read, so that the next build runs it again.</summary>
+    private static void Forget(string state)
+    {
+        try
+        {
+            File.Delete(state + ".trees");
+            File.Delete(state + ".expanded"); // a missing input: MSBuild's up-to-date check runs the publish
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The stamp is then also left as it was; the next successful publish rewrites both.
+        }
     }
 
     private static void Record(string project, string state)
