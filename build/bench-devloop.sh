@@ -77,7 +77,7 @@ open(path, "w").write(text)
 PY
 }
 layout="$shop/bin/Release/kiln/oci"
-blob_list() { find "$layout/blobs" -type f -printf '%s %f\n' 2>/dev/null | sort -k2; }
+blob_list() { find "$layout/blobs" -type f -printf '%f %s\n' 2>/dev/null | LC_ALL=C sort; }
 
 kiln_build=(dotnet build "$shop" -c Release --no-restore -nologo -v:q)
 plain_build=(dotnet build "$shop" -c Release --no-restore -nologo -v:q -p:KilnEnabled=false)
@@ -145,7 +145,7 @@ for round in $(seq "$runs"); do
   # One changed line, each tool after its own edit (so none finds the other's compile up to date).
   before="$(blob_list)"
   edit; record edit_kiln "$(timed "${kiln_build[@]}")"
-  new_bytes="$(comm -13 <(echo "$before") <(blob_list) | awk '{ s += $1 } END { print s + 0 }')"
+  new_bytes="$(LC_ALL=C comm -13 <(echo "$before") <(blob_list) | awk '{ s += $2 } END { print s + 0 }')"
   record blob_bytes "$new_bytes"
   timed "${kiln_push[@]}" >/dev/null
   pushed="$(grep -oE '[0-9]+ blob\(s\) uploaded \([0-9]+ bytes\)' "$work/last.log" | tail -1 | sed -E 's/.*\(([0-9]+) bytes\).*/\1/')"
