@@ -79,6 +79,13 @@ public sealed record PublishOutputLayer : Layer
 
     /// <summary>The build configuration to publish; <see langword="null"/> uses the spec project's.</summary>
     public string? Configuration { get; init; }
+
+    /// <summary>
+    /// Whether the output is split into layers by rate of change (the default): the .NET runtime (self-contained),
+    /// NuGet packages, project references and the app's own files, each its own layer, so that a one-line change
+    /// moves one small layer and apps on the same runtime share its blob. <see langword="false"/> makes one layer.
+    /// </summary>
+    public bool SplitLayers { get; init; } = true;
 }
 
 /// <summary>Unix permission bits of a file: the named ones, <c>FilePermissions.Octal("0750")</c> or <c>new FilePermissions(bits)</c>. (Not System.IO.FileMode, which opens files.)</summary>

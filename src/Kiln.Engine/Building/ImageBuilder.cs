@@ -74,7 +74,7 @@ internal sealed class ImageBuilder
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
         }
 
-        return [.. plans.Select(plan => BuildImage(plan, [.. plan.Layers.Select(l => built[l.CacheKey] with { Source = l.Source })]))];
+        return [.. plans.Select(plan => BuildImage(plan, [.. plan.Layers.Select(l => built[l.CacheKey] with { Source = l.Source, History = l.History })]))];
     }
 
     private BuiltImage BuildImage(ImagePlan plan, ImmutableArray<BuiltLayer> layers)
@@ -253,7 +253,7 @@ internal sealed class ImageBuilder
         var entrypoint = server.Entrypoint?.ToArgv() ?? inherited.Entrypoint;
         var cmd = server.Entrypoint is not null || !server.Arguments.IsEmpty ? server.Arguments : inherited.Cmd;
         var history = (baseConfig?.History ?? []).ToList();
-        history.AddRange(layers.Select(l => new HistoryEntry { Created = Created, CreatedBy = $"kiln: {l.Source}", Comment = "kiln" }));
+        history.AddRange(layers.Select(l => new HistoryEntry { Created = Created, CreatedBy = $"kiln: {l.History ?? l.Source}", Comment = "kiln" }));
 
         return new ImageConfig
         {

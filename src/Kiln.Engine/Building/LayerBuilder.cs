@@ -9,7 +9,11 @@ using Kiln.Oci;
 namespace Kiln.Engine.Building;
 
 /// <summary>A layer of the image being built, with the inventory of what it holds.</summary>
-internal sealed record BuiltLayer(Descriptor Descriptor, Digest DiffId, ImmutableArray<LayerFileRecord> Files, string Source, bool FromCache);
+internal sealed record BuiltLayer(Descriptor Descriptor, Digest DiffId, ImmutableArray<LayerFileRecord> Files, string Source, bool FromCache)
+{
+    /// <summary>What the image history says the layer holds; <see langword="null"/> names its <see cref="Source"/>.</summary>
+    public string? History { get; init; }
+}
 
 /// <summary>
 /// Writes planned layers into the layout, or takes them from the layer cache: a layer whose cache key (its inputs'

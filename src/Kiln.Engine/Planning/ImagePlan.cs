@@ -22,7 +22,11 @@ internal sealed record BasePlan(string Name, Descriptor? Manifest, ImageConfig? 
 /// <param name="Source">What the layer is made from, relative to the project (for history and manifests).</param>
 /// <param name="Entries">The entries, not yet sorted; modes may be undecided until the content is read.</param>
 /// <param name="CacheKey">Identifies the layer's exact inputs; the same key means the same bytes.</param>
-internal sealed record LayerPlan(string Source, ImmutableArray<PlannedEntry> Entries, string CacheKey);
+internal sealed record LayerPlan(string Source, ImmutableArray<PlannedEntry> Entries, string CacheKey)
+{
+    /// <summary>What the image history says the layer holds, when that reads better than <see cref="Source"/> (a part of a publish output).</summary>
+    public string? History { get; init; }
+}
 
 /// <summary>An entry of a planned layer.</summary>
 /// <param name="Path">Absolute path in the image.</param>

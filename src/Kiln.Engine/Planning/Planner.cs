@@ -84,9 +84,9 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
             var layers = new List<LayerPlan>();
             for (var i = 0; i < server.Layers.Length; i++)
             {
-                if (PlanLayer(server, i, diagnostics) is { } layer)
+                if (PlanLayer(server, i, diagnostics) is { } planned)
                 {
-                    layers.Add(layer);
+                    layers.AddRange(planned);
                 }
             }
 
@@ -134,7 +134,7 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
         }
     }
 
-    private LayerPlan? PlanLayer(ResolvedServer server, int index, DiagnosticBag diagnostics)
+    private IReadOnlyList<LayerPlan>? PlanLayer(ResolvedServer server, int index, DiagnosticBag diagnostics)
     {
         var layer = server.Layers[index];
         var location = server.LocationOf(nameof(ServerSpec.Layers));
@@ -236,7 +236,15 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
                     return null;
                 }
 
-                break;
+                if (!publish.SplitLayers)
+                {
+                    break;
+                }
+
+                // Layers by rate of change: the runtime, packages, project references and the app each get their own
+                // layer, each keyed by its own inputs, so that a one-line change rewrites only the app's.
+                return [.. PublishLayers.Split(Path.GetFullPath(published.Directory), to, Path.GetFileNameWithoutExtension(requirement.Project), entries)
+                    .Select(part => new LayerPlan(part.Name.Length == 0 ? source : $"{source}#{part.Name}", part.Entries, CacheKey(part.Entries, part.Identity)) { History = part.Description })];
             }
 
             default:
@@ -244,7 +252,7 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
                 return null;
         }
 
-        return new LayerPlan(source, [.. entries], CacheKey(entries));
+        return [new LayerPlan(source, [.. entries], CacheKey(entries))];
     }
 
     /// <summary>
@@ -452,12 +460,21 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
     /// The key of a layer: the writer's settings plus every entry's path, kind, owner, explicit mode, and its source's
     /// identity (full path, size, last write time). A changed file changes its size or time, hence the key.
     /// </summary>
-    private string CacheKey(IEnumerable<PlannedEntry> entries)
+    /// <param name="contentIdentity">
+    /// When the files are copies of an immutable package (a runtime pack: name/version), that identity stands for
+    /// where the copies lie, so that apps publishing the same pack share one cache entry and one compression.
+    /// </param>
+    private string CacheKey(IEnumerable<PlannedEntry> entries, string? contentIdentity = null)
     {
         var text = new StringBuilder($"kiln-layer/1\n{LayerBuilder.Describe(project)}\n");
+        if (contentIdentity is not null)
+        {
+            text.Append($"package\t{contentIdentity}\n");
+        }
+
         foreach (var e in entries.OrderBy(e => e.Path, StringComparer.Ordinal))
         {
-            text.Append($"{e.Path}\t{e.Kind}\t{e.Mode}\t{e.Uid}:{e.Gid}\t{e.SourcePath}\t{e.Size}\t{e.LastWriteTicks}{(e.Kind == EntryKind.Symlink ? "\t" + e.LinkTarget : "")}\n");
+            text.Append($"{e.Path}\t{e.Kind}\t{e.Mode}\t{e.Uid}:{e.Gid}\t{(contentIdentity is null ? e.SourcePath : "")}\t{e.Size}\t{e.LastWriteTicks}{(e.Kind == EntryKind.Symlink ? "\t" + e.LinkTarget : "")}\n");
         }
 
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
