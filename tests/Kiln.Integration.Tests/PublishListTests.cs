@@ -14,8 +14,8 @@ public sealed class PublishListTests(KilnPackage package)
     public void Build_PublishProjectPathWithSemicolonAndSpecialCharacters_PublishesItAndTakesItsOutput()
     {
         var fixture = new FixtureProject(package);
-        // Beside the spec project, so that its sources do not compile into the specs. The project's file name is part
-        // of the publish key, hence of PublishDir: both carry the characters.
+        // Beside the spec project, so that its sources do not compile into the specs. The project's file name also
+        // starts the publish key, which keeps only its path-safe characters.
         var app = Path.Combine(Path.GetDirectoryName(fixture.Directory)!, "app;v2 $x@y%41|z-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(app);
         File.WriteAllText(Path.Combine(app, "Shop;Api.csproj"), """
