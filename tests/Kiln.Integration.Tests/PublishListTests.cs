@@ -14,9 +14,10 @@ public sealed class PublishListTests(KilnPackage package)
     public void Build_PublishProjectPathWithSemicolonAndSpecialCharacters_PublishesItAndTakesItsOutput()
     {
         var fixture = new FixtureProject(package);
-        // Beside the spec project, so that its sources do not compile into the specs. The project's file name also
+        // Beside the spec project, so that its sources do not compile into the specs (in a directory without a
+        // ';', which NuGet restore cannot take). The project's file name also
         // starts the publish key, which keeps only its path-safe characters.
-        var app = Path.Combine(Path.GetDirectoryName(fixture.Directory)!, "app;v2 $x@y%41|z-" + Guid.NewGuid().ToString("N")[..8]);
+        var app = Path.Combine(Path.GetDirectoryName(fixture.Directory)!, "app v2 $x@y%41|z-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(app);
         File.WriteAllText(Path.Combine(app, "Shop;Api.csproj"), """
             <Project Sdk="Microsoft.NET.Sdk">
