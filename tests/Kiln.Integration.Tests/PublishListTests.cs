@@ -14,9 +14,10 @@ public sealed class PublishListTests(KilnPackage package)
     public void Build_PublishProjectPathWithSemicolonAndSpecialCharacters_PublishesItAndTakesItsOutput()
     {
         var fixture = new FixtureProject(package);
-        // Beside the spec project, so that its sources do not compile into the specs. The project's file name is part
-        // of the publish key, hence of PublishDir: both carry the characters.
-        var app = Path.Combine(Path.GetDirectoryName(fixture.Directory)!, "app;v2 $x@y%41|z-" + Guid.NewGuid().ToString("N")[..8]);
+        // Beside the spec project, so that its sources do not compile into the specs (in a directory without a
+        // ';', which NuGet restore cannot take). The project's file name also
+        // starts the publish key, which keeps only its path-safe characters.
+        var app = Path.Combine(Path.GetDirectoryName(fixture.Directory)!, "app v2 $x@y%41|z-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(app);
         File.WriteAllText(Path.Combine(app, "Shop;Api.csproj"), """
             <Project Sdk="Microsoft.NET.Sdk">
@@ -48,9 +49,10 @@ public sealed class PublishListTests(KilnPackage package)
         Assert.Equal(4, fields.Length);
         Assert.Equal(Path.Combine(app, "Shop;Api.csproj"), Uri.UnescapeDataString(fields[1]));
         Assert.DoesNotContain(";", fields[1], StringComparison.Ordinal);
-        // ...and MSBuild published into that directory (PublishDir was not cut at the ';'), and the image took its files.
+        // ...and MSBuild restored and published the project (its path was not cut at the ';'), and the image took its files.
         var published = Assert.Single(Directory.GetDirectories(Path.Combine(fixture.Directory, "obj", "Debug", "kiln", "publish")));
-        Assert.StartsWith("Shop;Api-", Path.GetFileName(published), StringComparison.Ordinal);
+        // The SDK refuses a PublishDir holding ';', so the key (the directory's name) replaces it.
+        Assert.StartsWith("Shop_Api-", Path.GetFileName(published), StringComparison.Ordinal);
         Assert.Equal(published + "/", Uri.UnescapeDataString(fields[2]));
         Assert.True(File.Exists(Path.Combine(published, "ShopApi.dll")), $"no ShopApi.dll in '{published}'");
         var inventory = File.ReadAllText(Path.Combine(fixture.OutputDirectory, "inventory", "semicolon-app-1.0.0.txt"));

@@ -11,15 +11,13 @@ namespace Kiln.Engine.Evaluation;
 /// </summary>
 internal static class DeploymentEvaluator
 {
-    public static ImmutableArray<ResolvedDeployment> Resolve(Assembly assembly, IReadOnlyList<ResolvedServer> servers, SourceLocator locator, DiagnosticBag diagnostics, EvaluationProgress? progress = null)
+    public static ImmutableArray<ResolvedDeployment> Resolve(Assembly assembly, IEnumerable<Type> types, IReadOnlyList<ResolvedServer> servers, SourceLocator locator, DiagnosticBag diagnostics, EvaluationProgress progress)
     {
         var byType = servers.ToDictionary(s => s.SpecType, StringComparer.Ordinal);
         var deployments = ImmutableArray.CreateBuilder<ResolvedDeployment>();
-        foreach (var type in assembly.GetTypes()
-            .Where(t => t is { IsClass: true, IsAbstract: false, IsGenericTypeDefinition: false } && typeof(DeploymentSpec).IsAssignableFrom(t))
-            .OrderBy(t => t.FullName, StringComparer.Ordinal))
+        foreach (var type in SpecReader<DeploymentSpec>.SpecTypes(types))
         {
-            if (Resolve(type, assembly, byType, locator, diagnostics, progress ?? new EvaluationProgress()) is { } deployment)
+            if (Resolve(type, assembly, byType, locator, diagnostics, progress) is { } deployment)
             {
                 deployments.Add(deployment);
             }
@@ -30,57 +28,21 @@ internal static class DeploymentEvaluator
 
     private static ResolvedDeployment? Resolve(Type type, Assembly assembly, Dictionary<string, ResolvedServer> servers, SourceLocator locator, DiagnosticBag diagnostics, EvaluationProgress progress)
     {
-        var typeLocation = locator.Locate(type);
-        if (type.GetConstructor(Type.EmptyTypes) is null)
-        {
-            diagnostics.Error(DiagnosticCodes.SpecNotConstructible, $"Deployment spec '{type.FullName}' has no public parameterless constructor. Kiln creates specs itself; give it one.", typeLocation);
-            return null;
-        }
-
-        DeploymentSpec spec;
-        try
-        {
-            progress.Enter(type.FullName!, "running its constructor", typeLocation);
-            spec = (DeploymentSpec)Activator.CreateInstance(type)!;
-        }
-        catch (TargetInvocationException e)
-        {
-            diagnostics.Error(DiagnosticCodes.SpecThrew, $"Deployment spec '{type.FullName}' threw {SpecEvaluator.Describe(e.InnerException ?? e)} in its constructor. Spec code must not fail; fix the constructor.", typeLocation);
-            return null;
-        }
-
-        var failed = false;
-        var locations = ImmutableDictionary.CreateBuilder<string, SourceLocation>();
-        T? Read<T>(string property, Func<DeploymentSpec, T?> read)
-        {
-            if (locator.Locate(type, property) is { } location)
-            {
-                locations[property] = location;
-            }
-
-            try
-            {
-                progress.Enter(type.FullName!, $"reading {property}", locations.GetValueOrDefault(property) ?? typeLocation);
-                return read(spec);
-            }
-            catch (Exception e)
-            {
-                // Spec code is user code: whatever it throws is a finding about the spec, not a crash of Kiln.
-                failed = true;
-                diagnostics.Error(DiagnosticCodes.SpecThrew, $"Deployment spec '{type.FullName}' threw {SpecEvaluator.Describe(e)} while reading {property}. Spec code must compute its values without failing; fix {property}.", locations.GetValueOrDefault(property) ?? typeLocation);
-                return default;
-            }
-        }
-
-        var name = Read(nameof(DeploymentSpec.Name), s => s.Name) ?? "";
-        var ns = Read(nameof(DeploymentSpec.Namespace), s => s.Namespace);
-        var components = Read(nameof(DeploymentSpec.Components), s => (ImmutableArray<Component>?)s.Components);
-        if (failed)
+        if (SpecReader<DeploymentSpec>.Create(type, "Deployment spec", locator, diagnostics, progress) is not { } reader)
         {
             return null;
         }
 
-        var componentsLocation = locations.GetValueOrDefault(nameof(DeploymentSpec.Components)) ?? typeLocation;
+        var name = reader.Read(nameof(DeploymentSpec.Name), s => s.Name) ?? "";
+        var ns = reader.Read(nameof(DeploymentSpec.Namespace), s => s.Namespace);
+        var components = reader.Read(nameof(DeploymentSpec.Components), s => (ImmutableArray<Component>?)s.Components);
+        if (reader.Failed)
+        {
+            return null;
+        }
+
+        var typeLocation = reader.TypeLocation;
+        var componentsLocation = reader.Locations.GetValueOrDefault(nameof(DeploymentSpec.Components)) ?? typeLocation;
         var resolved = ImmutableArray.CreateBuilder<ResolvedComponent>();
         foreach (var (component, index) in (components is { IsDefault: false } c ? c : []).Select((c, i) => (c, i)))
         {
@@ -113,7 +75,7 @@ internal static class DeploymentEvaluator
         {
             SpecType = type.FullName!,
             Location = typeLocation,
-            PropertyLocations = locations.ToImmutable(),
+            PropertyLocations = reader.Locations,
             Name = name,
             Namespace = ns,
             Components = resolved.ToImmutable(),

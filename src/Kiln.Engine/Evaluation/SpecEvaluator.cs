@@ -14,8 +14,9 @@ public sealed record Evaluation(ImmutableArray<ResolvedServer> Servers, Immutabl
 }
 
 /// <summary>
-/// Loads a compiled spec assembly in a collectible context, instantiates every <see cref="ServerSpec"/>, reads each
-/// property once and validates the values. Spec code that throws becomes a coded error naming the type and line.
+/// Loads a compiled spec assembly in a collectible context, instantiates every <see cref="ServerSpec"/> and
+/// <see cref="DeploymentSpec"/> (the mechanics in <see cref="SpecReader{TSpec}"/>), reads each property once and
+/// validates the values. Spec code that throws becomes a coded error naming the type and line.
 /// </summary>
 public static class SpecEvaluator
 {
@@ -89,8 +90,9 @@ public static class SpecEvaluator
             var assembly = context.LoadFromBytes(assemblyPath);
             using var locator = SourceLocator.Create(assemblyPath, assembly, pathMap);
             var diagnostics = new DiagnosticBag();
+            var types = LoadTypes(assembly);
             var servers = new List<ResolvedServer>();
-            foreach (var type in SpecTypes(assembly, diagnostics))
+            foreach (var type in SpecReader<ServerSpec>.SpecTypes(types))
             {
                 if (Resolve(type, locator, diagnostics, progress) is { } server)
                 {
@@ -101,7 +103,7 @@ public static class SpecEvaluator
             diagnostics.ThrowIfErrors();
             SpecValidator.Validate(servers, diagnostics);
             diagnostics.ThrowIfErrors();
-            var deployments = DeploymentEvaluator.Resolve(assembly, servers, locator, diagnostics, progress);
+            var deployments = DeploymentEvaluator.Resolve(assembly, types, servers, locator, diagnostics, progress);
             DeploymentValidator.Validate(deployments, diagnostics);
             diagnostics.ThrowIfErrors();
             if (servers.Count == 0)
@@ -117,50 +119,30 @@ public static class SpecEvaluator
         }
     }
 
-    private static IEnumerable<Type> SpecTypes(Assembly assembly, DiagnosticBag diagnostics)
+    private static Type[] LoadTypes(Assembly assembly)
     {
-        Type[] types;
         try
         {
-            types = assembly.GetTypes();
+            return assembly.GetTypes();
         }
         catch (ReflectionTypeLoadException e)
         {
             var reason = e.LoaderExceptions.FirstOrDefault(x => x is not null)?.Message ?? e.Message;
             throw new KilnException(DiagnosticCodes.SpecNotConstructible, $"The spec assembly '{assembly.GetName().Name}' could not be loaded: {reason}");
         }
-
-        return types
-            .Where(t => t is { IsClass: true, IsAbstract: false, IsGenericTypeDefinition: false } && typeof(ServerSpec).IsAssignableFrom(t))
-            .OrderBy(t => t.FullName, StringComparer.Ordinal);
     }
 
     private static ResolvedServer? Resolve(Type type, SourceLocator locator, DiagnosticBag diagnostics, EvaluationProgress progress)
     {
-        var typeLocation = locator.Locate(type);
-        if (type.GetConstructor(Type.EmptyTypes) is null)
+        if (SpecReader<ServerSpec>.Create(type, "Spec", locator, diagnostics, progress) is not { } reader)
         {
-            diagnostics.Error(DiagnosticCodes.SpecNotConstructible, $"Spec '{type.FullName}' has no public parameterless constructor. Kiln creates specs itself; give it one.", typeLocation);
             return null;
         }
 
-        ServerSpec spec;
-        try
-        {
-            progress.Enter(type.FullName!, "running its constructor", typeLocation);
-            spec = (ServerSpec)Activator.CreateInstance(type)!;
-        }
-        catch (TargetInvocationException e)
-        {
-            diagnostics.Error(DiagnosticCodes.SpecThrew, $"Spec '{type.FullName}' threw {Describe(e.InnerException ?? e)} in its constructor. Spec code must not fail; fix the constructor.", typeLocation);
-            return null;
-        }
-
-        var reader = new PropertyReader(spec, type, locator, diagnostics, progress);
         var server = new ResolvedServer
         {
             SpecType = type.FullName!,
-            Location = typeLocation,
+            Location = reader.TypeLocation,
             Name = reader.Read(nameof(ServerSpec.Name), s => s.Name) ?? "",
             Version = reader.Read(nameof(ServerSpec.Version), s => s.Version) ?? "",
             Base = reader.Read(nameof(ServerSpec.Base), s => s.Base) ?? BaseImage.Scratch,
@@ -179,56 +161,5 @@ public static class SpecEvaluator
             PropertyLocations = reader.Locations,
         };
         return reader.Failed ? null : server;
-    }
-
-    internal static string Describe(Exception e) => $"{e.GetType().Name} ('{e.Message}')";
-
-    /// <summary>Reads spec properties one by one, turning an exception into a coded error at the getter's line.</summary>
-    private sealed class PropertyReader(ServerSpec spec, Type type, SourceLocator locator, DiagnosticBag diagnostics, EvaluationProgress progress)
-    {
-        private readonly ImmutableDictionary<string, SourceLocation>.Builder _locations = ImmutableDictionary.CreateBuilder<string, SourceLocation>();
-
-        public bool Failed { get; private set; }
-
-        public ImmutableDictionary<string, SourceLocation> Locations => _locations.ToImmutable();
-
-        public T? Read<T>(string property, Func<ServerSpec, T?> read)
-        {
-            var location = locator.Locate(type, property);
-            if (location is not null)
-            {
-                _locations[property] = location;
-            }
-
-            try
-            {
-                progress.Enter(type.FullName!, $"reading {property}", location ?? locator.Locate(type));
-                return read(spec);
-            }
-            catch (Exception e)
-            {
-                // Spec code is user code: any exception it throws is a finding about the spec, not a crash of Kiln.
-                Failed = true;
-                diagnostics.Error(DiagnosticCodes.SpecThrew, $"Spec '{type.FullName}' threw {Describe(e)} while reading {property}. Spec code must compute its values without failing; fix {property}.", location ?? locator.Locate(type));
-                return default;
-            }
-        }
-
-        public ImmutableArray<T> ReadArray<T>(string property, Func<ServerSpec, ImmutableArray<T>> read)
-        {
-            var value = Read(property, s => (ImmutableArray<T>?)read(s));
-            if (value is not { IsDefault: false } array)
-            {
-                return [];
-            }
-
-            if (array.Any(item => item is null))
-            {
-                Failed = true;
-                diagnostics.Error(DiagnosticCodes.SpecThrew, $"Spec '{type.FullName}' has a null entry in {property}. Remove it.", _locations.GetValueOrDefault(property));
-            }
-
-            return array;
-        }
     }
 }

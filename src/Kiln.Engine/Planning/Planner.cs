@@ -67,7 +67,10 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
         var project = Path.GetFullPath(Path.Combine(options.ProjectDirectory, layer.Project));
         var configuration = layer.Configuration ?? options.Configuration;
         var identity = $"{project}|{layer.RuntimeIdentifier}|{layer.SelfContained}|{configuration}";
-        var key = $"{Path.GetFileNameWithoutExtension(project)}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..12]}";
+        // The key names the publish directory, which the SDK cannot take with a ';' in it (HasTrailingSlash on
+        // PublishDir fails): the file name keeps only characters that are safe in a path and an MSBuild property.
+        var name = string.Concat(Path.GetFileNameWithoutExtension(project).Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '_'));
+        var key = $"{name}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..12]}";
         var directory = Path.Combine(options.IntermediateDirectory, "publish", key) + Path.DirectorySeparatorChar;
         return new PublishRequirement(key, project, configuration, directory, layer.RuntimeIdentifier, layer.SelfContained);
     }

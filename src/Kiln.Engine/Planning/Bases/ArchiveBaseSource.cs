@@ -44,8 +44,7 @@ internal sealed class ArchiveBaseSource(ProjectOptions project, ISet<string> inp
             throw new KilnException(DiagnosticCodes.InvalidBaseImage, $"Spec '{server.SpecType}': base archive '{spec.Path}' could not be read: {e.Message}");
         }
 
-        var name = $"archive:{Path.GetRelativePath(project.ProjectDirectory, path).Replace('\\', '/')}{(spec.Reference is null ? "" : ":" + spec.Reference)}";
-        return LayoutImage.Load(staging, manifest, name, server, spec.Path, platform);
+        return LayoutImage.Load(staging, manifest, LayoutImage.Name("archive", project.ProjectDirectory, path, spec.Reference), server, spec.Path, platform);
     }
 
     private static ArchiveBase Spec(ResolvedServer server) => (ArchiveBase)server.Base;

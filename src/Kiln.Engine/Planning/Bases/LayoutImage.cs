@@ -8,6 +8,13 @@ namespace Kiln.Engine.Planning.Bases;
 internal static class LayoutImage
 {
     /// <summary>
+    /// The base's name in manifests: <paramref name="scheme"/>, the path relative to the project (never the checkout
+    /// directory, which would make two checkouts disagree) and the reference when the spec names one.
+    /// </summary>
+    public static string Name(string scheme, string projectDirectory, string path, string? reference) =>
+        $"{scheme}:{Path.GetRelativePath(projectDirectory, path).Replace('\\', '/')}{(reference is null ? "" : ":" + reference)}";
+
+    /// <summary>
     /// The base plan of <paramref name="manifest"/> in <paramref name="layout"/>: an index (a multi-platform base) is
     /// narrowed to <paramref name="platform"/>'s image; the manifest, config and every layer blob must be there.
     /// </summary>

@@ -24,9 +24,8 @@ internal sealed class OciLayoutBaseSource(ProjectOptions project, ISet<string> i
         }
 
         inputs.Add(indexPath);
-        var name = $"oci:{Path.GetRelativePath(project.ProjectDirectory, path).Replace('\\', '/')}{(spec.Reference is null ? "" : ":" + spec.Reference)}";
         var layout = Open(path, server, spec.Path);
-        return LayoutImage.Load(layout, Find(layout, spec.Reference, server, spec.Path), name, server, spec.Path, platform);
+        return LayoutImage.Load(layout, Find(layout, spec.Reference, server, spec.Path), LayoutImage.Name("oci", project.ProjectDirectory, path, spec.Reference), server, spec.Path, platform);
     }
 
     private static OciLayoutBase Spec(ResolvedServer server) => (OciLayoutBase)server.Base;
