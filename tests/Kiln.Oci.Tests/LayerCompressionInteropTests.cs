@@ -57,22 +57,16 @@ public class LayerCompressionInteropTests
         Assert.Equal(layer.DiffId, Digest.FromSha256Hash(SHA256.HashData(stream)));
     }
 
-    [SkippableTheory]
-    [MemberData(nameof(Compressions))]
-    public void UmociUnpackRootless_MultiBlockLayer_Unpacks(LayerCompression compression)
+    // Gzip only: umoci 0.4.7 (Debian 12) predates zstd and refuses tar+zstd by media type before reading a byte. The
+    // zstd layer is read by skopeo and containerd here, and the integration test unpacks it with umoci after skopeo.
+    [SkippableFact]
+    public void UmociUnpackRootless_MultiBlockGzipLayer_Unpacks()
     {
         Need("umoci");
 
         using var dir = new TempDir();
-        WriteImage(dir.Combine("oci"), "1.0.0", compression);
+        WriteImage(dir.Combine("oci"), "1.0.0", LayerCompression.Gzip);
         var (code, stdout, stderr) = Tools.TrySh($"umoci unpack --rootless --image {Tools.Quote(dir.Combine("oci"))}:1.0.0 {Tools.Quote(dir.Combine("bundle"))} 2>&1");
-        if (code != 0 && compression == LayerCompression.Zstd && stdout.Contains("not correct mediatype: application/vnd.oci.image.layer.v1.tar+zstd", StringComparison.Ordinal))
-        {
-            // umoci 0.4.7 (Debian 12) predates zstd support: it refuses the media type before reading a byte. The other
-            // peers (skopeo, containerd) read the zstd layer; the integration test unpacks it with umoci after skopeo.
-            Skip.If(true, "SKIPPED LOUDLY: this umoci cannot read tar+zstd layers (" + Tools.Sh("umoci --version").Trim() + ").");
-        }
-
         Assert.True(code == 0, $"umoci unpack exited {code}:\n{stdout}{stderr}");
         string rootfs = dir.Combine("bundle", "rootfs");
         Assert.Equal("#!/bin/sh\necho kiln\n", File.ReadAllText(Path.Combine(rootfs, "app", "run.sh")));

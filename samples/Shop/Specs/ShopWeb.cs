@@ -8,7 +8,7 @@ public sealed class ShopWeb : ServerSpec
 {
     public override string Name => "shop-web";
 
-    public override string Version => "1.0.0";
+    public override string Version => "1.1.0";
 
     public override BaseImage Base => ShopBase.Runtime;
 

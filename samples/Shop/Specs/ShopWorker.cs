@@ -8,7 +8,7 @@ public sealed class ShopWorker : ServerSpec
 {
     public override string Name => "shop-worker";
 
-    public override string Version => "1.0.0";
+    public override string Version => "1.1.0";
 
     public override BaseImage Base => ShopBase.Runtime;
 
