@@ -9,13 +9,7 @@ public sealed class KilnDefaultsTests
 {
     private static string Targets()
     {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(directory!.FullName, "Tooling.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return File.ReadAllText(Path.Combine(directory.FullName, "src", "Kiln.Build.Tasks", "build", "Kiln.Build.targets"));
+        return File.ReadAllText(Path.Combine(Repo.Root, "src", "Kiln.Build.Tasks", "build", "Kiln.Build.targets"));
     }
 
     [Fact]

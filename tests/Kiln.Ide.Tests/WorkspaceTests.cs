@@ -173,18 +173,5 @@ public sealed class WorkspaceTests : IDisposable
     private static string Configuration { get; } =
         typeof(WorkspaceTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "Configuration").Value!;
 
-    private static string RepoRoot { get; } = FindRepoRoot();
-
-    private static string FindRepoRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Tooling.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Tooling.sln not found above " + AppContext.BaseDirectory);
-    }
+    private static string RepoRoot => Repo.Root;
 }

@@ -119,14 +119,5 @@ public sealed partial class DebianDefaultsTests : IDisposable
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
-    private static string RepoRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(directory!.FullName, "Tooling.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory.FullName;
-    }
+    private static string RepoRoot() => Repo.Root;
 }

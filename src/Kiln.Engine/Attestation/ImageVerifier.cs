@@ -47,9 +47,18 @@ internal static class ImageVerifier
     {
         using var key = LoadPublicKey(request.PublicKey);
         var keyId = Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo()));
+        return FromRegistry(request, () => VerifyAttestations(request, key, keyId, manifest, AttestationsInRegistry(client, repository, manifest)));
+    }
+
+    /// <summary>
+    /// Reads from a registry for <paramref name="request"/>: content that does not match its digest is a tampered
+    /// image, other registry failures keep their own codes, and an unreadable artifact is a malformed attestation.
+    /// </summary>
+    private static T FromRegistry<T>(VerifyImageRequest request, Func<T> read)
+    {
         try
         {
-            return VerifyAttestations(request, key, keyId, manifest, AttestationsInRegistry(client, repository, manifest));
+            return read();
         }
         catch (RegistryException e) when (e.Failure == RegistryFailure.ContentMismatch)
         {
@@ -288,24 +297,12 @@ internal static class ImageVerifier
         }
 
         using var client = request.Settings.Client(reference!.Registry);
-        try
+        return FromRegistry(request, () =>
         {
             // GetManifestAsync refuses content that does not hash to a pinned digest: a tampered manifest never gets here.
             var (descriptor, _) = client.GetManifestAsync(reference.Repository, reference.Selector).GetAwaiter().GetResult();
             return (descriptor.Digest, AttestationsInRegistry(client, reference.Repository, descriptor.Digest));
-        }
-        catch (RegistryException e) when (e.Failure == RegistryFailure.ContentMismatch)
-        {
-            throw new KilnException(DiagnosticCodes.ImageTampered, $"{request.Source}: {e.Message}");
-        }
-        catch (RegistryException e)
-        {
-            throw Registry.RegistryErrors.ToKiln(e, $"Verifying '{request.Source}'");
-        }
-        catch (OciFormatException e)
-        {
-            throw new KilnException(DiagnosticCodes.AttestationMalformed, $"{request.Source}: {e.Message}");
-        }
+        });
     }
 
     private static List<Attestation> AttestationsInRegistry(RegistryClient client, string repository, Digest subject)

@@ -164,18 +164,5 @@ public sealed partial class DiagnosticsDocumentationTests
 
     private static string DocPath(string name) => Path.Combine(RepoRoot, "docs", name);
 
-    private static string RepoRoot { get; } = FindRepoRoot();
-
-    private static string FindRepoRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Tooling.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Tooling.sln not found above " + AppContext.BaseDirectory);
-    }
+    private static string RepoRoot => Repo.Root;
 }

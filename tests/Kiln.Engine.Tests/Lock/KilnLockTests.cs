@@ -17,16 +17,7 @@ public sealed class KilnLockTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("kiln-lock-").FullName;
 
-    private static readonly Lazy<string> RepositoryRoot = new(() =>
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(directory!.FullName, "Tooling.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory.FullName;
-    });
+    private static readonly Lazy<string> RepositoryRoot = new(() => Repo.Root);
 
     private static readonly Lazy<JsonSchema> Schema = new(() =>
         JsonSchema.FromText(File.ReadAllText(Path.Combine(RepositoryRoot.Value, "docs", "schemas", "kiln-lock.schema.json")), new BuildOptions { SchemaRegistry = new SchemaRegistry() }));

@@ -16,13 +16,7 @@ public sealed class ManifestSchemaAndSbomTests
 
     private static readonly Lazy<JsonSchema> Schema = new(() =>
     {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(directory!.FullName, "Tooling.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return JsonSchema.FromText(File.ReadAllText(Path.Combine(directory.FullName, "docs", "schemas", "kiln-manifest.schema.json")), new BuildOptions { SchemaRegistry = new SchemaRegistry() });
+        return JsonSchema.FromText(File.ReadAllText(Path.Combine(Repo.Root, "docs", "schemas", "kiln-manifest.schema.json")), new BuildOptions { SchemaRegistry = new SchemaRegistry() });
     });
 
     private static void AssertValid(byte[] manifest)

@@ -1,6 +1,6 @@
-namespace Kiln.Integration.Tests.Infrastructure;
+namespace Kiln.Tests.Shared;
 
-/// <summary>Paths of the repository the tests run from.</summary>
+/// <summary>Paths of the repository the tests run from (found by its Tooling.sln above the test assembly).</summary>
 internal static class Repo
 {
     public static string Root { get; } = FindRoot();
