@@ -39,7 +39,7 @@ public sealed class PackageBaseTests(KilnPackage package)
         Assert.Contains("shop:x:10001:10001:", File.ReadAllText(Path.Combine(rootfs, "etc", "passwd")), StringComparison.Ordinal);
         Assert.True(new FileInfo(Path.Combine(rootfs, "etc", "ssl", "certs", "ca-certificates.crt")).Length > 100_000);
         // The Kiln manifest lists the same packages.
-        var manifest = File.ReadAllText(Path.Combine(shop.OutputDirectory, "manifests", "shop-api-1.0.0.json"));
+        var manifest = File.ReadAllText(Path.Combine(shop.OutputDirectory, "manifests", ShopSample.ApiReference(shop).Replace(':', '-') + ".json"));
         Assert.All(locked.Keys, name => Assert.Contains($"\"{name}\"", manifest, StringComparison.Ordinal));
     }
 
@@ -47,13 +47,13 @@ public sealed class PackageBaseTests(KilnPackage package)
     public void ShopApi_SecondBuildWithUnreachableMirror_ComesFromTheCacheWithTheSameDigest()
     {
         var shop = ShopSample.Build(package);
-        var before = shop.ReadRelease().Digests["shop-api:1.0.0"];
+        var before = shop.ReadRelease().Digests[ShopSample.ApiReference(shop)];
         // Drop the built base, so that it must be rebuilt from the locked set and the cached .debs.
         Directory.Delete(Path.Combine(shop.Directory, "obj", "Debug", "kiln", "package-bases"), recursive: true);
 
         shop.BuildOk($"-p:KilnCacheDirectory={ShopSample.CacheDirectory(package)}", "-p:KilnDebianMirror=http://127.0.0.1:9/");
 
-        Assert.Equal(before, shop.ReadRelease().Digests["shop-api:1.0.0"]);
+        Assert.Equal(before, shop.ReadRelease().Digests[ShopSample.ApiReference(shop)]);
     }
 
     [SkippableFact]

@@ -38,7 +38,7 @@ public sealed class SampleBootTests(KilnPackage package)
         var runc = Tools.Require("runc", "runc");
         var shop = ShopSample.Build(package);
         var bundle = ShopSample.Unpack(shop, umoci, "drift");
-        var manifest = Path.Combine(shop.OutputDirectory, "manifests", "shop-api-1.0.0.json");
+        var manifest = Path.Combine(shop.OutputDirectory, "manifests", ShopSample.ApiReference(shop).Replace(':', '-') + ".json");
 
         using var instance = ApiInstance.Start(runc, bundle, readOnlyRoot: false);
         Assert.True(instance.Healthz() == "ok", $"no answer from /healthz; runc output:\n{instance.Output}");
@@ -205,6 +205,10 @@ internal static class ShopSample
         }
     }
 
+    /// <summary>The API image's name:version as the sample's spec declares it today, read from the build's release.json.</summary>
+    public static string ApiReference(FixtureProject fixture) =>
+        fixture.ReadRelease().Digests.Keys.Single(k => k.StartsWith("shop-api:", StringComparison.Ordinal));
+
     public static string Unpack(FixtureProject fixture, string umoci, string name)
     {
         var bundle = Path.Combine(fixture.Directory, "bundle-" + name);
@@ -213,7 +217,7 @@ internal static class ShopSample
             Directory.Delete(bundle, recursive: true);
         }
 
-        var unpack = ProcessRunner.Run(umoci, ["unpack", "--image", $"{fixture.LayoutDirectory}:shop-api:1.0.0", bundle]);
+        var unpack = ProcessRunner.Run(umoci, ["unpack", "--image", $"{fixture.LayoutDirectory}:{ApiReference(fixture)}", bundle]);
         Assert.True(unpack.ExitCode == 0, unpack.Output);
         return bundle;
     }

@@ -16,6 +16,9 @@ public sealed record KilnLock
     public const string FileName = "kiln.lock.json";
     public const string Kind = "KilnLock";
 
+    /// <summary>The JSON schema the written file names in <c>$schema</c> (docs/schemas/kiln-lock.schema.json), for editors and validators.</summary>
+    public const string SchemaUri = "https://kiln.dev/schemas/kiln-lock.schema.json";
+
     /// <summary>Server name → version → what that version is.</summary>
     public ImmutableSortedDictionary<string, ImmutableSortedDictionary<string, LockedVersion>> Servers { get; init; } =
         ImmutableSortedDictionary.Create<string, ImmutableSortedDictionary<string, LockedVersion>>(StringComparer.Ordinal);
@@ -81,6 +84,7 @@ public sealed record KilnLock
 
         var document = new LockDocument
         {
+            Schema = SchemaUri,
             Kind = Kind,
             SchemaVersion = 1,
             Servers = Servers.ToDictionary(kv => kv.Key, kv => (IDictionary<string, LockedVersion>)kv.Value.ToDictionary(v => v.Key, v => v.Value)),
@@ -128,6 +132,9 @@ public sealed record KilnLock
 
     private sealed class LockDocument
     {
+        [JsonPropertyName("$schema")]
+        public string? Schema { get; set; }
+
         public string? Kind { get; set; }
         public int SchemaVersion { get; set; }
         public Dictionary<string, IDictionary<string, LockedVersion>>? Servers { get; set; }

@@ -15,6 +15,9 @@ namespace Kiln.Engine.Manifests;
 internal static class KilnManifest
 {
     public const string Kind = "KilnManifest";
+
+    /// <summary>The JSON schema the written file names in <c>$schema</c> (docs/schemas/kiln-manifest.schema.json), for editors and validators.</summary>
+    public const string SchemaUri = "https://kiln.dev/schemas/kiln-manifest.schema.json";
     public const int SchemaVersion = 1;
 
     public static string FileName(BuiltImage image) => $"{image.Plan.Server.Name}-{image.Plan.Server.Version}.json";
@@ -39,6 +42,7 @@ internal static class KilnManifest
         return JsonText.Write(w =>
         {
             w.WriteStartObject();
+            w.WriteString("$schema", SchemaUri);
             w.WriteString("kind", Kind);
             w.WriteNumber("schemaVersion", SchemaVersion);
             w.WritePropertyName("content");

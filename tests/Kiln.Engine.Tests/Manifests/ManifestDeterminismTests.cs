@@ -119,7 +119,7 @@ public sealed class ManifestDeterminismTests
 
         Assert.DoesNotContain((byte)'\r', bytes);
         Assert.Equal((byte)'\n', bytes[^1]);
-        Assert.StartsWith("{\n  \"kind\": \"KilnManifest\",\n", Encoding.UTF8.GetString(bytes), StringComparison.Ordinal);
+        Assert.StartsWith("{\n  \"$schema\": \"https://kiln.dev/schemas/kiln-manifest.schema.json\",\n  \"kind\": \"KilnManifest\",\n", Encoding.UTF8.GetString(bytes), StringComparison.Ordinal);
     }
 
     [Fact]
