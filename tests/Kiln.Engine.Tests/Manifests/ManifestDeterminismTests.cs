@@ -104,7 +104,7 @@ public sealed class ManifestDeterminismTests
         using var json = JsonDocument.Parse(WriteManifest(Image(), InventoryDigest, Request(), out _));
 
         Assert.Equal(
-            new[] { "kind", "schemaVersion", "content", "contentDigest", "lineage", "build" },
+            new[] { "$schema", "kind", "schemaVersion", "content", "contentDigest", "lineage", "build" },
             json.RootElement.EnumerateObject().Select(p => p.Name));
         Assert.Equal(KilnManifest.Kind, json.RootElement.GetProperty("kind").GetString());
         Assert.Equal(
