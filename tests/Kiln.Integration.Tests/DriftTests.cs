@@ -102,6 +102,12 @@ public sealed class DriftTests(KilnPackage package)
         var conf = Path.Combine(bundle, "rootfs", "app", "app.conf");
         File.SetUnixFileMode(conf, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead | UnixFileMode.OtherWrite);
         Assert.Equal(0, ProcessRunner.Run("chown", ["10001:10001", Path.Combine(bundle, "rootfs", "app", "run.sh")]).ExitCode);
+        // A writable mount point (/tmp, which the base has) takes the mounted storage's owner and mode, as under
+        // `kiln run` or an emptyDir: not drift.
+        var tmp = Path.Combine(bundle, "rootfs", "tmp");
+        Assert.True(Directory.Exists(tmp), "the base image has /tmp");
+        Assert.Equal(0, ProcessRunner.Run("chown", ["10001:10001", tmp]).ExitCode);
+        File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
         var result = Verify(fixture, Path.Combine(bundle, "rootfs"), "--json");
 

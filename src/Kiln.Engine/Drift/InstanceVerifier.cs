@@ -67,14 +67,15 @@ internal static class InstanceVerifier
             throw new KilnException(DiagnosticCodes.RootNotFound, $"The root file system '{request.Root}' does not exist or is not a directory. Pass the instance's rootfs (for runc, the bundle's rootfs/; for a Kubernetes pod, /proc/<pid>/root of its process).");
         }
 
-        ImmutableArray<string> ignored = [.. manifest.Volumes.Concat(["/tmp"]).Concat(RuntimeMounts).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        ImmutableArray<string> writable = [.. manifest.Volumes.Concat(["/tmp"]).Distinct(StringComparer.Ordinal)];
+        ImmutableArray<string> ignored = [.. writable.Concat(RuntimeMounts).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
         var seen = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         var drift = new ConcurrentBag<FileDrift>();
         var paths = Walk(root, ignored);
         var options = new ParallelOptions { MaxDegreeOfParallelism = request.MaxParallelism > 0 ? request.MaxParallelism : Environment.ProcessorCount };
         try
         {
-            Parallel.ForEach(paths, options, path => Check(path, root, inventory, ignored, seen, drift));
+            Parallel.ForEach(paths, options, path => Check(path, root, inventory, ignored, writable, seen, drift));
         }
         catch (AggregateException e) when (e.InnerExceptions.Count > 0)
         {
@@ -94,7 +95,11 @@ internal static class InstanceVerifier
             [.. drift.OrderBy(d => d.Path, StringComparer.Ordinal)]);
     }
 
-    private static void Check(string path, string root, IReadOnlyDictionary<string, InventoryEntry> inventory, ImmutableArray<string> ignored, ConcurrentDictionary<string, byte> seen, ConcurrentBag<FileDrift> drift)
+    /// <param name="writable">
+    /// The instance's writable mount points (declared volumes, /tmp): the runtime mounts storage of its own there, whose
+    /// owner and mode are the volume's (an emptyDir with fsGroup, a tmpfs), so only their type is compared.
+    /// </param>
+    private static void Check(string path, string root, IReadOnlyDictionary<string, InventoryEntry> inventory, ImmutableArray<string> ignored, ImmutableArray<string> writable, ConcurrentDictionary<string, byte> seen, ConcurrentBag<FileDrift> drift)
     {
         var full = path == "/" ? root : root + path;
         FileStatus status;
@@ -119,6 +124,11 @@ internal static class InstanceVerifier
 
         seen[path] = 0;
         var changes = Compare(expected, status, full);
+        if (writable.Contains(path))
+        {
+            changes = [.. changes.Where(c => c == "type")];
+        }
+
         if (changes.Length > 0)
         {
             drift.Add(new FileDrift(path, DriftKind.Changed, changes, Describe(expected), Describe(status)));
