@@ -177,6 +177,9 @@ public sealed class PackagingTests(KilnPackage package)
     private Dictionary<string, string?> Environment() => new()
     {
         ["NUGET_PACKAGES"] = package.Packages,
+        // The SDK caches where a local tool's command lies under DOTNET_CLI_HOME (.dotnet/toolResolverCache), keyed by
+        // id and version only: a user's earlier kiln 0.1.0 from another packages folder would be found instead.
+        ["DOTNET_CLI_HOME"] = Path.Combine(package.Root, "dotnet-cli-home"),
         ["MSBUILDDISABLENODEREUSE"] = "1",
         ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0",
         ["SOURCE_DATE_EPOCH"] = null,
