@@ -108,7 +108,7 @@ public sealed class BumpTests(KilnPackage package)
 
         var output = Bump(fixture, out var exitCode, "shop-api", "--project", fixture.Directory);
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(16, exitCode); // a coded failure (docs/cli.md)
         Assert.Contains("KILN2054", output, StringComparison.Ordinal);
         Assert.Contains(reason, output, StringComparison.Ordinal);
         Assert.Contains($"{path}(12)", output, StringComparison.Ordinal); // the Version line after the Specs.cs header
@@ -124,7 +124,7 @@ public sealed class BumpTests(KilnPackage package)
 
         var output = Bump(fixture, out var exitCode, "shop-web", "--project", fixture.Directory);
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(16, exitCode); // a coded failure (docs/cli.md)
         Assert.Contains("KILN2055", output, StringComparison.Ordinal);
         Assert.Contains("'shop-web'", output, StringComparison.Ordinal);
         Assert.Equal(before, File.ReadAllBytes(path));
