@@ -36,15 +36,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-sources=()
-for entry in src samples analyzers global.json Directory.Build.props Directory.Build.targets Directory.Packages.props \
-             NuGet.config nuget.config .editorconfig; do
-  [[ -e "$repo/$entry" ]] && sources+=("$entry")
-done
-mkdir "$work/repo"
-tar -C "$repo" --exclude=bin --exclude=obj -cf - "${sources[@]}" | tar -xf - -C "$work/repo"
+# shellcheck source=snapshot-sources.sh
+source "$repo/build/snapshot-sources.sh"
+snapshot_sources "$repo" "$work"
 cd "$work/repo"
-echo "snapshot of the sources: $work/repo"
 
 shop=samples/Shop
 app=samples/Shop/src/Shop.Api
