@@ -14,12 +14,6 @@ internal static class Edge
     /// <summary>Success (<see cref="ExitCodes.Ok"/>).</summary>
     public const int Ok = ExitCodes.Ok;
 
-    /// <summary>A coded failure (<see cref="ExitCodes.Failed"/>).</summary>
-    public const int Failed = ExitCodes.Failed;
-
-    /// <summary>"Could not check": the same code as any other coded failure (<see cref="ExitCodes.Failed"/>).</summary>
-    public const int BadInput = ExitCodes.Failed;
-
     /// <summary>Runs a verb; any failure becomes coded lines on standard error and <see cref="ExitCodes.Failed"/>.</summary>
     public static int Run(Func<int> action)
     {
