@@ -91,13 +91,16 @@ docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
 registry_pid=$!
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 export DOTNET_CONTAINER_INSECURE_REGISTRIES="$registry"
-kiln_push=(dotnet build "$shop" -c Release --no-restore -nologo -v:n -t:KilnPush "-p:KilnRegistry=$registry" -p:KilnRepositoryPrefix=bench "-p:KilnInsecureRegistries=$registry")
+kiln_push=(dotnet build "$shop" -c Release --no-restore -nologo -v:n -t:KilnPush "-p:KilnRegistry=$registry" -p:KilnRepositoryPrefix=bench "-p:KilnInsecureRegistries=$registry" -p:KilnAllowTagOverwrite=true) # each edit rebuilds the same version: a deliberate overwrite (KILN1061)
 
 # The same base for the SDK: the base layers of Kiln's shop-api image (its Debian package base), as an image of their own.
 python3 - "$shop/bin/Release/kiln" "$work/base" <<'PY'
 import hashlib, json, os, shutil, sys
 kiln, out = sys.argv[1], sys.argv[2]
-manifest = json.load(open(os.path.join(kiln, "manifests", "shop-api-1.0.0.json")))["content"]
+import glob
+# The newest shop-api manifest (the spec's version moves with every release of the sample).
+newest = max(glob.glob(os.path.join(kiln, "manifests", "shop-api-*.json")), key=os.path.getmtime)
+manifest = json.load(open(newest))["content"]
 layers = [l for l in manifest["layers"] if l["source"].startswith("base:")]
 blobs = os.path.join(out, "blobs", "sha256"); os.makedirs(blobs)
 def put(data):

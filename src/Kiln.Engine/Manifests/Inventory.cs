@@ -19,6 +19,10 @@ public sealed class Inventory
 
     private readonly SortedDictionary<string, LayerFileRecord> _files = new(StringComparer.Ordinal);
 
+    // The same paths as a sorted set, for range queries: everything below a directory is one contiguous range of
+    // ordinal order, so removing a subtree costs its size, not a scan of the whole tree.
+    private readonly SortedSet<string> _paths = new(StringComparer.Ordinal);
+
     public IReadOnlyCollection<LayerFileRecord> Files => _files.Values;
 
     /// <summary>
@@ -57,7 +61,7 @@ public sealed class Inventory
                 else if (name.StartsWith(".wh.", StringComparison.Ordinal))
                 {
                     var target = (parent == "/" ? "/" : parent + "/") + name[4..];
-                    _files.Remove(target);
+                    Remove(target);
                     RemoveBelow(target);
                 }
             }
@@ -76,16 +80,17 @@ public sealed class Inventory
                     RemoveBelow(path); // a file replacing a directory hides what was under it
                 }
 
-                _files[path] = applied;
+                Set(path, applied);
             }
         }
         catch (UnsafeLayerEntryException)
         {
             // All or nothing: a refused layer leaves the inventory as it was.
             _files.Clear();
+            _paths.Clear();
             foreach (var (key, value) in before)
             {
-                _files[key] = value;
+                Set(key, value);
             }
 
             throw;
@@ -144,12 +149,32 @@ public sealed class Inventory
         return (slash <= 0 ? "/" : path[..slash], path[(slash + 1)..]);
     }
 
+    private void Set(string path, LayerFileRecord record)
+    {
+        _files[path] = record;
+        _paths.Add(path);
+    }
+
+    private void Remove(string path)
+    {
+        _files.Remove(path);
+        _paths.Remove(path);
+    }
+
     private void RemoveBelow(string directory)
     {
+        // Paths below "/a" start with "/a/" and sort between "/a/" and "/a0" ('0' follows '/').
         var prefix = directory == "/" ? "/" : directory + "/";
-        foreach (var key in _files.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && k != directory).ToList())
+        var end = directory == "/" ? "0" : directory + "0";
+        var below = _paths.GetViewBetween(prefix, end);
+        if (below.Count == 0)
         {
-            _files.Remove(key);
+            return;
+        }
+
+        foreach (var key in below.Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && k != directory).ToList())
+        {
+            Remove(key);
         }
     }
 
