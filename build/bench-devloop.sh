@@ -10,10 +10,15 @@
 #      for the Shop, pushed to the loopback registry, since the SDK pulls bases only from a registry), writing its
 #      image with ContainerArchiveOutputPath: cold (the app's bin/obj removed), no-op, and one-line change.
 #
-#   build/bench-devloop.sh                  RUNS=5 build/bench-devloop.sh
+#   build/bench-devloop.sh                  RUNS=5 build/bench-devloop.sh          KILN_FROM=source build/bench-devloop.sh
 #
 # It measures a private snapshot of the sources (like build/bench-noop.sh), so the working tree and the committed
 # kiln.lock.json are never touched; the snapshot builds Release (the lock updates itself there, with a warning).
+# KILN_FROM=package (the default) builds a copy of the Shop against the Kiln.Build package packed from the snapshot,
+# as a user's project gets Kiln; KILN_FROM=source builds samples/Shop as it is in the repository (Kiln's own projects
+# built from source and walked by every build, its tasks in a separate task host process).
+# Each timing prints wall time; CPU time (user + system, the build and every process it starts) is recorded beside it,
+# because on a loaded machine the ratios of CPU seconds stay meaningful when wall times do not.
 # Every command runs with --no-restore after one restoring preparation build. Rounds are interleaved (each round
 # runs every variant once, in alternating order), so load from other processes falls on all alike; `uptime` is
 # printed with every round. The registry is started on a free port and stopped by its PID.
@@ -24,7 +29,7 @@ runs="${RUNS:-3}"
 (( runs >= 1 )) || { echo "RUNS must be at least 1" >&2; exit 2; }
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0
 
-for tool in docker-registry skopeo python3 jq; do
+for tool in docker-registry skopeo python3 jq /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 2; }
 done
 
@@ -41,8 +46,42 @@ source "$repo/build/snapshot-sources.sh"
 snapshot_sources "$repo" "$work"
 cd "$work/repo"
 
-shop=samples/Shop
-app=samples/Shop/src/Shop.Api
+from="${KILN_FROM:-package}"
+case "$from" in
+  source)
+    shop=samples/Shop ;;
+  package)
+    # The Shop as a user's repository holds it: its own directory, Kiln.Build from a feed, no Kiln sources around it.
+    version="$(sed -nE 's:.*<Version>(.*)</Version>.*:\1:p' Directory.Build.props | head -1)"
+    echo "== packing Kiln.Build $version (not timed)"
+    dotnet pack src/Kiln.Build.Tasks -c Release -o "$work/feed" -nologo -v:q "-p:Version=$version" >"$work/pack.log" 2>&1 || { cat "$work/pack.log" >&2; exit 1; }
+    shop="$work/shop"
+    mkdir -p "$shop"
+    cp -r samples/Shop/Specs samples/Shop/src samples/Shop/config samples/Shop/kiln.lock.json "$shop/"
+    cat >"$shop/Shop.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <TargetFramework>net10.0</TargetFramework>
+    <RootNamespace>Shop</RootNamespace>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <Deterministic>true</Deterministic>
+    <DefaultItemExcludes>\$(DefaultItemExcludes);src/**;config/**</DefaultItemExcludes>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="Kiln.Build" Version="$version" />
+  </ItemGroup>
+</Project>
+XML
+    # What samples/Directory.Build.props gives the apps, minus Kiln's own source paths.
+    printf '<Project>\n  <PropertyGroup>\n    <Nullable>enable</Nullable>\n    <ImplicitUsings>enable</ImplicitUsings>\n    <Deterministic>true</Deterministic>\n  </PropertyGroup>\n</Project>\n' >"$shop/Directory.Build.props"
+    printf '<?xml version="1.0" encoding="utf-8"?>\n<configuration>\n  <packageSources>\n    <add key="kiln-bench" value="%s" />\n  </packageSources>\n</configuration>\n' "$work/feed" >"$shop/nuget.config"
+    export NUGET_PACKAGES="$work/nuget-packages" # the freshly packed version, never one cached from another run
+    ;;
+  *) echo "KILN_FROM must be package or source" >&2; exit 2 ;;
+esac
+echo "== Kiln from: $from ($shop)"
+app="$shop/src/Shop.Api"
 program="$app/Program.cs"
 grep -q '"' "$program" || { echo "no string literal in $program" >&2; exit 2; }
 
@@ -50,12 +89,14 @@ ms() { echo $(( ($2 - $1) / 1000000 )); }
 now() { date +%s%N; }
 load() { uptime | sed -E 's/.*load average: //'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
-# Runs "$@" quietly, prints its wall time in ms; the output goes to $work/last.log and is shown on failure.
+# Runs "$@" quietly, prints its wall time in ms and leaves its CPU time (user + system of it and its children, in
+# ms) in $work/last.cpu; the output goes to $work/last.log and is shown on failure.
 timed() {
   local t0 t1
   t0=$(now)
-  "$@" >"$work/last.log" 2>&1 || { cat "$work/last.log" >&2; echo "failed: $*" >&2; return 1; }
+  /usr/bin/time -f '%U %S' -o "$work/last.time" "$@" >"$work/last.log" 2>&1 || { cat "$work/last.log" >&2; echo "failed: $*" >&2; return 1; }
   t1=$(now)
+  awk '{ printf "%d\n", ($1 + $2) * 1000 }' "$work/last.time" >"$work/last.cpu"
   ms "$t0" "$t1"
 }
 edits=0
@@ -129,7 +170,9 @@ timed "${kiln_build[@]}" >/dev/null
 timed "${kiln_push[@]}" >/dev/null
 
 declare -A series
-record() { series[$1]+="$2 "; }
+# record NAME WALL_MS: the wall time, and the CPU time of the same command as NAME_cpu.
+record() { series[$1]+="$2 "; series[$1_cpu]+="$(cat "$work/last.cpu") "; }
+record_value() { series[$1]+="$2 "; }
 for round in $(seq "$runs"); do
   echo "== round $round (load: $(load))"
   # No-op: Kiln on and off (and the SDK's PublishContainer, which always writes its archive).
@@ -144,10 +187,10 @@ for round in $(seq "$runs"); do
   before="$(blob_list)"
   edit; record edit_kiln "$(timed "${kiln_build[@]}")"
   new_bytes="$(LC_ALL=C comm -13 <(echo "$before") <(blob_list) | awk '{ s += $2 } END { print s + 0 }')"
-  record blob_bytes "$new_bytes"
+  record_value blob_bytes "$new_bytes"
   timed "${kiln_push[@]}" >/dev/null
   pushed="$(grep -oE '[0-9]+ blob\(s\) uploaded \([0-9]+ bytes\)' "$work/last.log" | tail -1 | sed -E 's/.*\(([0-9]+) bytes\).*/\1/')"
-  record push_bytes "${pushed:-0}"
+  record_value push_bytes "${pushed:-0}"
   edit; record edit_publish "$(timed "${plain_publish[@]}")"
   edit; record edit_sdk "$(timed "${sdk_container[@]}")"
 
@@ -172,11 +215,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 layout_bytes="$(du -sb "$layout" | cut -f1)"
 echo
 echo "== medians of $runs round(s) (load now: $(load))"
-echo "no-op dotnet build samples/Shop:        Kiln $(m noop_kiln) ms, KilnEnabled=false $(m noop_plain) ms, ratio $(ratio "$(m noop_kiln)" "$(m noop_plain)") (target <= 1.05)"
-echo "one line changed in Shop.Api:           Kiln build $(m edit_kiln) ms, plain dotnet publish $(m edit_publish) ms, ratio $(ratio "$(m edit_kiln)" "$(m edit_publish)") (target <= 1.15)"
+echo "Kiln from $from; wall ms (CPU ms)"
+echo "no-op dotnet build of the Shop:         Kiln $(m noop_kiln) ms ($(m noop_kiln_cpu)), KilnEnabled=false $(m noop_plain) ms ($(m noop_plain_cpu)), ratio $(ratio "$(m noop_kiln)" "$(m noop_plain)") (CPU $(ratio "$(m noop_kiln_cpu)" "$(m noop_plain_cpu)")) (target <= 1.05)"
+echo "one line changed in Shop.Api:           Kiln build $(m edit_kiln) ms ($(m edit_kiln_cpu)), plain dotnet publish $(m edit_publish) ms ($(m edit_publish_cpu)), ratio $(ratio "$(m edit_kiln)" "$(m edit_publish)") (CPU $(ratio "$(m edit_kiln_cpu)" "$(m edit_publish_cpu)")) (target <= 1.15)"
 echo "new blob bytes in the layout:           $(m blob_bytes) B (target <= 1 MB)"
 echo "bytes uploaded by the following push:   $(m push_bytes) B (target <= 1 MB)"
 echo "layout size (three images):             $layout_bytes B"
-echo "edit-to-image vs SDK PublishContainer:  Kiln $(m edit_kiln) ms, SDK $(m edit_sdk) ms, ratio $(ratio "$(m edit_kiln)" "$(m edit_sdk)") (target <= 0.7)"
-echo "no-op vs SDK PublishContainer:          Kiln $(m noop_kiln) ms, SDK $(m noop_sdk) ms, ratio $(ratio "$(m noop_kiln)" "$(m noop_sdk)")"
-echo "cold (app bin/obj removed) vs SDK:      Kiln $(m cold_kiln) ms (three images), SDK $(m cold_sdk) ms (one image), ratio $(ratio "$(m cold_kiln)" "$(m cold_sdk)")"
+echo "edit-to-image vs SDK PublishContainer:  Kiln $(m edit_kiln) ms ($(m edit_kiln_cpu)), SDK $(m edit_sdk) ms ($(m edit_sdk_cpu)), ratio $(ratio "$(m edit_kiln)" "$(m edit_sdk)") (CPU $(ratio "$(m edit_kiln_cpu)" "$(m edit_sdk_cpu)")) (target <= 0.7)"
+echo "no-op vs SDK PublishContainer:          Kiln $(m noop_kiln) ms, SDK $(m noop_sdk) ms ($(m noop_sdk_cpu)), ratio $(ratio "$(m noop_kiln)" "$(m noop_sdk)") (CPU $(ratio "$(m noop_kiln_cpu)" "$(m noop_sdk_cpu)"))"
+echo "cold (app bin/obj removed) vs SDK:      Kiln $(m cold_kiln) ms ($(m cold_kiln_cpu); three images), SDK $(m cold_sdk) ms ($(m cold_sdk_cpu); one image), ratio $(ratio "$(m cold_kiln)" "$(m cold_sdk)") (CPU $(ratio "$(m cold_kiln_cpu)" "$(m cold_sdk_cpu)"))"

@@ -35,6 +35,21 @@ public abstract partial class KilnEngineTask : ToolTask
     }
 
     /// <inheritdoc />
+    protected override System.Diagnostics.ProcessStartInfo GetProcessStartInfo(string pathToTool, string commandLineCommands, string responseFileSwitch)
+    {
+        var start = base.GetProcessStartInfo(pathToTool, commandLineCommands, responseFileSwitch);
+
+        // The runtime's LTTng tracepoint provider is a shared library loaded at every start-up; the engine is started
+        // on every image build and traced through its own output, so it goes without (unless the user asks for it).
+        if (!start.Environment.ContainsKey("DOTNET_LTTng"))
+        {
+            start.Environment["DOTNET_LTTng"] = "0";
+        }
+
+        return start;
+    }
+
+    /// <inheritdoc />
     protected override bool ValidateParameters()
     {
         if (!File.Exists(EnginePath))
