@@ -68,7 +68,7 @@ internal static class LockCommand
         var (updated, changes) = PackageUpdates.Apply(OutdatedCommand.PackageOptions(result), http, lockFile, securityOnly: true, message);
         if (json)
         {
-            CliJson.Write(new LockOutput(lockPath, !changes.IsEmpty, [.. changes.Select(c => new LockChange(c.BaseKey, c.Name, c.OldVersion, c.NewVersion, c.Suite, c.Security))]));
+            CliJson.Write(new LockOutput(lockPath, !changes.IsEmpty, [.. changes.Select(c => new LockChange(c.BaseKey, c.Name, c.OldVersion, c.NewVersion, c.Suite, c.Security) { Architecture = c.Architecture })]));
         }
 
         if (changes.IsEmpty)
@@ -94,5 +94,9 @@ internal static class LockCommand
     internal sealed record LockOutput(string LockFile, bool Updated, ImmutableArray<LockChange> Changes);
 
     /// <summary>One package version taken into a locked package set.</summary>
-    internal sealed record LockChange(string Base, string Name, string? Locked, string? Updated, string? Suite, bool Security);
+    internal sealed record LockChange(string Base, string Name, string? Locked, string? Updated, string? Suite, bool Security)
+    {
+        /// <summary>The Debian architecture of the package set the change was taken into.</summary>
+        public string Architecture { get; init; } = "";
+    }
 }

@@ -39,7 +39,7 @@ internal static class OutdatedCommand
             var changes = PackageUpdates.Find(PackageOptions(result), http, lockFile)
                 .Where(c => !result.GetValue(securityOnly) || c.Security).ToList();
             string[] searched = [Path.Combine(directory, "bin"), .. result.GetValue(manifests) ?? []];
-            var rows = changes.Select(c => new OutdatedPackage(c.BaseKey, c.Name, c.OldVersion!, c.NewVersion!, c.Suite!, c.Security, PackageUpdates.Affected(searched, c))).ToList();
+            var rows = changes.Select(c => new OutdatedPackage(c.BaseKey, c.Name, c.OldVersion!, c.NewVersion!, c.Suite!, c.Security, PackageUpdates.Affected(searched, c)) { Architecture = c.Architecture }).ToList();
             if (result.GetValue(json))
             {
                 CliJson.Write(rows);
@@ -51,8 +51,8 @@ internal static class OutdatedCommand
             else
             {
                 CliOutput.Table(
-                    ["package", "locked", "newest", "suite", "security", "images affected"],
-                    rows.Select(row => new[] { row.Name, row.Locked, row.Newest, row.Suite, row.Security ? "yes" : "no", row.Images.IsEmpty ? "-" : string.Join(", ", row.Images) }));
+                    ["package", "arch", "locked", "newest", "suite", "security", "images affected"],
+                    rows.Select(row => new[] { row.Name, row.Architecture, row.Locked, row.Newest, row.Suite, row.Security ? "yes" : "no", row.Images.IsEmpty ? "-" : string.Join(", ", row.Images) }));
                 Console.Error.WriteLine($"{rows.Count} package(s) outdated, {rows.Count(r => r.Security)} with a security fix. Take them: kiln lock --update --security-only (or --update for all), then kiln bump the specs the build names.");
             }
 
@@ -76,5 +76,9 @@ internal static class OutdatedCommand
     internal static IEnumerable<Option> MirrorOptions => [DebianMirror, DebianSecurityMirror, DebianKeyring, CacheDirectory, EngineCommand.AptSourcesOption];
 
     /// <summary>One outdated package (the --json shape).</summary>
-    internal sealed record OutdatedPackage(string Base, string Name, string Locked, string Newest, string Suite, bool Security, ImmutableArray<string> Images);
+    internal sealed record OutdatedPackage(string Base, string Name, string Locked, string Newest, string Suite, bool Security, ImmutableArray<string> Images)
+    {
+        /// <summary>The Debian architecture of the locked set (amd64, arm64): a package pinned for two architectures is listed once for each.</summary>
+        public string Architecture { get; init; } = "";
+    }
 }

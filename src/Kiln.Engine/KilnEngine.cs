@@ -122,7 +122,7 @@ public static class KilnEngine
             planner.Lock,
             images.Select(i => new LockCandidate(i.Plan.Server.Name, i.Plan.Server.Version, i.Manifest.Digest.ToString(), contentDigests[i].ToString())
             {
-                BaseUpdate = i.Plan.Server.Base is Kiln.Spec.DebianBase debian ? planner.Lock.PackageBases.GetValueOrDefault(Packages.PackageBaseBuilder.LockKey(debian))?.Update : null,
+                BaseUpdate = i.Plan.Base.PackageSetKey is { } packageSet ? planner.Lock.PackageBases.GetValueOrDefault(packageSet)?.Update : null,
             }),
             lockMode,
             request.Lock.Update,

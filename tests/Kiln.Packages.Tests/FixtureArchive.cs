@@ -30,8 +30,11 @@ internal sealed class FixtureArchive : IDisposable
     private readonly Task _serving;
     private readonly Dictionary<string, int> _requests = new(StringComparer.Ordinal);
 
-    public FixtureArchive(IEnumerable<FixturePackage> packages)
+    /// <param name="packages">The packages; an <c>Architecture: all</c> one is listed in every architecture's index.</param>
+    /// <param name="architectures">The architectures the suite publishes an index for (amd64 only by default).</param>
+    public FixtureArchive(IEnumerable<FixturePackage> packages, IReadOnlyList<string>? architectures = null)
     {
+        Architectures = architectures ?? ["amd64"];
         Root = Directory.CreateTempSubdirectory("kiln-archive-").FullName;
         GnuPgHome = Path.Combine(Root, "gnupg");
         Directory.CreateDirectory(GnuPgHome);
@@ -40,11 +43,12 @@ internal sealed class FixtureArchive : IDisposable
         Keyring = Path.Combine(Root, "keyring.gpg");
         Gpg("--batch", "--yes", "--output", Keyring, "--export");
 
-        var packagesText = new StringBuilder();
+        var texts = Architectures.ToDictionary(a => a, _ => new StringBuilder(), StringComparer.Ordinal);
         foreach (var package in packages)
         {
             var deb = BuildDeb(Root, package);
             var bytes = File.ReadAllBytes(deb);
+            var packagesText = new StringBuilder();
             packagesText.Append($"Package: {package.Name}\nVersion: {package.Version}\nArchitecture: {package.Architecture}\n");
             if (package.PreDepends is not null)
             {
@@ -62,12 +66,20 @@ internal sealed class FixtureArchive : IDisposable
             }
 
             packagesText.Append($"Filename: {Path.GetRelativePath(Root, deb)}\nSize: {bytes.Length}\nSHA256: {Convert.ToHexStringLower(SHA256.HashData(bytes))}\n\n");
+            foreach (var text in texts.Where(t => package.Architecture == "all" || package.Architecture == t.Key).Select(t => t.Value))
+            {
+                text.Append(packagesText);
+            }
         }
 
-        var indexDirectory = Path.Combine(Root, "dists", Suite, "main", "binary-amd64");
-        Directory.CreateDirectory(indexDirectory);
-        File.WriteAllText(Path.Combine(indexDirectory, "Packages"), packagesText.ToString());
-        Run("xz", "-k", "-9", Path.Combine(indexDirectory, "Packages"));
+        foreach (var (architecture, text) in texts)
+        {
+            var indexDirectory = Path.Combine(Root, "dists", Suite, "main", $"binary-{architecture}");
+            Directory.CreateDirectory(indexDirectory);
+            File.WriteAllText(Path.Combine(indexDirectory, "Packages"), text.ToString());
+            Run("xz", "-k", "-9", Path.Combine(indexDirectory, "Packages"));
+        }
+
         SignRelease();
 
         var port = FreePort();
@@ -78,6 +90,9 @@ internal sealed class FixtureArchive : IDisposable
     }
 
     public string Root { get; }
+
+    /// <summary>The architectures whose index the suite publishes.</summary>
+    public IReadOnlyList<string> Architectures { get; }
 
     public string GnuPgHome { get; }
 
@@ -103,11 +118,14 @@ internal sealed class FixtureArchive : IDisposable
     public void SignRelease(string? validUntil = null)
     {
         var dists = Path.Combine(Root, "dists", Suite);
-        var release = new StringBuilder($"Origin: Kiln\nSuite: {Suite}\nCodename: {Suite}\n{(validUntil is null ? "" : $"Valid-Until: {validUntil}\n")}Architectures: amd64\nComponents: main\nSHA256:\n");
-        foreach (var name in new[] { "Packages", "Packages.xz" })
+        var release = new StringBuilder($"Origin: Kiln\nSuite: {Suite}\nCodename: {Suite}\n{(validUntil is null ? "" : $"Valid-Until: {validUntil}\n")}Architectures: {string.Join(' ', Architectures)}\nComponents: main\nSHA256:\n");
+        foreach (var architecture in Architectures)
         {
-            var bytes = File.ReadAllBytes(Path.Combine(dists, "main", "binary-amd64", name));
-            release.Append($" {Convert.ToHexStringLower(SHA256.HashData(bytes))} {bytes.Length,8} main/binary-amd64/{name}\n");
+            foreach (var name in new[] { "Packages", "Packages.xz" })
+            {
+                var bytes = File.ReadAllBytes(Path.Combine(dists, "main", $"binary-{architecture}", name));
+                release.Append($" {Convert.ToHexStringLower(SHA256.HashData(bytes))} {bytes.Length,8} main/binary-{architecture}/{name}\n");
+            }
         }
 
         File.WriteAllText(Path.Combine(dists, "Release"), release.ToString());
@@ -134,7 +152,7 @@ internal sealed class FixtureArchive : IDisposable
 
     private static string BuildDeb(string root, FixturePackage package)
     {
-        var tree = Path.Combine(root, "build", package.Name + "_" + package.Version);
+        var tree = Path.Combine(root, "build", $"{package.Name}_{package.Version}_{package.Architecture}");
         Directory.CreateDirectory(Path.Combine(tree, "DEBIAN"));
         var control = new StringBuilder($"Package: {package.Name}\nVersion: {package.Version}\nArchitecture: {package.Architecture}\nMaintainer: Kiln <kiln@kiln.test>\n");
         if (package.Depends is not null)

@@ -75,6 +75,13 @@ public static class DiagnosticCodes
     public const string BumpVersionNotLiteral = "KILN2054";
     public const string BumpSpecNotFound = "KILN2055";
 
+    // Debian package bases per architecture (KILN2150–2159).
+    public const string PackageArchitectureUnsupported = "KILN2150";
+    public const string PackageArchitectureNotPublished = "KILN2151";
+    public const string PackageMissingForArchitecture = "KILN2152";
+    public const string PackageSharedPinMismatch = "KILN2153";
+    public const string PackageBaseArchitectureMismatch = "KILN2154";
+
     public const string EngineFailed = "KILN3001";
     public const string AssemblyNotFound = "KILN3002";
     public const string ArtifactWriteFailed = "KILN3003";

@@ -37,18 +37,55 @@ internal sealed class PackageBaseBuilder(PackageOptions options, HttpClient http
     private readonly Dictionary<string, string> _pending = new(StringComparer.Ordinal);
     private PgpPublicKeyRingBundle? _keyring;
 
+    /// <summary>The Debian architectures Kiln builds package bases for, by the OCI platform architecture they serve.</summary>
+    public static IReadOnlyDictionary<string, string> Architectures { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["amd64"] = "amd64",
+        ["arm64"] = "arm64",
+    };
+
     /// <summary>The lock key of a package base: suite, architecture and the requested packages, sorted.</summary>
     public static string LockKey(DebianBase spec) =>
         $"{spec.Suite}/{spec.Architecture}: {string.Join(" ", spec.Packages.Select(p => p.Trim()).Order(StringComparer.Ordinal))}";
 
+    /// <summary>
+    /// Identifies a package base whatever its architecture (suite and requested packages): the lock's sets of one
+    /// base for several architectures share this, and with it their <c>Architecture: all</c> pins.
+    /// </summary>
+    public static string SharedKey(DebianBase spec) =>
+        $"{spec.Suite}: {string.Join(" ", spec.Packages.Select(p => p.Trim()).Order(StringComparer.Ordinal))}";
+
+    /// <summary>
+    /// The Debian architecture of an OCI platform (linux/amd64 → amd64, linux/arm64 → arm64).
+    /// </summary>
+    /// <exception cref="KilnException">KILN2150 for a platform Kiln builds no Debian base for.</exception>
+    public static string DebianArchitecture(Platform platform, string? specType = null) =>
+        platform.Os == "linux" && Architectures.TryGetValue(platform.Architecture, out var architecture) && platform.Variant is null or "v8"
+            ? architecture
+            : throw new KilnException(DiagnosticCodes.PackageArchitectureUnsupported, $"{(specType is null ? "" : $"Spec '{specType}': ")}a Debian base cannot be built for platform '{platform}': Kiln builds Debian package bases for {string.Join(" and ", Architectures.Keys.Select(a => $"linux/{a}"))}. Build this server for one of those platforms, or use another base (BaseImage.Registry pinned by digest) for '{platform}'.");
+
     /// <summary>Builds (or reuses) the base image for a server and returns its plan and the pinned package set.</summary>
-    public (BasePlan Plan, LockedPackageSet Pinned) Build(ResolvedServer server, DebianBase spec, LockedPackageSet? locked)
+    /// <param name="server">The server the base is for (its account becomes the base's second layer).</param>
+    /// <param name="spec">The base, its architecture already the platform's.</param>
+    /// <param name="locked">The set the lock pins for this suite, architecture and package list, or null.</param>
+    /// <param name="siblings">
+    /// The sets pinned for the same base on other architectures: their <c>Architecture: all</c> packages are taken at
+    /// the same version (the same .deb, the same bytes), and a disagreement is KILN2153.
+    /// </param>
+    public (BasePlan Plan, LockedPackageSet Pinned) Build(ResolvedServer server, DebianBase spec, LockedPackageSet? locked, IReadOnlyCollection<LockedPackageSet>? siblings = null)
     {
         var project = Project ?? throw new InvalidOperationException("A package base is built for a project: set Project.");
         if (spec.Packages.IsDefaultOrEmpty || string.IsNullOrWhiteSpace(spec.Suite) || string.IsNullOrWhiteSpace(spec.Architecture))
         {
             throw new KilnException(DiagnosticCodes.InvalidPackageBase, $"Spec '{server.SpecType}': a Debian base needs a suite, an architecture and at least one package (for example BaseImage.Debian(\"bookworm\", [\"libc6\"])).");
         }
+
+        if (!Architectures.Values.Contains(spec.Architecture, StringComparer.Ordinal))
+        {
+            throw new KilnException(DiagnosticCodes.PackageArchitectureUnsupported, $"Spec '{server.SpecType}': the Debian base names architecture '{spec.Architecture}', for which Kiln builds no package base (it builds {string.Join(" and ", Architectures.Values)}). Use one of those, or another base (BaseImage.Registry pinned by digest) for that architecture.");
+        }
+
+        siblings ??= [];
 
         // Everything is downloaded and verified first and committed to the cache together: a build that fails on
         // any input leaves the cache as it was.
@@ -58,7 +95,8 @@ internal sealed class PackageBaseBuilder(PackageOptions options, HttpClient http
         {
             pinned = locked is not null && !UpdatePins && locked.Suite == spec.Suite && locked.Architecture == spec.Architecture
                 ? locked
-                : new LockedPackageSet(spec.Suite, spec.Architecture, [.. Resolve(spec).Select(r => r.ToLocked())]);
+                : new LockedPackageSet(spec.Suite, spec.Architecture, ResolveAll(spec, spec.Packages, siblings));
+            EnsureSharedPins(spec, pinned, siblings);
             pinned.Packages.ToList().ForEach(p => Fetch(spec, p));
             foreach (var (sha256, temp) in _pending)
             {
@@ -101,12 +139,49 @@ internal sealed class PackageBaseBuilder(PackageOptions options, HttpClient http
         return (new BasePlan(name, manifestDescriptor, config, manifest.Layers, layout) { Packages = pinned.Packages }, pinned);
     }
 
-    private ImmutableArray<PackageRecord> Resolve(DebianBase spec) =>
-        new PackageResolver(Index(spec), string.Join(", ", Suites(spec.Suite).Select(s => s.Suite))).Resolve(spec.Packages);
+    /// <summary>
+    /// Resolves <paramref name="requested"/> (names, or exact name=version pins) against the base's suites for its
+    /// architecture, taking the <c>Architecture: all</c> pins of <paramref name="siblings"/> where the index still
+    /// serves them and they fit.
+    /// </summary>
+    public ImmutableArray<LockedPackage> ResolveAll(DebianBase spec, IEnumerable<string> requested, IReadOnlyCollection<LockedPackageSet>? siblings = null)
+    {
+        siblings ??= [];
+        var shared = siblings.SelectMany(s => s.Packages).Where(p => p.Architecture == "all")
+            .GroupBy(p => p.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var elsewhere = siblings.SelectMany(s => s.Packages.Select(p => (p.Name, s.Architecture)))
+            .GroupBy(p => p.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Architecture, StringComparer.Ordinal);
+        var resolver = new PackageResolver(Index(spec), string.Join(", ", Suites(spec.Suite).Select(s => s.Suite)))
+        {
+            Architecture = spec.Architecture,
+            Shared = shared,
+            Elsewhere = elsewhere,
+        };
+        return [.. resolver.Resolve(requested).Select(r => r.ToLocked())];
+    }
 
-    /// <summary>Resolves <paramref name="requested"/> (names, or exact name=version pins) against the base's suites.</summary>
-    public ImmutableArray<LockedPackage> ResolveAll(DebianBase spec, IEnumerable<string> requested) =>
-        [.. new PackageResolver(Index(spec), string.Join(", ", Suites(spec.Suite).Select(s => s.Suite))).Resolve(requested).Select(r => r.ToLocked())];
+    /// <summary>
+    /// An <c>Architecture: all</c> package is one file for every architecture: the sets of one base must pin it
+    /// at the same version and hash, or the images of one server would differ in more than their binaries.
+    /// </summary>
+    /// <exception cref="KilnException">KILN2153 naming every package pinned differently.</exception>
+    internal static void EnsureSharedPins(DebianBase spec, LockedPackageSet pinned, IEnumerable<LockedPackageSet> siblings)
+    {
+        var diagnostics = new DiagnosticBag();
+        foreach (var sibling in siblings.Where(s => s.Architecture != pinned.Architecture).OrderBy(s => s.Architecture, StringComparer.Ordinal))
+        {
+            var theirs = sibling.Packages.Where(p => p.Architecture == "all").ToDictionary(p => p.Name, StringComparer.Ordinal);
+            foreach (var ours in pinned.Packages.Where(p => p.Architecture == "all"))
+            {
+                if (theirs.TryGetValue(ours.Name, out var other) && (other.Version != ours.Version || other.Sha256 != ours.Sha256))
+                {
+                    diagnostics.Error(DiagnosticCodes.PackageSharedPinMismatch, $"The Debian base {SharedKey(spec)} pins the Architecture: all package '{ours.Name}' at {ours.Version} (sha256 {ours.Sha256[..12]}…) for {pinned.Architecture} but at {other.Version} (sha256 {other.Sha256[..12]}…) for {sibling.Architecture}: one file must serve every architecture. Re-resolve every architecture of the base together: dotnet build -p:KilnUpdateLock=true (or kiln lock --update), review, and commit kiln.lock.json.");
+                }
+            }
+        }
+
+        diagnostics.ThrowIfErrors();
+    }
 
     /// <summary>
     /// For every pinned package, the newest candidate the base's suites now offer when it is newer than the pin
@@ -216,9 +291,16 @@ internal sealed class PackageBaseBuilder(PackageOptions options, HttpClient http
         var entry = candidates.Select(c => release.Entries.GetValueOrDefault(c)).FirstOrDefault(e => e is not null);
         if (entry is null)
         {
-            return required
-                ? throw new KilnException(DiagnosticCodes.SuiteNotFound, $"The Release file of suite '{suite}' lists no Packages index for main/binary-{spec.Architecture}. Check the architecture in the spec.")
-                : [];
+            if (!required)
+            {
+                return [];
+            }
+
+            var published = release.Entries.Keys
+                .Where(k => k.StartsWith("main/binary-", StringComparison.Ordinal))
+                .Select(k => k["main/binary-".Length..].Split('/')[0])
+                .Where(a => a != "all").Distinct().Order(StringComparer.Ordinal).ToList();
+            throw new KilnException(DiagnosticCodes.PackageArchitectureNotPublished, $"Suite '{suite}' on '{client.Mirror}' publishes no packages for architecture '{spec.Architecture}' (its signed Release lists no main/binary-{spec.Architecture}/Packages; it has {(published.Count == 0 ? "none" : string.Join(", ", published))}), so the Debian base [{string.Join(", ", spec.Packages)}] cannot be built for {spec.Architecture}. Build the server for an architecture the suite publishes, or use a mirror or suite that publishes {spec.Architecture}.");
         }
 
         var path = Obtain(client, $"dists/{suite}/{entry.Path}", entry.Sha256, entry.Size, DiagnosticCodes.PackageIndexHashMismatch, $"The Packages index of {suite}/{spec.Architecture}");

@@ -10,11 +10,24 @@ namespace Kiln.Engine.Packages;
 /// constraint) before a provider of a virtual name. Conflicts and Breaks are respected: a candidate that conflicts
 /// with a chosen package (or that a chosen package conflicts with) is passed over for the next version or alternative,
 /// and a conflict no choice avoids is reported naming both packages (KILN2053). The result is pinned in the lock
-/// where a reviewer sees it.
+/// where a reviewer sees it. The index is one architecture's; an <c>Architecture: all</c> package another architecture
+/// of the same base already pinned is taken at that pin when the index serves it and it fits, so that every
+/// architecture installs the same file.
 /// </summary>
 internal sealed class PackageResolver(PackageIndex index, string suite)
 {
     private readonly Dictionary<string, PackageRecord> _selected = new(StringComparer.Ordinal);
+
+    /// <summary>The Debian architecture of the index, named in messages (null: not named).</summary>
+    public string? Architecture { get; init; }
+
+    /// <summary>The <c>Architecture: all</c> pins of the same base on other architectures, by name: preferred when served.</summary>
+    public IReadOnlyDictionary<string, Lock.LockedPackage> Shared { get; init; } = new Dictionary<string, Lock.LockedPackage>();
+
+    /// <summary>Packages the same base installs on another architecture, with that architecture: a request missing here is KILN2152.</summary>
+    public IReadOnlyDictionary<string, string> Elsewhere { get; init; } = new Dictionary<string, string>();
+
+    private string Where => Architecture is null ? $"suite '{suite}'" : $"suite '{suite}' for {Architecture}";
 
     public ImmutableArray<PackageRecord> Resolve(IEnumerable<string> requested)
     {
@@ -28,6 +41,12 @@ internal sealed class PackageResolver(PackageIndex index, string suite)
             var record = version is null ? Best(new Relation(name, null, null), avoidClashes: false) : index.Versions(name).FirstOrDefault(r => r.Version == version);
             if (record is null)
             {
+                if (Architecture is not null && !index.Versions(name).Any() && Elsewhere.TryGetValue(name, out var other))
+                {
+                    diagnostics.Error(DiagnosticCodes.PackageMissingForArchitecture, $"Package '{name}' is in suite '{suite}' for {other} but not for {Architecture}: the base cannot be built for {Architecture}. Drop '{name}' from the base, or build the server only for the platforms whose architecture has it.");
+                    continue;
+                }
+
                 diagnostics.Error(DiagnosticCodes.PackageUnknown, Unknown(name, version));
                 continue;
             }
@@ -48,7 +67,7 @@ internal sealed class PackageResolver(PackageIndex index, string suite)
                 var choice = group.Where(r => !_selected.ContainsKey(r.Name)).Select(Best).FirstOrDefault(r => r is not null);
                 if (choice is null)
                 {
-                    diagnostics.Error(DiagnosticCodes.PackageUnsatisfiable, $"Package '{package.Name}' {package.Version} depends on '{string.Join(" | ", group)}', which no package in suite '{suite}' satisfies{Installed(group)}. Pin compatible versions in the spec (name=version), or drop the package that needs it.");
+                    diagnostics.Error(DiagnosticCodes.PackageUnsatisfiable, $"Package '{package.Name}' {package.Version} depends on '{string.Join(" | ", group)}', which no package in {Where} satisfies{Installed(group)}. Pin compatible versions in the spec (name=version), or drop the package that needs it.");
                     continue;
                 }
 
@@ -93,8 +112,16 @@ internal sealed class PackageResolver(PackageIndex index, string suite)
     private PackageRecord? Best(Relation relation) => Best(relation, avoidClashes: true);
 
     private PackageRecord? Best(Relation relation, bool avoidClashes) =>
-        index.Versions(relation.Name).FirstOrDefault(r => DebianVersion.Satisfies(r.Version, relation.Operator, relation.Version) && !(avoidClashes && Clashes(r)))
+        SharedPin(relation, avoidClashes)
+        ?? index.Versions(relation.Name).FirstOrDefault(r => DebianVersion.Satisfies(r.Version, relation.Operator, relation.Version) && !(avoidClashes && Clashes(r)))
         ?? index.Providers(relation.Name).Where(p => ProvidesSatisfies(p.Provided, relation) && !(avoidClashes && Clashes(p.Provider))).Select(p => p.Provider).FirstOrDefault();
+
+    /// <summary>The record of another architecture's <c>Architecture: all</c> pin, when this index serves that very file and it fits.</summary>
+    private PackageRecord? SharedPin(Relation relation, bool avoidClashes) =>
+        Shared.TryGetValue(relation.Name, out var pin)
+            ? index.Versions(relation.Name).FirstOrDefault(r => r.Architecture == "all" && r.Version == pin.Version && r.Sha256 == pin.Sha256
+                && DebianVersion.Satisfies(r.Version, relation.Operator, relation.Version) && !(avoidClashes && Clashes(r)))
+            : null;
 
     /// <summary>Whether choosing <paramref name="candidate"/> would conflict with a package already chosen, either way round.</summary>
     private bool Clashes(PackageRecord candidate) =>
@@ -113,7 +140,7 @@ internal sealed class PackageResolver(PackageIndex index, string suite)
     {
         if (version is not null && index.Versions(name).Any())
         {
-            return $"Package '{name}' has no version '{version}' in suite '{suite}'; it has {string.Join(", ", index.Versions(name).Select(v => v.Version))}. Change the version in the spec, or drop '={version}' to take the newest.";
+            return $"Package '{name}' has no version '{version}' in {Where}; it has {string.Join(", ", index.Versions(name).Select(v => v.Version))}. Change the version in the spec, or drop '={version}' to take the newest.";
         }
 
         var close = index.Names
@@ -121,7 +148,7 @@ internal sealed class PackageResolver(PackageIndex index, string suite)
             .Where(c => c.Distance <= Math.Max(2, name.Length / 3) || c.Name.StartsWith(name, StringComparison.Ordinal))
             .OrderBy(c => c.Distance).ThenBy(c => c.Name, StringComparer.Ordinal)
             .Take(5).Select(c => c.Name).ToList();
-        return $"Package '{name}' is not in suite '{suite}'." + (close.Count > 0 ? $" Did you mean: {string.Join(", ", close)}?" : " Check the name (apt-cache search, or https://packages.debian.org).");
+        return $"Package '{name}' is not in {Where}." + (close.Count > 0 ? $" Did you mean: {string.Join(", ", close)}?" : " Check the name (apt-cache search, or https://packages.debian.org).");
     }
 
     /// <summary>Levenshtein distance, for suggestions.</summary>

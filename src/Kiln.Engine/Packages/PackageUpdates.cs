@@ -17,9 +17,12 @@ public sealed record PackageChange(string BaseKey, string Name, string? OldVersi
     /// <summary>Whether the new version comes from a security suite.</summary>
     public bool Security => Suite?.EndsWith("-security", StringComparison.Ordinal) == true;
 
+    /// <summary>The Debian architecture of the package set (amd64, arm64), from <see cref="BaseKey"/>.</summary>
+    public string Architecture => PackageUpdates.BaseOf(BaseKey).Architecture;
+
     /// <inheritdoc />
     public override string ToString() =>
-        $"{Name} {OldVersion ?? "(new)"} -> {NewVersion ?? "(removed)"}{(Suite is null ? "" : $" [{Suite}]")}{(Security ? " security" : "")}";
+        $"{Name} {OldVersion ?? "(new)"} -> {NewVersion ?? "(removed)"}{(Suite is null ? "" : $" [{Suite}]")}{(Security ? " security" : "")} ({Architecture})";
 }
 
 /// <summary>
@@ -43,7 +46,10 @@ public static class PackageUpdates
         return new DebianBase(key[..slash], [.. key[(colon + 2)..].Split(' ', StringSplitOptions.RemoveEmptyEntries)], key[(slash + 1)..colon]);
     }
 
-    /// <summary>Every locked package that has a newer candidate in its base's suites, by base then name.</summary>
+    /// <summary>
+    /// Every locked package that has a newer candidate in its base's suites, by base then name: each architecture's
+    /// set is read against that architecture's index, so a package appears once per architecture it is pinned for.
+    /// </summary>
     public static ImmutableArray<PackageChange> Find(PackageOptions options, HttpClient http, KilnLock lockFile)
     {
         var builder = new PackageBaseBuilder(options, http);
@@ -93,20 +99,27 @@ public static class PackageUpdates
         var builder = new PackageBaseBuilder(options, http);
         var bases = lockFile.PackageBases;
         var changes = ImmutableArray.CreateBuilder<PackageChange>();
+        // Keys sort by suite then architecture: the first architecture of a base re-resolves freely, the next ones
+        // take its new Architecture: all pins, so that every architecture still installs the same files.
+        var done = new List<(string Shared, LockedPackageSet Set)>();
         foreach (var (key, pinned) in lockFile.PackageBases)
         {
             var spec = BaseOf(key);
+            var shared = PackageBaseBuilder.SharedKey(spec);
+            var siblings = done.Where(d => d.Shared == shared && d.Set.Architecture != spec.Architecture).Select(d => d.Set).ToList();
             var taken = builder.Outdated(spec, pinned).Where(o => !securityOnly || o.Candidate.Suite.EndsWith("-security", StringComparison.Ordinal))
                 .ToDictionary(o => o.Pinned.Name, o => o.Candidate.Version, StringComparer.Ordinal);
             if (taken.Count == 0)
             {
+                done.Add((shared, pinned));
                 continue;
             }
 
             var requested = securityOnly
                 ? pinned.Packages.Select(p => $"{p.Name}={taken.GetValueOrDefault(p.Name, p.Version)}")
                 : spec.Packages;
-            var updated = pinned with { Packages = builder.ResolveAll(spec, requested) };
+            var updated = pinned with { Packages = builder.ResolveAll(spec, requested, siblings) };
+            done.Add((shared, updated));
             var before = pinned.Packages.ToDictionary(p => p.Name, StringComparer.Ordinal);
             var after = updated.Packages.ToDictionary(p => p.Name, StringComparer.Ordinal);
             foreach (var name in before.Keys.Union(after.Keys).Order(StringComparer.Ordinal))

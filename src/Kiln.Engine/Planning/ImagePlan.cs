@@ -16,6 +16,9 @@ internal sealed record BasePlan(string Name, Descriptor? Manifest, ImageConfig? 
 
     /// <summary>The operating-system packages the base holds (package bases), for manifests and SBOMs.</summary>
     public ImmutableArray<Lock.LockedPackage> Packages { get; init; } = [];
+
+    /// <summary>The lock key of the package set a package base was built from (suite/architecture: packages); null for other bases.</summary>
+    public string? PackageSetKey { get; init; }
 }
 
 /// <summary>One layer to write: its entries, a description of where they come from, and its cache key.</summary>

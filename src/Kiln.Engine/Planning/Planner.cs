@@ -83,7 +83,7 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
         var plans = new List<ImagePlan>();
         foreach (var server in servers)
         {
-            var basePlan = PlanBase(server, BaseSources.DefaultPlatform, diagnostics);
+            var basePlan = PlanBase(server, DebianBaseSource.PlatformOf(server), diagnostics);
             var layers = new List<LayerPlan>();
             for (var i = 0; i < server.Layers.Length; i++)
             {
@@ -102,7 +102,7 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
 
         diagnostics.ThrowIfErrors();
         // A package set no spec asks for any more (its packages changed) is dropped, so the lock only pins what is used.
-        var usedPackageBases = servers.Select(s => s.Base).OfType<DebianBase>().Select(PackageBaseBuilder.LockKey).ToHashSet(StringComparer.Ordinal);
+        var usedPackageBases = _sources.UsedPackageBases;
         var packageBases = Lock.PackageBases.SetItems(_sources.PinnedPackages);
         Lock = Lock with { PackageBases = packageBases.RemoveRange(packageBases.Keys.Where(k => !usedPackageBases.Contains(k))) };
         return [.. plans];

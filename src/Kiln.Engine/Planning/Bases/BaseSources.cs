@@ -34,11 +34,14 @@ internal sealed class BaseSources
         _layout = new OciLayoutBaseSource(project, inputs);
         _archive = new ArchiveBaseSource(project, inputs);
         _registry = new RegistryBaseSource(registry, project.IntermediateDirectory, registryLog);
-        _debian = new DebianBaseSource(new(() => new PackageBaseBuilder(packages, PackageHttp.Value) { Project = project, UpdatePins = updatePins }), locked);
+        _debian = new DebianBaseSource(new(() => new PackageBaseBuilder(packages, PackageHttp.Value) { Project = project, UpdatePins = updatePins }), locked, updatePins);
     }
 
     /// <summary>The package sets Debian bases pinned in this plan, by lock key.</summary>
     public IReadOnlyDictionary<string, LockedPackageSet> PinnedPackages => _debian.Pinned;
+
+    /// <summary>The lock keys of every package set a Debian base of this plan asked for, on every platform.</summary>
+    public IReadOnlySet<string> UsedPackageBases => _debian.Used;
 
     /// <summary>The source of <paramref name="spec"/>'s kind, or null for a kind Kiln does not know.</summary>
     public IBaseSource? For(BaseImage spec) => spec switch
