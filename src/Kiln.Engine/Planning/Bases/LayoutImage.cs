@@ -20,7 +20,7 @@ internal static class LayoutImage
 
     /// <summary>The KILN2161 refusal of a single-platform image built for another platform than <paramref name="platform"/>.</summary>
     public static KilnException PlatformMismatch(string what, Digest manifest, ImageConfig config, Platform platform) =>
-        new(DiagnosticCodes.ImagePlatformMismatch, $"{what} ({manifest}) is an image for {config.Os}/{config.Architecture}{(config.Variant is null ? "" : "/" + config.Variant)}, not {platform}: its config says so, and a server built on it for {platform} would not run. Use the base's image for {platform} (the digest of its multi-platform index, or of the {platform} manifest), or build the server only for {config.Os}/{config.Architecture}.");
+        new(DiagnosticCodes.ImagePlatformMismatch, $"{what} ({manifest}) is an image for {config.Os}/{config.Architecture}{(config.Variant is null ? "" : "/" + config.Variant)}, not {platform}: its config says so, and a server built on it for {platform} would not run. Use a base built for {platform} (for a registry base, the digest of its multi-platform index or of its {platform} manifest), or build the server only for {config.Os}/{config.Architecture}.");
 
     /// <summary>
     /// The base plan of <paramref name="manifest"/> in <paramref name="layout"/>: an index (a multi-platform base) is
@@ -49,6 +49,7 @@ internal static class LayoutImage
             {
                 throw PlatformMismatch($"Spec '{server.SpecType}': base '{display}'", manifest.Digest, config, platform);
             }
+
             if (config.DiffIds.Length != image.Layers.Length)
             {
                 throw new KilnException(DiagnosticCodes.InvalidBaseImage, $"Spec '{server.SpecType}': base '{display}' is inconsistent: {image.Layers.Length} layers but {config.DiffIds.Length} diff_ids.");
