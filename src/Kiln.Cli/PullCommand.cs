@@ -17,21 +17,23 @@ internal static class PullCommand
         var insecure = new Option<string[]>("--insecure-registry") { Description = "A registry that may be reached over plain HTTP (loopback always may)." };
         var key = new Option<string?>("--key") { Description = "PEM public key: also require Kiln provenance signed with it (as KilnBaseVerificationKey does for builds)." };
         var offline = new Option<bool>("--offline") { Description = "Ask no registry: succeed only when the image is already complete in the cache." };
+        var platform = PlatformEdge.Option();
         var json = new Option<bool>("--json") { Description = "Print the pulled image as JSON." };
-        var command = new Command("pull", "Pull a base image pinned by digest into Kiln's shared cache, verifying every blob.") { reference, cache, insecure, key, offline, json };
+        var command = new Command("pull", "Pull a base image pinned by digest into Kiln's shared cache, verifying every blob.") { reference, cache, insecure, key, offline, platform, json };
         command.SetAction(result => Edge.Run(() =>
         {
             var directory = Path.GetFullPath(result.GetValue(cache) is { Length: > 0 } c ? c : EngineCommand.DefaultCacheDirectory());
             var verificationKey = result.GetValue(key) is { Length: > 0 } k ? Path.GetFullPath(k) : null;
-            var manifest = KilnEngine.Pull(result.GetValue(reference)!, directory, RegistryEdge.Settings(result.GetValue(insecure)), TransferLog.Lines(Edge.Status), result.GetValue(offline), verificationKey);
+            var chosen = PlatformEdge.Parse(result.GetValue(platform));
+            var manifest = KilnEngine.Pull(result.GetValue(reference)!, directory, RegistryEdge.Settings(result.GetValue(insecure)), TransferLog.Lines(Edge.Status), result.GetValue(offline), verificationKey, chosen);
             if (result.GetValue(json))
             {
-                CliJson.Write(new PullOutput(result.GetValue(reference)!, manifest.Digest.ToString(), manifest.MediaType, manifest.Size, directory, verificationKey is not null));
+                CliJson.Write(new PullOutput(result.GetValue(reference)!, manifest.Digest.ToString(), manifest.MediaType, manifest.Size, directory, verificationKey is not null) { Platform = chosen.ToString() });
             }
             else
             {
                 CliOutput.Line($"{result.GetValue(reference)}\t{manifest.Digest}");
-                Edge.Status($"in the cache {directory}{(verificationKey is not null ? ", provenance verified with the key" : "")}");
+                Edge.Status($"{chosen} image in the cache {directory}{(verificationKey is not null ? ", provenance verified with the key" : "")}");
             }
 
             return Edge.Ok;
@@ -39,6 +41,10 @@ internal static class PullCommand
         return command;
     }
 
-    /// <summary>The --json shape of <c>kiln pull</c>: the platform (linux/amd64) image manifest now in the cache.</summary>
-    internal sealed record PullOutput(string Reference, string Digest, string MediaType, long Size, string Cache, bool ProvenanceVerified);
+    /// <summary>The --json shape of <c>kiln pull</c>: the platform's image manifest now in the cache.</summary>
+    internal sealed record PullOutput(string Reference, string Digest, string MediaType, long Size, string Cache, bool ProvenanceVerified)
+    {
+        /// <summary>The platform whose image was pulled (os/architecture[/variant]).</summary>
+        public string Platform { get; init; } = "linux/amd64";
+    }
 }

@@ -21,13 +21,20 @@ internal static class VerifyImageCommand
         var image = new Option<string?>("--image") { Description = "In a layout with several images, the one to verify (name:version)." };
         var lockFile = new Option<string?>("--lock") { Description = "The project's kiln.lock.json: every resolved dependency must agree with it." };
         var insecure = new Option<string[]>("--insecure-registry") { Description = "A registry that may be reached over plain HTTP (loopback always may)." };
+        var platform = PlatformEdge.Option();
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var command = new Command("verify-image", "Verify an image's signed provenance: signature, subject digest, builder, and agreement with kiln.lock.json.")
         {
-            source, key, image, lockFile, insecure, json,
+            source, key, image, lockFile, insecure, platform, json,
         };
         command.SetAction(result => Edge.Run(
-            () => Verify(new VerifyImageRequest(result.GetValue(source)!, result.GetValue(key)!, result.GetValue(image), result.GetValue(lockFile)) { Settings = RegistryEdge.Settings(result.GetValue(insecure)) }, result.GetValue(json))));
+            () => Verify(
+                new VerifyImageRequest(result.GetValue(source)!, result.GetValue(key)!, result.GetValue(image), result.GetValue(lockFile))
+                {
+                    Settings = RegistryEdge.Settings(result.GetValue(insecure)),
+                    Platform = PlatformEdge.Parse(result.GetValue(platform)),
+                },
+                result.GetValue(json))));
         return command;
     }
 

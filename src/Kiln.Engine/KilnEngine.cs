@@ -202,10 +202,11 @@ public static class KilnEngine
     /// chosen platform's manifest descriptor. A cached image is still confirmed with the registry (a HEAD of its
     /// manifest) unless <paramref name="offline"/>, which answers from the cache alone. With
     /// <paramref name="verificationKey"/> (a PEM public key), the registry must also hold Kiln provenance for that
-    /// manifest signed with it, else KILN2177.
+    /// manifest signed with it, else KILN2177. <paramref name="platform"/> (default linux/amd64) chooses the image out of
+    /// a multi-platform index (KILN2160 when it has none); a single-platform image must be built for it (KILN2161).
     /// </summary>
-    public static Oci.Descriptor Pull(string reference, string cacheDirectory, Registry.RegistrySettings settings, Action<Oci.Registry.TransferEvent>? progress = null, bool offline = false, string? verificationKey = null) =>
-        Registry.BasePuller.PullInto(reference, cacheDirectory, settings, progress, offline, verificationKey);
+    public static Oci.Descriptor Pull(string reference, string cacheDirectory, Registry.RegistrySettings settings, Action<Oci.Registry.TransferEvent>? progress = null, bool offline = false, string? verificationKey = null, Oci.Platform? platform = null) =>
+        Registry.BasePuller.PullInto(reference, cacheDirectory, settings, progress, offline, verificationKey, platform);
 
     /// <summary>
     /// Writes one image of an OCI layout (by its ref name, e.g. <c>shop-api:1.4.0</c>) as an OCI archive or a

@@ -17,6 +17,10 @@ public sealed record VerifyImageRequest(string Source, string PublicKey, string?
 {
     /// <summary>How registries are reached (insecure registries, credentials), from the edge.</summary>
     public Registry.RegistrySettings Settings { get; init; } = new();
+
+    /// <summary>When the source names a multi-platform index, the platform whose image manifest is verified (its
+    /// provenance is attached to that manifest, not to the index); null is linux/amd64.</summary>
+    public Platform? Platform { get; init; }
 }
 
 /// <summary>A verified image: its digest, the builder, the key that signed it and how many dependencies were compared with the lock.</summary>
@@ -243,6 +247,15 @@ internal static class ImageVerifier
             layout = OciLayout.Open(request.Source);
             descriptor = layout.FindManifest(request.Image)
                 ?? throw new KilnException(DiagnosticCodes.ImageTampered, $"{request.Source}: no image '{request.Image}' in the layout; it has {string.Join(", ", layout.ReadImages().Select(m => m.RefName ?? m.Digest.ToString()))}.");
+            for (var depth = 0; MediaTypes.IsIndex(descriptor.MediaType) && depth < 4; depth++)
+            {
+                if (!layout.VerifyBlob(descriptor.Digest, descriptor.Size))
+                {
+                    throw new KilnException(DiagnosticCodes.ImageTampered, $"{request.Source}: the index of '{request.Image ?? descriptor.RefName}' is missing or does not match its digest {descriptor.Digest}.");
+                }
+
+                descriptor = ChoosePlatform(request, layout.ReadImageIndex(descriptor.Digest));
+            }
         }
         catch (OciFormatException e)
         {
@@ -300,9 +313,24 @@ internal static class ImageVerifier
         return FromRegistry(request, () =>
         {
             // GetManifestAsync refuses content that does not hash to a pinned digest: a tampered manifest never gets here.
-            var (descriptor, _) = client.GetManifestAsync(reference.Repository, reference.Selector).GetAwaiter().GetResult();
+            var (descriptor, content) = client.GetManifestAsync(reference.Repository, reference.Selector).GetAwaiter().GetResult();
+            for (var depth = 0; MediaTypes.IsIndex(descriptor.MediaType) && depth < 4; depth++)
+            {
+                // Provenance is attached to each platform's image manifest: follow the index to the one asked for.
+                var entry = ChoosePlatform(request, ImageIndex.Parse(content));
+                (descriptor, content) = client.GetManifestAsync(reference.Repository, entry.Digest.ToString()).GetAwaiter().GetResult();
+            }
+
             return (descriptor.Digest, AttestationsInRegistry(client, reference.Repository, descriptor.Digest));
         });
+    }
+
+    /// <summary>The entry of <paramref name="index"/> for the request's platform; KILN2160 when it has none.</summary>
+    private static Descriptor ChoosePlatform(VerifyImageRequest request, ImageIndex index)
+    {
+        var platform = request.Platform ?? PlatformSelection.LinuxAmd64;
+        return PlatformSelection.Select(index, platform)
+            ?? throw new KilnException(DiagnosticCodes.ImagePlatformMissing, $"{request.Source}{(request.Image is null ? "" : " (" + request.Image + ")")} is a multi-platform image without an image for {platform}; it has: {PlatformSelection.Available(index)}. Name one of those with --platform.");
     }
 
     private static List<Attestation> AttestationsInRegistry(RegistryClient client, string repository, Digest subject)

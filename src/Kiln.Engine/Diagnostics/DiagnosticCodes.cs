@@ -203,4 +203,8 @@ public static class DiagnosticCodes
 
     // Layer compression (KILN2180–2184, KILN3070–3074).
     public const string InvalidLayerCompression = "KILN2180";
+
+    // Images of several platforms: picking one out of an index (KILN2160–2169, KILN1070–1074).
+    public const string ImagePlatformMissing = "KILN2160";
+    public const string ImagePlatformMismatch = "KILN2161";
 }

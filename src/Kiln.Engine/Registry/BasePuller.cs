@@ -15,18 +15,20 @@ internal sealed class BasePuller(OciLayout cache, RegistrySettings settings, Act
     public const string CacheLayoutDirectory = "oci";
 
     /// <summary>
-    /// The <c>kiln pull</c> entry: parse, require a digest, pull linux/amd64 into CACHE/oci. With
-    /// <paramref name="offline"/> the registry is never asked: the image must already be complete in the cache. With
-    /// <paramref name="verificationKey"/>, then require Kiln provenance signed with it (KILN2177), which asks the registry.
+    /// The <c>kiln pull</c> entry: parse, require a digest, pull <paramref name="platform"/>'s image (default linux/amd64)
+    /// into CACHE/oci. With <paramref name="offline"/> the registry is never asked: the image must already be complete in
+    /// the cache. With <paramref name="verificationKey"/>, then require Kiln provenance of the platform's image manifest
+    /// signed with it (KILN2177), which asks the registry.
     /// </summary>
-    public static Descriptor PullInto(string text, string cacheDirectory, RegistrySettings settings, Action<TransferEvent>? observer, bool offline = false, string? verificationKey = null)
+    public static Descriptor PullInto(string text, string cacheDirectory, RegistrySettings settings, Action<TransferEvent>? observer, bool offline = false, string? verificationKey = null, Platform? platform = null)
     {
         if (offline && verificationKey is not null)
         {
             throw new KilnException(DiagnosticCodes.InvalidRequest, $"kiln pull '{text}': --offline cannot be combined with --key: checking the provenance asks the registry for the image's referrers. Drop one of them.");
         }
 
-        var manifest = PullUnverified(text, cacheDirectory, settings, observer, offline);
+        platform ??= PlatformSelection.LinuxAmd64;
+        var manifest = PullUnverified(text, cacheDirectory, settings, observer, offline, platform);
         if (verificationKey is not null)
         {
             _ = ImageReference.TryParse(text, out var reference, out _);
@@ -36,7 +38,7 @@ internal sealed class BasePuller(OciLayout cache, RegistrySettings settings, Act
         return manifest;
     }
 
-    private static Descriptor PullUnverified(string text, string cacheDirectory, RegistrySettings settings, Action<TransferEvent>? observer, bool offline)
+    private static Descriptor PullUnverified(string text, string cacheDirectory, RegistrySettings settings, Action<TransferEvent>? observer, bool offline, Platform platform)
     {
         if (!ImageReference.TryParse(text, out var reference, out var error))
         {
@@ -50,34 +52,40 @@ internal sealed class BasePuller(OciLayout cache, RegistrySettings settings, Act
 
         try
         {
-            var puller = new BasePuller(OciLayout.OpenOrCreate(Path.Combine(cacheDirectory, CacheLayoutDirectory)), settings, observer);
-            var platform = new Platform("amd64", "linux");
+            var cache = OciLayout.OpenOrCreate(Path.Combine(cacheDirectory, CacheLayoutDirectory));
+            var puller = new BasePuller(cache, settings, observer);
             var isCached = puller.IsCached(reference.Digest.Value, platform, out var cached);
-            if (offline)
+            if (offline && !isCached)
             {
-                return isCached
-                    ? cached
-                    : throw new KilnException(DiagnosticCodes.PullNotCachedOffline, $"'{text}' is not in the cache '{cacheDirectory}', and --offline forbids asking the registry. Pull it once without --offline, or point --cache-dir at a cache that holds it.");
+                throw new KilnException(DiagnosticCodes.PullNotCachedOffline, $"'{text}' is not in the cache '{cacheDirectory}' for {platform}, and --offline forbids asking the registry. Pull it once without --offline, or point --cache-dir at a cache that holds it.");
             }
 
-            if (!isCached)
+            if (!offline && isCached)
             {
-                return puller.Pull(reference, platform);
+                // A build may use the cache offline, but `kiln pull` says that the registry serves the image: a cached
+                // digest proves nothing about a repository that does not exist (or no longer holds it), so ask.
+                using var client = settings.Client(reference.Registry, observer);
+                if (!client.ManifestExistsAsync(reference.Repository, reference.Digest.Value.ToString()).GetAwaiter().GetResult())
+                {
+                    throw new KilnException(DiagnosticCodes.PullNotServed, $"{reference.Registry}/{reference.Repository} does not serve {reference.Digest} (the registry answered 404), although the image is in the cache '{cacheDirectory}'. Check the registry and repository in '{text}': an image that a build pulls from there must exist there.");
+                }
             }
 
-            // A build may use the cache offline, but `kiln pull` says that the registry serves the image: a cached
-            // digest proves nothing about a repository that does not exist (or no longer holds it), so ask.
-            using var client = settings.Client(reference.Registry, observer);
-            if (!client.ManifestExistsAsync(reference.Repository, reference.Digest.Value.ToString()).GetAwaiter().GetResult())
-            {
-                throw new KilnException(DiagnosticCodes.PullNotServed, $"{reference.Registry}/{reference.Repository} does not serve {reference.Digest} (the registry answered 404), although the image is in the cache '{cacheDirectory}'. Check the registry and repository in '{text}': an image that a build pulls from there must exist there.");
-            }
+            var manifest = isCached ? cached : puller.Pull(reference, platform);
 
-            return cached;
+            // An index entry says its platform; a plain manifest says it only in its config, which must be the one asked for.
+            var config = cache.ReadConfig(cache.ReadManifest(manifest.Digest).Config.Digest);
+            return PlatformSelection.ConfigMatches(config, platform)
+                ? manifest
+                : throw Planning.Bases.LayoutImage.PlatformMismatch($"kiln pull '{text}'", manifest.Digest, config, platform);
         }
         catch (RegistryException e)
         {
             throw RegistryErrors.ToKiln(e, $"Pulling '{reference}'");
+        }
+        catch (PlatformMissingException e)
+        {
+            throw Planning.Bases.LayoutImage.PlatformMissing($"kiln pull '{text}'", e.Platform, e.Available);
         }
     }
 
@@ -109,6 +117,7 @@ internal sealed class BasePuller(OciLayout cache, RegistrySettings settings, Act
     }
 
     /// <summary>Pulls <paramref name="reference"/> (which must carry a digest) and returns the image manifest chosen.</summary>
+    /// <exception cref="PlatformMissingException">The reference names an index without an image for <paramref name="platform"/>.</exception>
     public Descriptor Pull(ImageReference reference, Platform platform, CancellationToken cancellationToken = default)
     {
         var root = reference.Digest ?? throw new ArgumentException("The reference must be pinned by digest.", nameof(reference));
@@ -129,8 +138,7 @@ internal sealed class BasePuller(OciLayout cache, RegistrySettings settings, Act
             }
 
             var index = ImageIndex.Parse(content);
-            var entry = index.Manifests.FirstOrDefault(m => m.Platform is { } p && p.Os == platform.Os && p.Architecture == platform.Architecture && (platform.Variant is null || p.Variant == platform.Variant))
-                ?? throw new RegistryException(RegistryFailure.NotFound, reference.Registry, $"'{reference}' is a multi-platform index without an image for {platform}; it has: {string.Join(", ", index.Manifests.Select(m => m.Platform?.ToString() ?? "(no platform)"))}.");
+            var entry = PlatformSelection.Select(index, platform) ?? throw new PlatformMissingException(platform, PlatformSelection.Available(index));
             (descriptor, content) = client.GetManifestAsync(reference.Repository, entry.Digest.ToString(), cancellationToken).GetAwaiter().GetResult();
             if (descriptor.Size != entry.Size)
             {
@@ -172,4 +180,14 @@ internal sealed class BasePuller(OciLayout cache, RegistrySettings settings, Act
         // OCI allows the field to be absent: an index has "manifests", an image "config".
         return document.RootElement.TryGetProperty("manifests", out _) ? MediaTypes.ImageIndex : MediaTypes.ImageManifest;
     }
+}
+
+/// <summary>An index names no image for the platform asked for; the caller words it (KILN2160) with its own context.</summary>
+internal sealed class PlatformMissingException(Platform platform, string available)
+    : Exception($"The index has no image for {platform}; it has: {available}.")
+{
+    public Platform Platform { get; } = platform;
+
+    /// <summary>The platforms the index has, for the message (<see cref="PlatformSelection.Available"/>).</summary>
+    public string Available { get; } = available;
 }

@@ -21,7 +21,9 @@ public sealed record PushResult(ImmutableArray<PushedImage> Images, int BlobsUpl
 /// <summary>
 /// Pushes every image of a build: its blobs (skipping those the registry has, mounting those another repository of this
 /// push already holds), then the manifest by digest, then the tag. The tag comes last so that a tag never names a
-/// manifest whose blobs are missing; an interrupted push is simply run again.
+/// manifest whose blobs are missing; an interrupted push is simply run again. What is pushed is what the layout's tag
+/// <c>name:version</c> names: an image manifest, or a multi-platform image's index, whose platform manifests (and their
+/// blobs) all go first, then the index by digest, then the tags, which name the index.
 /// A version tag is immutable at the registry too: one that already names another digest is refused before anything
 /// is uploaded, and checked again just before it is written (a registry has no compare-and-swap for tags, so the
 /// window between that check and the write is as small as the protocol allows).
@@ -65,6 +67,10 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
 
         var extraTags = CheckExtraTags(request.ExtraTags, images);
 
+        // What each layout tag name:version names (an image manifest, or the index of a multi-platform image), read and
+        // checked before the registry is asked anything.
+        var units = targets.Select(t => ReadUnit(layout, t.Image, t.Target)).ToList();
+
         var counter = new Counter(observer);
         using var client = request.Settings.Client(registry, counter.Observe, handler);
         var holders = new ConcurrentDictionary<Digest, string>();
@@ -73,24 +79,17 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
         try
         {
             // Refused before any blob goes over the wire: a push that would move a version leaves the registry as it was.
-            foreach (var (image, target) in targets)
+            foreach (var unit in units)
             {
-                CheckVersionTag(client, image, target, registry, warnings: null, cancellationToken);
+                CheckVersionTag(client, unit.Image, unit.Root.Digest, unit.Target, registry, warnings: null, cancellationToken);
             }
 
-            // Every blob of every image first, then manifests and tags: a blob refused on the way (a corrupt file in
-            // the layout) leaves no image of this push tagged, not only the one it belongs to.
-            var manifests = new List<(ReleaseImage Image, ImageReference Target, byte[] Bytes)>();
-            var attached = AttachedArtifacts(layout, targets.Select(t => t.Image.Digest));
-            foreach (var (image, target) in targets)
+            // Every blob of every image (of every platform) first, then manifests and tags: a blob refused on the way (a
+            // corrupt file in the layout) leaves no image of this push tagged, not only the one it belongs to.
+            foreach (var unit in units)
             {
-                var manifestBytes = ReadManifest(layout, image);
-                var manifest = ImageManifest.Parse(manifestBytes);
-                var artifacts = attached.GetValueOrDefault(image.Digest) ?? [];
-                var blobs = manifest.Layers.Prepend(manifest.Config)
-                    .Concat(artifacts.SelectMany(a => a.Manifest.Layers.Prepend(a.Manifest.Config)))
-                    .DistinctBy(b => b.Digest).ToList();
-                Parallel.ForEachAsync(blobs, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, request.Parallelism), CancellationToken = cancellationToken }, async (blob, ct) =>
+                var (image, target) = (unit.Image, unit.Target);
+                Parallel.ForEachAsync(unit.Blobs, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, request.Parallelism), CancellationToken = cancellationToken }, async (blob, ct) =>
                 {
                     if (!layout.Contains(blob.Digest))
                     {
@@ -114,26 +113,38 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
 
                     holders.TryAdd(blob.Digest, target.Repository);
                 }).GetAwaiter().GetResult();
-                manifests.Add((image, target, manifestBytes));
             }
 
-            foreach (var (image, target, manifestBytes) in manifests)
+            foreach (var unit in units)
             {
-                client.PutManifestAsync(target.Repository, image.Digest.ToString(), image.MediaType, manifestBytes, cancellationToken).GetAwaiter().GetResult();
-                CheckVersionTag(client, image, target, registry, warnings, cancellationToken);
-                client.PutManifestAsync(target.Repository, image.Version, image.MediaType, manifestBytes, cancellationToken).GetAwaiter().GetResult();
+                var (image, target, root) = (unit.Image, unit.Target, unit.Root);
+
+                // Each platform's manifest by digest before the index that lists them (a registry may refuse an index
+                // whose manifests it lacks), the index by digest, and only then the tags: a tag never names content
+                // that is not complete.
+                foreach (var (descriptor, bytes) in unit.Manifests)
+                {
+                    client.PutManifestAsync(target.Repository, descriptor.Digest.ToString(), descriptor.MediaType, bytes, cancellationToken).GetAwaiter().GetResult();
+                }
+
+                var rootBytes = unit.Manifests[^1].Bytes;
+                CheckVersionTag(client, image, root.Digest, target, registry, warnings, cancellationToken);
+                client.PutManifestAsync(target.Repository, image.Version, root.MediaType, rootBytes, cancellationToken).GetAwaiter().GetResult();
                 foreach (var tag in extraTags)
                 {
-                    client.PutManifestAsync(target.Repository, tag, image.MediaType, manifestBytes, cancellationToken).GetAwaiter().GetResult();
+                    client.PutManifestAsync(target.Repository, tag, root.MediaType, rootBytes, cancellationToken).GetAwaiter().GetResult();
                 }
 
-                // Attestations and the SBOM after the image they refer to: the referrers API, or the sha256-<hex> tag.
-                foreach (var artifact in attached.GetValueOrDefault(image.Digest) ?? [])
+                // Attestations and the SBOM after the image manifest they refer to: the referrers API, or the sha256-<hex> tag.
+                foreach (var (subject, artifacts) in unit.Attached)
                 {
-                    client.PutReferrerAsync(target.Repository, image.Digest, artifact.Descriptor, layout.ReadBlob(artifact.Descriptor.Digest), cancellationToken).GetAwaiter().GetResult();
+                    foreach (var artifact in artifacts)
+                    {
+                        client.PutReferrerAsync(target.Repository, subject, artifact.Descriptor, layout.ReadBlob(artifact.Descriptor.Digest), cancellationToken).GetAwaiter().GetResult();
+                    }
                 }
 
-                pushed.Add(new PushedImage(image.Name, image.Version, $"{registry}/{target.Repository}", target.With(image.Version, image.Digest).ToString(), image.Digest, extraTags));
+                pushed.Add(new PushedImage(image.Name, image.Version, $"{registry}/{target.Repository}", target.With(image.Version, root.Digest).ToString(), root.Digest, extraTags));
             }
         }
         catch (RegistryException e)
@@ -153,10 +164,10 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
     /// Refuses (or, with <see cref="PushRequest.AllowTagOverwrite"/>, reports in <paramref name="warnings"/>) a version
     /// tag the registry already holds for another digest. With no list to report in, an allowed move is only checked.
     /// </summary>
-    private void CheckVersionTag(RegistryClient client, ReleaseImage image, ImageReference target, string registry, ImmutableArray<KilnDiagnostic>.Builder? warnings, CancellationToken cancellationToken)
+    private void CheckVersionTag(RegistryClient client, ReleaseImage image, Digest digest, ImageReference target, string registry, ImmutableArray<KilnDiagnostic>.Builder? warnings, CancellationToken cancellationToken)
     {
         var current = TaggedDigest(client, target.Repository, image.Version, cancellationToken);
-        if (current is not { } existing || existing == image.Digest)
+        if (current is not { } existing || existing == digest)
         {
             return;
         }
@@ -164,10 +175,10 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
         var where = $"{registry}/{target.Repository}:{image.Version}";
         if (!request.AllowTagOverwrite)
         {
-            throw new KilnException(DiagnosticCodes.PushTagTaken, $"{where} already names {existing}, and this build's {image.Name}:{image.Version} is {image.Digest}. A version names one image for ever, so the push was refused before anything was uploaded. Give the changed spec a new Version (kiln bump {image.Name}) and build again; to repair a tag on purpose, push with KilnAllowTagOverwrite=true (kiln push --allow-tag-overwrite).");
+            throw new KilnException(DiagnosticCodes.PushTagTaken, $"{where} already names {existing}, and this build's {image.Name}:{image.Version} is {digest}. A version names one image for ever, so the push was refused before anything was uploaded. Give the changed spec a new Version (kiln bump {image.Name}) and build again; to repair a tag on purpose, push with KilnAllowTagOverwrite=true (kiln push --allow-tag-overwrite).");
         }
 
-        warnings?.Add(new KilnDiagnostic(DiagnosticCodes.PushTagOverwritten, $"{where} was moved from {existing} to {image.Digest} because KilnAllowTagOverwrite is set. Anything that pulled the tag before got the old image; pin deployments by digest.", IsWarning: true));
+        warnings?.Add(new KilnDiagnostic(DiagnosticCodes.PushTagOverwritten, $"{where} was moved from {existing} to {digest} because KilnAllowTagOverwrite is set. Anything that pulled the tag before got the old image; pin deployments by digest.", IsWarning: true));
     }
 
     /// <summary>The digest a tag names in a repository, or null when the registry has no such tag.</summary>
@@ -223,33 +234,102 @@ internal sealed class ImagePusher(PushRequest request, Action<TransferEvent>? ob
     internal static KilnException Corrupt(OciLayout layout, string problem, string consequence) =>
         new(DiagnosticCodes.LocalBlobCorrupt, $"{problem} The image layout '{layout.Root}' is corrupt (a file under blobs/ changed after Kiln wrote it): {consequence}. Delete that blob file and build again (dotnet build).");
 
-    /// <summary>The artifacts (attestations, SBOMs) in the layout that refer to each image of the release.</summary>
-    private static Dictionary<Digest, List<(Descriptor Descriptor, ImageManifest Manifest)>> AttachedArtifacts(OciLayout layout, IEnumerable<Digest> images)
+    /// <summary>One image to push: what its layout tag names, and everything that goes with it.</summary>
+    /// <param name="Root">What the layout tag name:version names: an image manifest, or a multi-platform image's index.</param>
+    /// <param name="Manifests">Every manifest and index of the image with its bytes, those an index lists before it; the root last.</param>
+    /// <param name="Blobs">The configs and layers of every platform's image and of the artifacts that refer to them.</param>
+    /// <param name="Attached">The artifacts (attestations, SBOMs) in the layout that refer to each of those manifests.</param>
+    private sealed record PushUnit(
+        ReleaseImage Image,
+        ImageReference Target,
+        Descriptor Root,
+        IReadOnlyList<(Descriptor Descriptor, byte[] Bytes)> Manifests,
+        IReadOnlyList<Descriptor> Blobs,
+        IReadOnlyList<(Digest Subject, IReadOnlyList<(Descriptor Descriptor, ImageManifest Manifest)> Artifacts)> Attached);
+
+    /// <summary>
+    /// Reads what the layout tags <c>name:version</c> (release.json's digest when the layout has no such tag, as a layout
+    /// written before images were tagged may): a manifest, or an index followed down to every platform's manifest.
+    /// </summary>
+    private static PushUnit ReadUnit(OciLayout layout, ReleaseImage image, ImageReference target)
     {
-        var result = new Dictionary<Digest, List<(Descriptor, ImageManifest)>>();
-        foreach (var image in images.Distinct())
-        {
-            result[image] = [.. layout.FindReferrers(image)];
-        }
-
-        return result;
-    }
-
-    private static byte[] ReadManifest(OciLayout layout, ReleaseImage image)
-    {
-        if (!layout.Contains(image.Digest))
-        {
-            throw new KilnException(DiagnosticCodes.PushNothingBuilt, $"The manifest {image.Digest} of {image.Name}:{image.Version} is missing from the layout '{layout.Root}'. Build again.");
-        }
-
+        Descriptor root;
         try
         {
-            return layout.ReadBlob(image.Digest);
+            root = layout.FindManifest(image.Reference) is { } tagged
+                ? new Descriptor(tagged.MediaType, tagged.Digest, tagged.Size)
+                : new Descriptor(image.MediaType, image.Digest, image.Size);
+        }
+        catch (OciFormatException e)
+        {
+            throw Corrupt(layout, $"The layout's index.json: {e.Message}", "the push was refused before anything was uploaded");
+        }
+
+        var manifests = new List<(Descriptor, byte[])>();
+        var images = new List<(Descriptor Descriptor, ImageManifest Manifest)>();
+        Collect(root, depth: 0);
+
+        var attached = manifests.Select(m => m.Item1.Digest).Distinct()
+            .Select(subject => (subject, (IReadOnlyList<(Descriptor, ImageManifest)>)[.. layout.FindReferrers(subject)]))
+            .Where(a => a.Item2.Count > 0)
+            .ToList();
+        var blobs = images.SelectMany(i => i.Manifest.Layers.Prepend(i.Manifest.Config))
+            .Concat(attached.SelectMany(a => a.Item2).SelectMany(a => a.Item2.Layers.Prepend(a.Item2.Config)))
+            .DistinctBy(b => b.Digest)
+            .ToList();
+        return new PushUnit(image, target, root, manifests, blobs, attached);
+
+        void Collect(Descriptor descriptor, int depth)
+        {
+            var bytes = ReadManifest(layout, image, descriptor);
+            try
+            {
+                if (MediaTypes.IsIndex(descriptor.MediaType))
+                {
+                    if (depth > 2)
+                    {
+                        throw new OciFormatException($"indexes nest too deeply under {descriptor.Digest}.");
+                    }
+
+                    foreach (var entry in ImageIndex.Parse(bytes).Manifests)
+                    {
+                        Collect(entry, depth + 1);
+                    }
+                }
+                else
+                {
+                    images.Add((descriptor, ImageManifest.Parse(bytes)));
+                }
+            }
+            catch (OciFormatException e)
+            {
+                throw Corrupt(layout, $"The manifest {descriptor.Digest} of {image.Name}:{image.Version}: {e.Message}", "the push was refused before anything was uploaded");
+            }
+
+            manifests.Add((descriptor, bytes));
+        }
+    }
+
+    private static byte[] ReadManifest(OciLayout layout, ReleaseImage image, Descriptor descriptor)
+    {
+        if (!layout.Contains(descriptor.Digest))
+        {
+            throw new KilnException(DiagnosticCodes.PushNothingBuilt, $"The manifest {descriptor.Digest} of {image.Name}:{image.Version} is missing from the layout '{layout.Root}'. Build again.");
+        }
+
+        byte[] bytes;
+        try
+        {
+            bytes = layout.ReadBlob(descriptor.Digest);
         }
         catch (OciFormatException e)
         {
             throw Corrupt(layout, $"The manifest of {image.Name}:{image.Version}: {e.Message}", "the push was refused before any manifest or tag was written");
         }
+
+        return bytes.Length == descriptor.Size
+            ? bytes
+            : throw Corrupt(layout, $"The manifest {descriptor.Digest} of {image.Name}:{image.Version} is {bytes.Length} bytes, but what names it says {descriptor.Size}.", "the push was refused before any manifest or tag was written");
     }
 
     private static ReleaseDocument ReadRelease(string path)

@@ -24,16 +24,26 @@ public static class ArchiveReader
     /// archive; see <see cref="OciLayout.ResolveManifest"/>).</param>
     /// <exception cref="OciFormatException">Not an OCI or docker archive, the reference is not in it, a blob is
     /// missing or does not match its digest.</exception>
-    public static void ImportInto(string archivePath, OciLayout target, string? reference, out Descriptor manifest)
+    public static void ImportInto(string archivePath, OciLayout target, string? reference, out Descriptor manifest) =>
+        ImportInto(archivePath, target, reference, PlatformSelection.LinuxAmd64, out manifest);
+
+    /// <summary>
+    /// <see cref="ImportInto(string, OciLayout, string?, out Descriptor)"/> for one platform: when the image is an
+    /// index, the image of <paramref name="platform"/> is the one checked to be whole. An index without that platform
+    /// is imported and returned unchecked, so that the caller can name the platforms it does have
+    /// (<see cref="PlatformSelection.Available"/>).
+    /// </summary>
+    public static void ImportInto(string archivePath, OciLayout target, string? reference, Platform platform, out Descriptor manifest)
     {
         ArgumentNullException.ThrowIfNull(archivePath);
         ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(platform);
         try
         {
             var metadata = ReadMetadata(archivePath);
             if (metadata.TryGetValue(OciLayout.IndexFileName, out byte[]? indexJson))
             {
-                manifest = ImportOci(archivePath, target, reference, ImageIndex.Parse(indexJson));
+                manifest = ImportOci(archivePath, target, reference, ImageIndex.Parse(indexJson), platform);
             }
             else if (metadata.TryGetValue("manifest.json", out byte[]? dockerManifest))
             {
@@ -72,7 +82,7 @@ public static class ArchiveReader
         return result;
     }
 
-    private static Descriptor ImportOci(string archivePath, OciLayout target, string? reference, ImageIndex index)
+    private static Descriptor ImportOci(string archivePath, OciLayout target, string? reference, ImageIndex index, Platform platform)
     {
         Descriptor selected = SelectOci(archivePath, index, reference);
         // Copy every blob of the archive (an archive normally holds one image), then check the image is whole.
@@ -98,7 +108,12 @@ public static class ArchiveReader
             }
         });
 
-        var (_, imageManifest) = target.ResolveManifest(selected);
+        if (MediaTypes.IsIndex(selected.MediaType) && PlatformSelection.Select(target.ReadImageIndex(selected.Digest), platform) is null)
+        {
+            return selected with { Annotations = null };
+        }
+
+        var (_, imageManifest) = target.ResolveManifest(selected, platform);
         foreach (var blob in imageManifest.Layers.Prepend(imageManifest.Config))
         {
             if (!target.Contains(blob.Digest))

@@ -284,11 +284,12 @@ public sealed class OciLayout
     public ImageConfig ReadConfig(Digest digest) => ParseBlob(digest, ImageConfig.Parse);
 
     /// <summary>Follows <paramref name="descriptor"/> to an image manifest: itself if it is one, otherwise the
-    /// entry of the index matching <paramref name="platform"/> (default linux/amd64), recursively.</summary>
+    /// entry of the index matching <paramref name="platform"/> (default linux/amd64, see
+    /// <see cref="PlatformSelection"/>), recursively.</summary>
     public (Descriptor Descriptor, ImageManifest Manifest) ResolveManifest(Descriptor descriptor, Platform? platform = null)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        platform ??= new Platform("amd64", "linux");
+        platform ??= PlatformSelection.LinuxAmd64;
         for (int depth = 0; depth < 8; depth++)
         {
             if (!MediaTypes.IsIndex(descriptor.MediaType))
@@ -297,10 +298,8 @@ public sealed class OciLayout
             }
 
             var index = ReadImageIndex(descriptor.Digest);
-            descriptor = index.Manifests.FirstOrDefault(m =>
-                    m.Platform is { } p && p.Os == platform.Os && p.Architecture == platform.Architecture
-                    && (platform.Variant is null || p.Variant == platform.Variant))
-                ?? throw new OciFormatException($"Index {descriptor.Digest} in '{Root}' has no image for {platform}.");
+            descriptor = PlatformSelection.Select(index, platform)
+                ?? throw new OciFormatException($"Index {descriptor.Digest} in '{Root}' has no image for {platform}; it has: {PlatformSelection.Available(index)}.");
         }
 
         throw new OciFormatException($"Indexes nested too deeply under {descriptor.Digest} in '{Root}'.");

@@ -198,4 +198,24 @@ public sealed class ImageVerifierTests : IDisposable
 
         Assert.Equal(DiagnosticCodes.VerificationKeyUnusable, Code(new VerifyImageRequest(Layout, garbage)));
     }
+
+    [Fact]
+    public void VerifyImage_TagNamesAnIndex_VerifiesThePlatformManifest_AndAMissingPlatformIsKiln2160()
+    {
+        var key = WriteKey("signing", out var pub);
+        var (image, _, _, _) = BuildLayout(key);
+        var layout = OciLayout.Open(Layout);
+        var arm = layout.WriteBlob(new ImageManifest(image, []).ToJson(), MediaTypes.ImageManifest) with { Platform = new Platform("arm64", "linux") };
+        var index = layout.WriteBlob(
+            new ImageIndex { Manifests = [image with { Platform = new Platform("amd64", "linux") }, arm] }.ToJson(),
+            MediaTypes.ImageIndex);
+        layout.WriteIndex(new ImageIndex { Manifests = [index.WithAnnotation(AnnotationKeys.RefName, "orders-api:1.4.0")] });
+
+        var verified = KilnEngine.VerifyImage(new VerifyImageRequest(Layout, pub));
+        var missing = Assert.Throws<KilnException>(() => KilnEngine.VerifyImage(new VerifyImageRequest(Layout, pub) { Platform = new Platform("s390x", "linux") }));
+
+        Assert.Equal(image.Digest, verified.Digest);
+        Assert.Equal(DiagnosticCodes.ImagePlatformMissing, missing.Diagnostics[0].Code);
+        Assert.Contains("without an image for linux/s390x; it has: linux/amd64, linux/arm64", missing.Diagnostics[0].Message);
+    }
 }

@@ -37,7 +37,7 @@ internal sealed class ArchiveBaseSource(ProjectOptions project, ISet<string> inp
         Descriptor manifest;
         try
         {
-            ArchiveReader.ImportInto(path, staging, spec.Reference, out manifest);
+            ArchiveReader.ImportInto(path, staging, spec.Reference, platform, out manifest);
         }
         catch (Exception e) when (e is OciFormatException or InvalidDataException or IOException)
         {

@@ -54,18 +54,25 @@ internal sealed class RegistryBaseSource(RegistryOptions registry, string interm
         {
             throw RegistryErrors.ToKiln(e, $"Spec '{server.SpecType}': base image '{reference}'");
         }
+        catch (PlatformMissingException e)
+        {
+            throw LayoutImage.PlatformMissing($"Spec '{server.SpecType}': base image '{reference}'", e.Platform, e.Available);
+        }
         catch (IOException e)
         {
             throw new KilnException(DiagnosticCodes.RegistryCacheFailed, $"Spec '{server.SpecType}': writing base image '{reference}' into the cache '{cacheRoot}' failed: {e.Message}");
         }
 
+        // The puller returns the platform's image manifest with every blob in the cache; Load checks its config says
+        // that platform before the key check asks the registry about it.
+        var plan = LayoutImage.Load(cache, manifest, reference.ToString(), server, reference.ToString(), wanted);
         if (registry.BaseVerificationKey is { } key)
         {
+            // The key vouches for the chosen platform's manifest, the one the server is built on, not for the index.
             Attestation.BaseVerification.Require(key, reference, manifest, registry.Access, $"Spec '{server.SpecType}'", observer);
         }
 
-        // The puller returns the platform's image manifest with every blob in the cache.
-        return LayoutImage.Load(cache, manifest, reference.ToString(), server, reference.ToString(), wanted);
+        return plan;
     }
 
     private static RegistryBase Spec(ResolvedServer server) => (RegistryBase)server.Base;
