@@ -132,7 +132,13 @@ docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
 registry_pid=$!
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 export DOTNET_CONTAINER_INSECURE_REGISTRIES="$registry"
-kiln_push=(dotnet build "$shop" -c Release --no-restore -nologo -v:n -t:KilnPush "-p:KilnRegistry=$registry" -p:KilnRepositoryPrefix=bench "-p:KilnInsecureRegistries=$registry" -p:KilnAllowTagOverwrite=true) # each edit rebuilds the same version: a deliberate overwrite (KILN1061)
+# The builds and the push name the same registry: settings that differ between them (the deployments pin images
+# under KilnRegistry) would turn every build after a push into a rebuild. Each edit rebuilds the same version, so the
+# push overwrites the bench's own tag deliberately (KILN1061).
+registry_props=("-p:KilnRegistry=$registry" -p:KilnRepositoryPrefix=bench "-p:KilnInsecureRegistries=$registry" -p:KilnAllowTagOverwrite=true)
+kiln_build+=("${registry_props[@]}")
+plain_build+=("${registry_props[@]}")
+kiln_push=(dotnet build "$shop" -c Release --no-restore -nologo -v:n -t:KilnPush "${registry_props[@]}")
 
 # The same base for the SDK: the base layers of Kiln's shop-api image (its Debian package base), as an image of their own.
 python3 - "$shop/bin/Release/kiln" "$work/base" <<'PY'
