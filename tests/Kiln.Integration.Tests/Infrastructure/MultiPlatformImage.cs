@@ -7,7 +7,7 @@ namespace Kiln.Integration.Tests.Infrastructure;
 /// Writes multi-platform images through Kiln.Oci's own API, as the build writes them for a spec with several
 /// platforms: one image manifest per platform (config <c>os</c>/<c>architecture</c> from the platform), one layer shared
 /// by every platform (the same blob) and one of each platform's own, and an OCI image index, manifests in the order
-/// given, each descriptor with its <c>platform</c>, tagged <c>name:version</c>.
+/// given, each descriptor with its <c>platform</c>, tagged <c>name:version</c> (one platform: the plain manifest is tagged).
 /// </summary>
 internal static class MultiPlatformImage
 {
@@ -21,9 +21,12 @@ internal static class MultiPlatformImage
         new(new Platform("arm64", "linux"), [LayerEntry.Directory("/app"), LayerEntry.File("/app/platform.txt", "linux/arm64\n"u8.ToArray())]),
     ];
 
-    /// <summary>Writes the images and their index into <paramref name="layoutDirectory"/> and tags the index <paramref name="reference"/>.</summary>
-    /// <returns>The index's descriptor (untagged) and each platform's manifest descriptor, in order.</returns>
-    public static (Descriptor Index, Descriptor[] Manifests) Write(string layoutDirectory, string reference, params PlatformImage[] platforms)
+    /// <summary>
+    /// Writes the images and their index into <paramref name="layoutDirectory"/> and tags the index
+    /// <paramref name="reference"/>; with one platform, tags its plain image manifest instead (as a one-platform spec builds).
+    /// </summary>
+    /// <returns>The tagged descriptor (untagged copy) and each platform's manifest descriptor (with its platform), in order.</returns>
+    public static (Descriptor Tagged, Descriptor[] Manifests) Write(string layoutDirectory, string reference, params PlatformImage[] platforms)
     {
         var layout = OciLayout.OpenOrCreate(layoutDirectory);
         var shared = WriteLayer(layout, [LayerEntry.Directory("/etc"), LayerEntry.File("/etc/kiln-shared.conf", Encoding.UTF8.GetBytes($"image={reference}\n"))]);
@@ -51,6 +54,13 @@ internal static class MultiPlatformImage
             };
             return layout.WriteBlob(manifest.ToJson(), MediaTypes.ImageManifest) with { Platform = p.Platform };
         }).ToArray();
+        if (manifests.Length == 1)
+        {
+            var plain = manifests[0] with { Platform = null };
+            layout.Tag(reference, plain);
+            return (plain, manifests);
+        }
+
         var index = layout.WriteBlob(new ImageIndex { Manifests = [.. manifests] }.ToJson(), MediaTypes.ImageIndex);
         layout.Tag(reference, index);
         return (index, manifests);
