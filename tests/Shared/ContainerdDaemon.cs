@@ -118,8 +118,9 @@ internal sealed class ContainerdDaemon : IDisposable
     }
 
     /// <summary>
-    /// Imports an OCI (or docker) archive with every platform's content (<c>ctr image import --all-platforms</c>), named
-    /// <paramref name="baseName"/>:TAG when its index names only a tag; unpacks the host's platform with the native
+    /// Imports an OCI (or docker) archive with every platform's content (<c>ctr image import --all-platforms</c>) under the
+    /// name its index gives (Kiln's <c>name:version</c>), or <paramref name="baseName"/>:TAG for an archive whose index
+    /// names only a tag (<c>--base-name</c>, which prefixes every name); unpacks the host's platform with the native
     /// snapshotter (overlayfs needs mounts this machine may refuse). Fails the test when ctr refuses the archive.
     /// </summary>
     /// <returns>ctr's output (one line per imported image).</returns>
