@@ -208,7 +208,16 @@ public sealed class MultiPlatformCliTests(KilnPackage package)
                     System.Threading.Thread.Sleep(System.Threading.Timeout.Infinite);
                 }
                 """);
-            File.WriteAllText(Path.Combine(root, "hello", "nuget.config"), File.ReadAllText(Path.Combine(fixture.Directory, "nuget.config")));
+            // The app restores its linux-arm64 runtime pack (and the trimmer) from NuGet, the specs Kiln from the test's feed.
+            File.WriteAllText(Path.Combine(root, "hello", "nuget.config"), """
+                <?xml version="1.0" encoding="utf-8"?>
+                <configuration>
+                  <packageSources>
+                    <clear />
+                    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+                  </packageSources>
+                </configuration>
+                """);
             fixture.Specs("""
                 public sealed class Hello : ServerSpec
                 {
@@ -220,7 +229,7 @@ public sealed class MultiPlatformCliTests(KilnPackage package)
                     public override Entrypoint Entrypoint => new("/app/hello");
                 }
                 """);
-            fixture.BuildOk();
+            fixture.BuildOk($"-p:KilnCacheDirectory={ShopSample.CacheDirectory(package)}");
             return Builds[package] = fixture;
         }
     }
