@@ -9,7 +9,9 @@ namespace Kiln.Cli;
 /// <summary>
 /// <c>kiln run name:version [--layout DIR]</c>: unpacks the image into an OCI runtime bundle whose config applies what
 /// the spec declared, runs it with runc, waits for its health check, and stops it cleanly on Ctrl-C or SIGTERM.
-/// Exit code 0 after a clean stop, 16 when the instance cannot start or fails (KILN3020–3024, KILN5032).
+/// When the tag names a multi-platform index, runs this machine's platform (or --platform's); a linux/arm64 image on a
+/// linux/amd64 machine runs only with --emulate (<see cref="RunEmulation"/>).
+/// Exit code 0 after a clean stop, 16 when the instance cannot start or fails (KILN3020–3024, KILN5032, KILN5040–5043).
 /// </summary>
 internal static class RunCommand
 {
@@ -24,9 +26,11 @@ internal static class RunCommand
         var runc = new Option<string>("--runc") { Description = "The runc executable.", DefaultValueFactory = _ => "runc" };
         var umoci = new Option<string>("--umoci") { Description = "The umoci executable.", DefaultValueFactory = _ => "umoci" };
         var clamp = new Option<bool>("--clamp-rlimits") { Description = "Run with the machine's hard limit where the spec declares more open files or processes than it allows (a KILN5032 warning); for local runs only." };
+        var platform = new Option<string?>("--platform") { Description = "The platform to run when the image has several, os/arch (default: this machine's, linux/amd64 on x64)." };
+        var emulate = new Option<bool>("--emulate") { Description = "Run a linux/arm64 image on a linux/amd64 machine under qemu-aarch64-static (slow; for local checks only)." };
         var command = new Command("run", "Run one image locally under runc with what its spec declares, until Ctrl-C.")
         {
-            reference, layout, bundle, name, timeout, grace, runc, umoci, clamp,
+            reference, layout, bundle, name, timeout, grace, runc, umoci, clamp, platform, emulate,
         };
         // A synchronous action: System.CommandLine then installs no Ctrl-C handler of its own (which would end the process
         // after its termination timeout); the signal handlers below stop the instance instead.
@@ -39,12 +43,22 @@ internal static class RunCommand
             TimeSpan.FromSeconds(result.GetValue(grace)),
             Resolve(result.GetValue(runc)!),
             Resolve(result.GetValue(umoci)!),
-            result.GetValue(clamp))));
+            result.GetValue(clamp),
+            result.GetValue(platform),
+            result.GetValue(emulate))));
         return command;
     }
 
-    private static int Run(string reference, string layout, string? bundle, string? name, int? timeout, TimeSpan grace, string runc, string umoci, bool clampLimits)
+    private static int Run(string reference, string layout, string? bundle, string? name, int? timeout, TimeSpan grace, string runc, string umoci, bool clampLimits, string? platform, bool emulate)
     {
+        var platforms = new RunPlatformOptions(ImagePlatforms.Host(RuntimeInformation.OSArchitecture))
+        {
+            Requested = platform is null ? null : ImagePlatforms.Parse(platform),
+            Emulate = emulate,
+            Qemu = Find(RunEmulation.QemuArm64),
+            Binfmt = BinfmtHandler.FindArm64(BinfmtDirectory),
+            Status = line => Console.Error.WriteLine("kiln: " + line),
+        };
         if (!reference.Contains(':', StringComparison.Ordinal))
         {
             throw new KilnException(DiagnosticCodes.ImageNotInLayout, $"'{reference}' is not name:version. Run for example 'kiln run shop-api:1.4.0'.");
@@ -56,7 +70,7 @@ internal static class RunCommand
         try
         {
             var host = MachineLimits();
-            var spec = RuntimeBundle.Create(layout, reference, bundleDirectory, umoci, rootless: !Environment.IsPrivilegedProcess, fit: s => host.Fit(s, clampLimits, Edge.Print));
+            var spec = RuntimeBundle.Create(layout, reference, bundleDirectory, umoci, rootless: !Environment.IsPrivilegedProcess, fit: s => host.Fit(s, clampLimits, Edge.Print), platforms);
             Console.Error.WriteLine($"kiln: bundle {bundleDirectory} (user {spec.Uid}:{spec.Gid}, read-only root, {spec.Volumes.Length} writable volume(s), open files {spec.OpenFiles?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default"})");
 
             using var stop = new CancellationTokenSource();
@@ -113,6 +127,16 @@ internal static class RunCommand
         }
     }
 
+    /// <summary>Where the kernel lists its binfmt_misc handlers (when binfmt_misc is mounted).</summary>
+    private const string BinfmtDirectory = "/proc/sys/fs/binfmt_misc";
+
+    /// <summary>A tool on PATH or in the sbin directories, where Debian installs runc; null when it is not installed.</summary>
+    private static string? Find(string tool)
+    {
+        var directories = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Concat(["/usr/sbin", "/sbin", "/usr/bin"]);
+        return directories.Select(d => Path.Combine(d, tool)).FirstOrDefault(File.Exists);
+    }
+
     /// <summary>A tool named without a path is looked up on PATH and in the sbin directories, where Debian installs runc.</summary>
     private static string Resolve(string tool)
     {
@@ -121,8 +145,7 @@ internal static class RunCommand
             return tool;
         }
 
-        var directories = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Concat(["/usr/sbin", "/sbin", "/usr/bin"]);
-        return directories.Select(d => Path.Combine(d, tool)).FirstOrDefault(File.Exists)
+        return Find(tool)
             ?? throw new KilnException(DiagnosticCodes.RuncNotFound, $"'{tool}' is not installed. Install it (apt-get install {tool}) or pass its path with --{tool}.");
     }
 

@@ -83,6 +83,8 @@ public sealed partial class CliContractTests(KilnPackage package)
         { ["fsck", "layout/missing-field"], Failed, "KILN3043" },
         { ["export", "layout/missing-field", "a:1", "-o", "a.tar", "--json"], Failed, "KILN1014" },
         { ["run", "a:1.0.0", "--layout", "layout/none", "--umoci", "/bin/true", "--runc", "/bin/true"], Failed, "KILN3021" },
+        { ["run", "a:1.0.0", "--layout", "layout/none", "--platform", "arm64", "--umoci", "/bin/true", "--runc", "/bin/true"], Failed, "KILN5043" },
+        { ["inspect", "layout/invalid", "--platform", "linux/", "--json"], Failed, "KILN5043" },
         { ["verify-image", "layout/invalid", "--key", "not-a-key.pem", "--json"], Failed, "KILN4031" },
 
         // Paths and registries.
@@ -273,6 +275,8 @@ public sealed partial class CliContractTests(KilnPackage package)
             DeploymentTests.Shop(package, workerVersion: "1.1.0", workerScript: "#!/bin/sh\necho working harder\n", existing: fixture);
             var build = KilnCli.RunSeparated(package, fixture.Directory, null, "build", fixture.Directory, "--json");
             Assert.True(build.ExitCode == 0, build.ToString());
+            // docs/cli.md's multi-platform examples: a two-platform image written through Kiln.Oci, as a multi-platform spec builds it.
+            MultiPlatformImage.Write(Path.Combine(fixture.Directory, "multi", "oci"), "hello:1.0.0", MultiPlatformImage.TwoPlatforms);
             return Shops[package] = new Shop(fixture, released, build);
         }
     }

@@ -4,8 +4,9 @@ using System.Text;
 namespace Kiln.Tests.Shared;
 
 /// <summary>
-/// A private containerd for one test: its root, state, sockets and config under a temp directory, no CRI plugin and
-/// no systemd, stopped by its own process id at dispose. Needs containerd, ctr and root; without them
+/// A private containerd for one test, the judge of what containerd accepts: its root, state, sockets and config under a
+/// temp directory (<c>containerd --config DIR/config.toml</c>), no CRI plugin and no systemd, stopped by its own process
+/// id at dispose. <see cref="Import"/>, <see cref="Images"/> and <see cref="Content"/> are what tests assert on. Needs containerd, ctr and root; without them
 /// <see cref="Start"/> skips the test loudly (or fails it under KILN_REQUIRE_TOOLS=1) through <see cref="ToolPolicy"/>.
 /// </summary>
 internal sealed class ContainerdDaemon : IDisposable
@@ -115,6 +116,32 @@ internal sealed class ContainerdDaemon : IDisposable
 
         return output;
     }
+
+    /// <summary>
+    /// Imports an OCI (or docker) archive with every platform's content (<c>ctr image import --all-platforms</c>) under the
+    /// name its index gives (Kiln's <c>name:version</c>), or <paramref name="baseName"/>:TAG for an archive whose index
+    /// names only a tag (<c>--base-name</c>, which prefixes every name); unpacks the host's platform with the native
+    /// snapshotter (overlayfs needs mounts this machine may refuse). Fails the test when ctr refuses the archive.
+    /// </summary>
+    /// <returns>ctr's output (one line per imported image).</returns>
+    public string Import(string archive, string? baseName = null) =>
+        Ctr(["images", "import", "--all-platforms", "--snapshotter", "native", .. baseName is null ? Array.Empty<string>() : ["--base-name", baseName], archive]);
+
+    /// <summary>
+    /// The images this daemon holds (<c>ctr image ls</c>): name, target digest and the platforms containerd found under
+    /// it (its PLATFORMS column, split at commas).
+    /// </summary>
+    public IReadOnlyList<(string Name, string Digest, IReadOnlyList<string> Platforms)> Images()
+    {
+        // Columns: REF TYPE DIGEST SIZE PLATFORMS LABELS; SIZE is two words ("1.2 KiB").
+        var lines = Ctr("images", "ls").Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1);
+        return [.. lines.Select(line => line.Split(' ', '\t', StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length >= 6)
+            .Select(f => (f[0], f[2], (IReadOnlyList<string>)f[5].Split(',', StringSplitOptions.RemoveEmptyEntries)))];
+    }
+
+    /// <summary>The digests of every blob in the daemon's content store (<c>ctr content ls -q</c>).</summary>
+    public IReadOnlySet<string> Content() =>
+        Ctr("content", "ls", "-q").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Runs ctr against this daemon, bounded by a timeout; returns its exit code and combined output.</summary>
     public (int Code, string Output) TryCtr(params string[] args)

@@ -201,6 +201,12 @@ public static class DiagnosticCodes
     public const string ProjectNotFound = "KILN5031";
     public const string RlimitAboveHardLimit = "KILN5032";
 
+    // Multi-platform images in the CLI: choosing and running one platform of an index (KILN5040–5049).
+    public const string PlatformNotRunnable = "KILN5040";
+    public const string EmulatorNotAvailable = "KILN5041";
+    public const string PlatformNotInImage = "KILN5042";
+    public const string PlatformInvalid = "KILN5043";
+
     // Layer compression (KILN2180–2184, KILN3070–3074).
     public const string InvalidLayerCompression = "KILN2180";
 

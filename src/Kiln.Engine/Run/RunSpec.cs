@@ -43,13 +43,30 @@ public sealed record RunSpec
     public required ImmutableArray<string> Volumes { get; init; }
     /// <summary>The health check, if declared.</summary>
     public RunHealthCheck? Health { get; init; }
+    /// <summary>The host path of the emulator bind-mounted into the container (<see cref="RunEmulation"/>), or null to run natively.</summary>
+    public string? Emulator { get; init; }
 
     /// <summary>Reads the image config from <paramref name="layout"/> and the Kiln manifest beside it (<c>../manifests/</c>).</summary>
     public static RunSpec Load(OciLayout layout, string reference, out Descriptor manifestDescriptor)
     {
-        manifestDescriptor = layout.FindManifest(reference)
+        manifestDescriptor = Find(layout, reference);
+        return Load(layout, reference, layout.ResolveManifest(manifestDescriptor).Manifest);
+    }
+
+    /// <summary>The index entry tagged <paramref name="reference"/> (an image manifest or an image index).</summary>
+    /// <exception cref="KilnException">KILN3021 when the layout has no such tag.</exception>
+    public static Descriptor Find(OciLayout layout, string reference) =>
+        layout.FindManifest(reference)
             ?? throw new KilnException(DiagnosticCodes.ImageNotInLayout, $"'{reference}' is not in the layout '{layout.Root}'. Build it first, or pass --layout pointing at the build's kiln/oci directory.");
-        var (_, manifest) = layout.ResolveManifest(manifestDescriptor);
+
+    /// <summary>
+    /// Reads the image config of <paramref name="manifest"/> (one platform's image of <paramref name="reference"/>) and the
+    /// Kiln manifest of <paramref name="reference"/> beside the layout.
+    /// </summary>
+    public static RunSpec Load(OciLayout layout, string reference, ImageManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(manifest);
         var config = layout.ReadConfig(manifest.Config.Digest).Config;
         var separator = reference.LastIndexOf(':');
         var name = reference[..separator];

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Diagnostics;
 using Kiln.Engine.Diagnostics;
 using Kiln.Engine.IO;
@@ -19,8 +20,13 @@ public static class RuntimeBundle
     /// Adjusts the spec read from the image before anything is unpacked (the machine's limits: <see cref="HostLimits.Fit"/>),
     /// so that a spec this machine cannot run fails at once; null runs it as declared.
     /// </param>
-    /// <exception cref="KilnException">KILN3021 when the image or its manifest is missing, KILN3022 when unpacking fails.</exception>
-    public static RunSpec Create(string layoutDirectory, string reference, string bundleDirectory, string umoci, bool rootless, Func<RunSpec, RunSpec>? fit = null)
+    /// <param name="platform">
+    /// Which platform's image to run when the tag names an index, and how a foreign one may run; null: linux/amd64,
+    /// natively only.
+    /// </param>
+    /// <exception cref="KilnException">KILN3021 when the image or its manifest is missing, KILN3022 when unpacking fails,
+    /// KILN5040–5042 when the platform cannot be chosen or run (<see cref="ImagePlatforms"/>, <see cref="RunEmulation"/>).</exception>
+    public static RunSpec Create(string layoutDirectory, string reference, string bundleDirectory, string umoci, bool rootless, Func<RunSpec, RunSpec>? fit = null, RunPlatformOptions? platform = null)
     {
         OciLayout layout;
         try
@@ -32,7 +38,27 @@ public static class RuntimeBundle
             throw new KilnException(DiagnosticCodes.ImageNotInLayout, $"'{layoutDirectory}' is not an OCI layout ({e.Message}). Build the project, or pass --layout pointing at its bin/<Configuration>/kiln/oci directory.");
         }
 
-        var spec = RunSpec.Load(layout, reference, out _);
+        platform ??= new RunPlatformOptions(new Platform("amd64", "linux"));
+        var tagged = RunSpec.Find(layout, reference);
+        PlatformImage image;
+        ImmutableArray<Platform> available;
+        try
+        {
+            image = ImagePlatforms.Select(layout, tagged, platform.Requested, platform.Host, reference);
+            available = image.Index is null ? [image.Platform] : [.. ImagePlatforms.List(layout, tagged).Select(i => i.Platform)];
+        }
+        catch (OciFormatException e)
+        {
+            throw new KilnException(DiagnosticCodes.ImageNotInLayout, $"'{reference}' in '{layoutDirectory}' cannot be read: {e.Message}");
+        }
+
+        var emulation = RunEmulation.Decide(image.Platform, platform.Host, reference, available, platform.Emulate, platform.Qemu, platform.Binfmt);
+        if (image.Index is not null || emulation.Kind != EmulationKind.Native)
+        {
+            platform.Status?.Invoke($"{emulation.Describe(image.Platform)} ({image.Descriptor.Digest})");
+        }
+
+        var spec = emulation.Apply(RunSpec.Load(layout, reference, image.Manifest));
         spec = fit?.Invoke(spec) ?? spec;
         var rootfs = Path.Combine(bundleDirectory, "rootfs");
         if (Directory.Exists(rootfs))
@@ -41,12 +67,7 @@ public static class RuntimeBundle
         }
 
         Directory.CreateDirectory(bundleDirectory);
-        string[] arguments = ["raw", "unpack", .. rootless ? new[] { "--rootless" } : [], "--image", $"{Path.GetFullPath(layoutDirectory)}:{reference}", rootfs];
-        var (exitCode, output) = Tool.Run(umoci, arguments, TimeSpan.FromMinutes(5));
-        if (exitCode != 0)
-        {
-            throw new KilnException(DiagnosticCodes.BundleFailed, $"umoci could not unpack '{reference}' into '{rootfs}' (exit {exitCode}): {output.Trim()}");
-        }
+        Unpack(layoutDirectory, reference, image, rootfs, bundleDirectory, umoci, rootless);
 
         // Mount points for the declared volumes must exist in the read-only root: runc cannot create them there.
         foreach (var volume in spec.Volumes)
@@ -54,9 +75,79 @@ public static class RuntimeBundle
             Directory.CreateDirectory(Path.Combine(rootfs, volume.TrimStart('/')));
         }
 
+        if (spec.Emulator is not null)
+        {
+            // The same for the emulator's bind mount, which needs a file to mount over.
+            var target = Path.Combine(rootfs, RunEmulation.ContainerPath.TrimStart('/'));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.WriteAllBytes(target, []);
+        }
+
         AtomicFile.Write(Path.Combine(bundleDirectory, "config.json"), RuntimeConfig.Create(spec));
         return spec;
     }
+
+    /// <summary>
+    /// umoci unpacks a tag that names one image manifest (it refuses an index with several, as ambiguous). An image of an
+    /// index is given to it through a view of the layout made for this run: the same blobs (a symbolic link, nothing
+    /// copied, the build's layout untouched) and an index.json that tags only the chosen manifest.
+    /// </summary>
+    private static void Unpack(string layoutDirectory, string reference, PlatformImage image, string rootfs, string bundleDirectory, string umoci, bool rootless)
+    {
+        var source = $"{Path.GetFullPath(layoutDirectory)}:{reference}";
+        var view = Path.Combine(bundleDirectory, "layout");
+        if (image.Index is not null)
+        {
+            if (Directory.Exists(view))
+            {
+                Directory.Delete(view, recursive: true);
+            }
+
+            Directory.CreateDirectory(view);
+            File.Copy(Path.Combine(layoutDirectory, OciLayout.LayoutFileName), Path.Combine(view, OciLayout.LayoutFileName));
+            Directory.CreateSymbolicLink(Path.Combine(view, "blobs"), Path.Combine(Path.GetFullPath(layoutDirectory), "blobs"));
+            var tagged = (image.Descriptor with { Platform = null, Annotations = null }).WithAnnotation(AnnotationKeys.RefName, "run");
+            File.WriteAllBytes(Path.Combine(view, OciLayout.IndexFileName), new ImageIndex { Manifests = [tagged] }.ToJson());
+            source = $"{view}:run";
+        }
+
+        try
+        {
+            string[] arguments = ["raw", "unpack", .. rootless ? new[] { "--rootless" } : [], "--image", source, rootfs];
+            var (exitCode, output) = Tool.Run(umoci, arguments, TimeSpan.FromMinutes(5));
+            if (exitCode != 0)
+            {
+                throw new KilnException(DiagnosticCodes.BundleFailed, $"umoci could not unpack '{reference}' ({image.Platform}) into '{rootfs}' (exit {exitCode}): {output.Trim()}");
+            }
+        }
+        finally
+        {
+            if (image.Index is not null)
+            {
+                Directory.Delete(view, recursive: true);
+            }
+        }
+    }
+}
+
+/// <summary>Which platform of a multi-platform image <c>kiln run</c> picks, and whether it may emulate another architecture.</summary>
+/// <param name="Host">This machine's platform (the default choice; linux/amd64 on x64).</param>
+public sealed record RunPlatformOptions(Platform Host)
+{
+    /// <summary>The platform asked for (--platform), or null for <see cref="Host"/>.</summary>
+    public Platform? Requested { get; init; }
+
+    /// <summary>Whether an image the machine cannot run natively may run under emulation (--emulate).</summary>
+    public bool Emulate { get; init; }
+
+    /// <summary>The host path of qemu-aarch64-static, or null when it is not installed.</summary>
+    public string? Qemu { get; init; }
+
+    /// <summary>The machine's aarch64 binfmt_misc handler (<see cref="BinfmtHandler.FindArm64"/>), or null.</summary>
+    public BinfmtHandler? Binfmt { get; init; }
+
+    /// <summary>Where a line on the chosen platform and emulation goes.</summary>
+    public Action<string>? Status { get; init; }
 }
 
 /// <summary>Runs a local tool to completion, capturing its output.</summary>

@@ -59,6 +59,11 @@ internal static class RuntimeConfig
         Mount(w, "/dev/shm", "tmpfs", "shm", ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]);
         Mount(w, "/dev/mqueue", "mqueue", "mqueue", ["nosuid", "noexec", "nodev"]);
         Mount(w, "/sys", "sysfs", "sysfs", ["nosuid", "noexec", "nodev", "ro"]);
+        if (spec.Emulator is not null)
+        {
+            Mount(w, RunEmulation.ContainerPath, "bind", spec.Emulator, ["bind", "ro", "nosuid", "nodev"]);
+        }
+
         foreach (var volume in spec.Volumes)
         {
             // The only writable places: empty at every start, owned by the server's account, like an emptyDir.
