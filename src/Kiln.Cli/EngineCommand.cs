@@ -293,20 +293,7 @@ internal static class EngineCommand
     }
 
     /// <summary>State files MSBuild reads (publish.txt, inputs.txt): another build's targets may read them at any time, so never half-written.</summary>
-    private static void WriteAtomically(string path, string text)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = $"{path}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
-        try
-        {
-            File.WriteAllText(temp, text);
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
-    }
+    private static void WriteAtomically(string path, string text) => Kiln.Oci.IO.AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(text));
 
     /// <summary>KilnArchiveFormat: every image of the build as an archive beside the layout (archives/NAME-VERSION.FORMAT.tar).</summary>
     private static int WriteArchives(ParseResult result)
