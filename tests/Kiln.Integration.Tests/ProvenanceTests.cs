@@ -28,7 +28,7 @@ public sealed class ProvenanceTests(KilnPackage package) : IDisposable
         var key = Key("signing", out var publicKey);
         Key("other", out var otherKey);
         var fixture = BuildTests.TwoServerFixture(package);
-        var environment = new Dictionary<string, string?> { ["KILN_SIGNING_KEY"] = key, ["KILN_CACHE"] = Path.Combine(_temp, "cache"), ["DOCKER_CONFIG"] = Path.Combine(_temp, "docker") };
+        var environment = IsolatedEnvironment.For(_temp, key);
 
         var build = fixture.Build(environment);
 

@@ -21,14 +21,7 @@ public sealed class RegistryTests(KilnPackage package) : IDisposable
 
     private string DockerConfig => Path.Combine(_temp, "docker");
 
-    /// <summary>An isolated cache and Docker config, so that nothing of the machine's leaks in.</summary>
-    private Dictionary<string, string?> Environment() => new()
-    {
-        ["KILN_CACHE"] = Cache,
-        ["DOCKER_CONFIG"] = DockerConfig,
-        ["KILN_REGISTRY_USERNAME"] = null,
-        ["KILN_REGISTRY_PASSWORD"] = null,
-    };
+    private Dictionary<string, string?> Environment() => IsolatedEnvironment.For(_temp);
 
     [SkippableFact]
     public void KilnPush_FixtureImages_SkopeoSeesSameDigests_AndSecondPushUploadsZeroBytes()

@@ -17,14 +17,7 @@ public sealed class VerifiedBaseTests(KilnPackage package) : IDisposable
 
     public void Dispose() => Directory.Delete(_temp, recursive: true);
 
-    private Dictionary<string, string?> Environment(string? signingKey = null) => new()
-    {
-        ["KILN_SIGNING_KEY"] = signingKey,
-        ["KILN_CACHE"] = Path.Combine(_temp, "cache"),
-        ["DOCKER_CONFIG"] = Path.Combine(_temp, "docker"),
-        ["KILN_REGISTRY_USERNAME"] = null,
-        ["KILN_REGISTRY_PASSWORD"] = null,
-    };
+    private Dictionary<string, string?> Environment(string? signingKey = null) => IsolatedEnvironment.For(_temp, signingKey);
 
     private string Key(string name, out string publicKey) => Kiln.Tests.Shared.SigningKeyFiles.Write(_temp, name, out publicKey);
 
