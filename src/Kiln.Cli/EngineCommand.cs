@@ -60,7 +60,7 @@ internal static class EngineCommand
     private static readonly Option<string?> EvaluationTimeout = new("--evaluation-timeout") { Description = "Seconds spec evaluation may take (default 60)." };
 
     // Builds and pushes of one output directory take turns (an inter-process lock), waiting at most this long.
-    private static readonly Option<string?> BuildLockTimeout = new("--build-lock-timeout") { Description = "Seconds to wait for another build of the same output directory (default 600)." };
+    private static readonly Option<string?> BuildLockTimeout = new("--build-lock-timeout") { Description = $"Seconds to wait for another build of the same output directory (default {KilnDefaults.BuildLockTimeoutSeconds})." };
 
     private static readonly Option<string> PublishList = new("--publish-list") { Required = true, Description = "Where to write the list of projects to publish." };
 
@@ -95,7 +95,11 @@ internal static class EngineCommand
             command.Options.Add(AptSourcesOption);
         }
 
-        push.SetAction(result => Edge.Run(() => WithOutputLocked(result, () => Push(result))));
+        push.SetAction(result => Edge.Run(() => WithOutputLocked(result, lockOutput =>
+        {
+            lockOutput();
+            return Push(result);
+        })));
         evaluate.Options.Add(InsecureRegistry);
         build.Options.Add(InsecureRegistry);
         build.Options.Add(ArchiveFormatOption);
@@ -113,7 +117,7 @@ internal static class EngineCommand
         build.SetAction(result => Edge.Run(() =>
         {
             var request = ToRequest(result); // bad arguments fail at once, without waiting for the lock
-            return WithOutputLocked(result, () => Build(request) is var code && code == Edge.Ok ? WriteArchives(result) : code);
+            return WithOutputLocked(result, lockOutput => Build(request, lockOutput) is var code && code == Edge.Ok ? WriteArchives(result) : code);
         }));
         return new Command("engine", "Run the engine for Kiln's MSBuild tasks.") { Hidden = true, Subcommands = { evaluate, build, push } };
     }
@@ -213,33 +217,42 @@ internal static class EngineCommand
     {
         if (string.IsNullOrWhiteSpace(text))
         {
-            return EvaluationOptions.DefaultTimeoutSeconds;
+            return KilnDefaults.EvaluationTimeoutSeconds;
         }
 
         if (!int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds <= 0)
         {
-            throw new KilnException(DiagnosticCodes.InvalidEvaluationTimeout, $"KilnEvaluationTimeout is '{text}', which is not a positive whole number of seconds. Set it to, for example, 120, or leave it empty for the default ({EvaluationOptions.DefaultTimeoutSeconds}).");
+            throw new KilnException(DiagnosticCodes.InvalidEvaluationTimeout, $"KilnEvaluationTimeout is '{text}', which is not a positive whole number of seconds. Set it to, for example, 120, or leave it empty for the default ({KilnDefaults.EvaluationTimeoutSeconds}).");
         }
 
         return seconds;
     }
 
     /// <summary>
-    /// Runs <paramref name="action"/> holding the output directory's inter-process lock, so that concurrent builds (and
-    /// pushes, which rewrite release.json) of one directory take turns instead of failing on each other's files.
+    /// Runs <paramref name="action"/>, which takes the output directory's inter-process lock by calling the callback it is
+    /// given (once its input is checked, so that refused input never creates the directory); the lock is held until
+    /// <paramref name="action"/> returns. Concurrent builds (and pushes, which rewrite release.json) of one directory
+    /// thus take turns instead of failing on each other's files.
     /// </summary>
-    private static int WithOutputLocked(ParseResult result, Func<int> action)
+    private static int WithOutputLocked(ParseResult result, Func<Action, int> action)
     {
         var text = result.GetValue(BuildLockTimeout);
-        var seconds = 600;
+        var seconds = KilnDefaults.BuildLockTimeoutSeconds;
         if (!string.IsNullOrWhiteSpace(text) && (!int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out seconds) || seconds > 86_400))
         {
-            throw new KilnException(DiagnosticCodes.InvalidBuildLockTimeout, $"KilnBuildLockTimeout is '{text}', which is not a number of seconds from 0 to 86400. Set it to how long a build may wait for another build of the same KilnOutputPath, or leave it empty for 600.");
+            throw new KilnException(DiagnosticCodes.InvalidBuildLockTimeout, $"KilnBuildLockTimeout is '{text}', which is not a number of seconds from 0 to 86400. Set it to how long a build may wait for another build of the same KilnOutputPath, or leave it empty for {KilnDefaults.BuildLockTimeoutSeconds}.");
         }
 
         var output = Path.TrimEndingDirectorySeparator(Path.GetFullPath(result.GetValue(Output)!));
-        using var held = OutputDirectoryLock.Acquire(output, TimeSpan.FromSeconds(seconds), Environment.ProcessId, TimeProvider.System, line => Console.Out.WriteLine($"kiln: {line}"));
-        return action();
+        OutputDirectoryLock? held = null;
+        try
+        {
+            return action(() => held ??= OutputDirectoryLock.Acquire(output, TimeSpan.FromSeconds(seconds), Environment.ProcessId, TimeProvider.System, line => Console.Out.WriteLine($"kiln: {line}")));
+        }
+        finally
+        {
+            held?.Dispose();
+        }
     }
 
     /// <summary>
@@ -293,20 +306,7 @@ internal static class EngineCommand
     }
 
     /// <summary>State files MSBuild reads (publish.txt, inputs.txt): another build's targets may read them at any time, so never half-written.</summary>
-    private static void WriteAtomically(string path, string text)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = $"{path}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
-        try
-        {
-            File.WriteAllText(temp, text);
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
-    }
+    private static void WriteAtomically(string path, string text) => Kiln.Oci.IO.AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(text));
 
     /// <summary>KilnArchiveFormat: every image of the build as an archive beside the layout (archives/NAME-VERSION.FORMAT.tar).</summary>
     private static int WriteArchives(ParseResult result)
@@ -367,9 +367,9 @@ internal static class EngineCommand
         return Edge.Ok;
     }
 
-    private static int Build(BuildRequest request)
+    private static int Build(BuildRequest request, Action lockOutput)
     {
-        var result = KilnEngine.Build(request, line => Console.Out.WriteLine($"kiln: {line}"));
+        var result = KilnEngine.Build(request, line => Console.Out.WriteLine($"kiln: {line}"), lockOutput);
         foreach (var warning in result.Warnings)
         {
             Edge.Print(warning);

@@ -22,6 +22,12 @@ public static class KilnDefaults
     /// <summary>The Debian mirror used when neither KilnDebianMirror nor the machine's apt sources name one for the suite.</summary>
     public const string DebianMirror = "http://deb.debian.org/debian/";
 
+    /// <summary>Seconds spec evaluation may take (KilnEvaluationTimeout): far above any real spec, far below "forever".</summary>
+    public const int EvaluationTimeoutSeconds = 60;
+
+    /// <summary>Seconds a build or push waits for another build of the same output directory (KilnBuildLockTimeout).</summary>
+    public const int BuildLockTimeoutSeconds = 600;
+
     /// <summary>The KilnAptSources value that ignores the machine's apt sources (the default mirror is then <see cref="DebianMirror"/>).</summary>
     public const string NoAptSources = "none";
 

@@ -50,7 +50,7 @@ public static class KilnEngine
     {
         if (evaluation.TimeoutSeconds <= 0)
         {
-            throw new KilnException(DiagnosticCodes.InvalidEvaluationTimeout, $"KilnEvaluationTimeout is {evaluation.TimeoutSeconds}; it must be a positive number of seconds (default {EvaluationOptions.DefaultTimeoutSeconds}).");
+            throw new KilnException(DiagnosticCodes.InvalidEvaluationTimeout, $"KilnEvaluationTimeout is {evaluation.TimeoutSeconds}; it must be a positive number of seconds (default {KilnDefaults.EvaluationTimeoutSeconds}).");
         }
 
         return TimeSpan.FromSeconds(evaluation.TimeoutSeconds);
@@ -76,7 +76,13 @@ public static class KilnEngine
     /// manifests, the inventories and release.json. Everything is validated before anything is written; files are
     /// replaced atomically and the layout's index.json last, so a failure or a crash leaves the previous artifacts valid.
     /// </summary>
-    public static BuildResult Build(BuildRequest request, Action<string>? log = null)
+    /// <param name="request">What to build, and how.</param>
+    /// <param name="log">Progress lines.</param>
+    /// <param name="settingsChecked">
+    /// Called once the specs are evaluated and the settings checked, before planning reads the lock file and anything
+    /// is written: where the caller takes the output directory's lock, so that a build refused there never creates it.
+    /// </param>
+    public static BuildResult Build(BuildRequest request, Action<string>? log = null, Action? settingsChecked = null)
     {
         var project = request.Project;
         var evaluation = SpecEvaluator.Evaluate(request.Evaluation.Assembly, request.Evaluation.PathMap, EvaluationTimeout(request.Evaluation));
@@ -85,6 +91,7 @@ public static class KilnEngine
         var lockMode = VersionLock.ParseMode(request.Lock.Mode); // a bad KilnLockMode fails before any work
         using var signer = ImageAttestations.SignerFor(request.Attestation, project.ProjectDirectory); // so does an unusable signing key
         var verificationKey = string.IsNullOrWhiteSpace(request.Deployment.VerificationKey) ? null : Deploy.AdmissionPolicy.LoadPublicKey(Path.GetFullPath(request.Deployment.VerificationKey, project.ProjectDirectory));
+        settingsChecked?.Invoke();
         var planner = new Planner(project, KilnLock.Load(lockPath))
         {
             Packages = request.Packages,

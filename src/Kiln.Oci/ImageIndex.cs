@@ -31,53 +31,18 @@ public sealed record ImageIndex
     public override int GetHashCode() => HashCode.Combine(MediaType, Structural.Hash(Manifests));
 
     /// <summary>Canonical JSON: schemaVersion, mediaType, artifactType, manifests, subject, annotations.</summary>
-    public byte[] ToJson() => CanonicalJson.Serialize(w =>
-    {
-        w.WriteStartObject();
-        w.WriteNumber("schemaVersion", 2);
-        w.WriteString("mediaType", MediaType);
-        if (ArtifactType is not null)
-        {
-            w.WriteString("artifactType", ArtifactType);
-        }
-
-        w.WriteStartArray("manifests");
-        foreach (var m in Manifests.OrEmpty())
-        {
-            m.WriteTo(w);
-        }
-
-        w.WriteEndArray();
-        if (Subject is not null)
-        {
-            w.WritePropertyName("subject");
-            Subject.WriteTo(w);
-        }
-
-        CanonicalJson.WriteAnnotations(w, Annotations);
-        w.WriteEndObject();
-    });
+    public byte[] ToJson() => OciDocument.Write(
+        new OciDocument.Frame(MediaType, ArtifactType, Subject, Annotations),
+        w => OciDocument.WriteDescriptors(w, "manifests", Manifests));
 
     /// <exception cref="OciFormatException">Not a schema 2 index, or malformed.</exception>
-    public static ImageIndex Parse(ReadOnlySpan<byte> json)
-    {
-        const string where = "image index";
-        using var document = JsonRead.Parse(json, where);
-        var root = document.RootElement;
-        ImageManifest.CheckSchemaVersion(root, where);
-        string mediaType = JsonRead.String(root, "mediaType", where) ?? MediaTypes.ImageIndex;
-        if (!MediaTypes.IsIndex(mediaType))
+    public static ImageIndex Parse(ReadOnlySpan<byte> json) =>
+        OciDocument.Parse(json, "image index", MediaTypes.ImageIndex, MediaTypes.IsIndex, "an image index", (root, frame) => new ImageIndex
         {
-            throw new OciFormatException($"{where}.mediaType: expected an image index, got \"{mediaType}\".");
-        }
-
-        return new ImageIndex
-        {
-            MediaType = mediaType,
-            ArtifactType = JsonRead.String(root, "artifactType", where),
-            Manifests = JsonRead.Array(root, "manifests", where, Descriptor.Read),
-            Subject = JsonRead.TryGet(root, "subject", out var s) ? Descriptor.Read(s, $"{where}.subject") : null,
-            Annotations = JsonRead.StringMap(root, "annotations", where),
-        };
-    }
+            MediaType = frame.MediaType,
+            ArtifactType = frame.ArtifactType,
+            Manifests = JsonRead.Array(root, "manifests", "image index", Descriptor.Read),
+            Subject = frame.Subject,
+            Annotations = frame.Annotations,
+        });
 }

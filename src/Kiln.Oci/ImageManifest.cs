@@ -62,33 +62,11 @@ public sealed record ImageManifest
             throw new InvalidOperationException("An image manifest needs a config descriptor.");
         }
 
-        return CanonicalJson.Serialize(w =>
+        return OciDocument.Write(new OciDocument.Frame(MediaType, ArtifactType, Subject, Annotations), w =>
         {
-            w.WriteStartObject();
-            w.WriteNumber("schemaVersion", 2);
-            w.WriteString("mediaType", MediaType);
-            if (ArtifactType is not null)
-            {
-                w.WriteString("artifactType", ArtifactType);
-            }
-
             w.WritePropertyName("config");
             Config.WriteTo(w);
-            w.WriteStartArray("layers");
-            foreach (var layer in Layers.OrEmpty())
-            {
-                layer.WriteTo(w);
-            }
-
-            w.WriteEndArray();
-            if (Subject is not null)
-            {
-                w.WritePropertyName("subject");
-                Subject.WriteTo(w);
-            }
-
-            CanonicalJson.WriteAnnotations(w, Annotations);
-            w.WriteEndObject();
+            OciDocument.WriteDescriptors(w, "layers", Layers);
         });
     }
 
@@ -96,37 +74,16 @@ public sealed record ImageManifest
     public static ImageManifest Parse(ReadOnlySpan<byte> json)
     {
         const string where = "image manifest";
-        using var document = JsonRead.Parse(json, where);
-        var root = document.RootElement;
-        CheckSchemaVersion(root, where);
-        string mediaType = JsonRead.String(root, "mediaType", where) ?? MediaTypes.ImageManifest;
-        if (!MediaTypes.IsManifest(mediaType))
+        return OciDocument.Parse(json, where, MediaTypes.ImageManifest, MediaTypes.IsManifest, "an image manifest", (root, frame) => new ImageManifest
         {
-            throw new OciFormatException($"{where}.mediaType: expected an image manifest, got \"{mediaType}\".");
-        }
-
-        if (!JsonRead.TryGet(root, "config", out var config))
-        {
-            throw new OciFormatException($"{where}.config: required member is missing.");
-        }
-
-        return new ImageManifest
-        {
-            MediaType = mediaType,
-            ArtifactType = JsonRead.String(root, "artifactType", where),
-            Config = Descriptor.Read(config, $"{where}.config"),
+            MediaType = frame.MediaType,
+            ArtifactType = frame.ArtifactType,
+            Config = JsonRead.TryGet(root, "config", out var config)
+                ? Descriptor.Read(config, $"{where}.config")
+                : throw new OciFormatException($"{where}.config: required member is missing."),
             Layers = JsonRead.Array(root, "layers", where, Descriptor.Read),
-            Subject = JsonRead.TryGet(root, "subject", out var s) ? Descriptor.Read(s, $"{where}.subject") : null,
-            Annotations = JsonRead.StringMap(root, "annotations", where),
-        };
-    }
-
-    internal static void CheckSchemaVersion(System.Text.Json.JsonElement root, string where)
-    {
-        long version = JsonRead.RequiredInt64(root, "schemaVersion", where);
-        if (version != 2)
-        {
-            throw new OciFormatException($"{where}.schemaVersion: expected 2, got {version}.");
-        }
+            Subject = frame.Subject,
+            Annotations = frame.Annotations,
+        });
     }
 }

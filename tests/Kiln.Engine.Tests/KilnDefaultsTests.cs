@@ -19,6 +19,13 @@ public sealed class KilnDefaultsTests
         Assert.Contains($">{KilnDefaults.BuiltInDebianKeyring}</KilnDebianKeyring>", Targets(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Timeouts_AreTheOnesKilnBuildTargetsDefaultsTo()
+    {
+        Assert.Contains($"<KilnEvaluationTimeout Condition=\"'$(KilnEvaluationTimeout)' == ''\">{KilnDefaults.EvaluationTimeoutSeconds}</KilnEvaluationTimeout>", Targets(), StringComparison.Ordinal);
+        Assert.Contains($"<KilnBuildLockTimeout Condition=\"'$(KilnBuildLockTimeout)' == ''\">{KilnDefaults.BuildLockTimeoutSeconds}</KilnBuildLockTimeout>", Targets(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("/keys/mine.gpg", true, "/keys/mine.gpg")]
     [InlineData("/keys/mine.gpg", false, "/keys/mine.gpg")]

@@ -55,6 +55,23 @@ public sealed class BadInputTests(KilnPackage package)
     }
 
     [Fact]
+    public void Build_DeploySettingRefused_CreatesNoOutputDirectory()
+    {
+        var fixture = new FixtureProject(package)
+            .Write("run.sh", "#!/bin/sh\necho ok\n")
+            .Specs(Spec("""
+                public override ImmutableArray<Layer> Layers => [Layer.File("run.sh", to: "/app/run.sh")];
+                public override Entrypoint Entrypoint => new("/app/run.sh");
+            """));
+
+        var result = fixture.Build("-p:KilnRegistry=https://registry.example.com");
+
+        Assert.True(result.ExitCode != 0, "the build should fail:\n" + result.Output);
+        Assert.Contains("error KILN2102:", result.Output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(fixture.OutputDirectory), "a build refused before it plans must not create the output directory (nor its lock files)");
+    }
+
+    [Fact]
     public void Build_MissingInputFile_ReportsKiln2009()
     {
         var fixture = new FixtureProject(package).Specs(Spec("""    public override ImmutableArray<Layer> Layers => [Layer.File("missing.txt", to: "/app/missing.txt")];"""));

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Kiln.Integration.Tests.Infrastructure;
 using Kiln.Oci;
@@ -19,15 +18,7 @@ public sealed class ProvenanceTests(KilnPackage package) : IDisposable
 
     public void Dispose() => Directory.Delete(_temp, recursive: true);
 
-    private string Key(string name, out string publicKey)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var path = Path.Combine(_temp, name + ".pem");
-        File.WriteAllText(path, key.ExportPkcs8PrivateKeyPem());
-        publicKey = Path.Combine(_temp, name + ".pub");
-        File.WriteAllText(publicKey, key.ExportSubjectPublicKeyInfoPem());
-        return path;
-    }
+    private string Key(string name, out string publicKey) => Kiln.Tests.Shared.SigningKeyFiles.Write(_temp, name, out publicKey);
 
     [SkippableFact]
     public void Build_WithSigningKey_AttachesVerifiableProvenance_PushedBehindReferrersTag()
@@ -37,7 +28,7 @@ public sealed class ProvenanceTests(KilnPackage package) : IDisposable
         var key = Key("signing", out var publicKey);
         Key("other", out var otherKey);
         var fixture = BuildTests.TwoServerFixture(package);
-        var environment = new Dictionary<string, string?> { ["KILN_SIGNING_KEY"] = key, ["KILN_CACHE"] = Path.Combine(_temp, "cache"), ["DOCKER_CONFIG"] = Path.Combine(_temp, "docker") };
+        var environment = IsolatedEnvironment.For(_temp, key);
 
         var build = fixture.Build(environment);
 

@@ -21,26 +21,13 @@ public sealed class RegistryTests(KilnPackage package) : IDisposable
 
     private string DockerConfig => Path.Combine(_temp, "docker");
 
-    /// <summary>An isolated cache and Docker config, so that nothing of the machine's leaks in.</summary>
-    private Dictionary<string, string?> Environment() => new()
-    {
-        ["KILN_CACHE"] = Cache,
-        ["DOCKER_CONFIG"] = DockerConfig,
-        ["KILN_REGISTRY_USERNAME"] = null,
-        ["KILN_REGISTRY_PASSWORD"] = null,
-    };
-
-    private static RegistryServer StartRegistry(string? htpasswd = null)
-    {
-        Tools.Require("docker-registry", "docker-registry");
-        return RegistryServer.Start(htpasswd);
-    }
+    private Dictionary<string, string?> Environment() => IsolatedEnvironment.For(_temp);
 
     [SkippableFact]
     public void KilnPush_FixtureImages_SkopeoSeesSameDigests_AndSecondPushUploadsZeroBytes()
     {
         var skopeo = Tools.Require("skopeo", "skopeo");
-        using var registry = StartRegistry();
+        using var registry = RegistryServer.Start();
         var fixture = BuildTests.TwoServerFixture(package);
 
         var first = fixture.Build(Environment(), "-t:KilnPush", $"-p:KilnRegistry={registry.Host}", "-p:KilnRepositoryPrefix=kiln-it");
@@ -75,7 +62,7 @@ public sealed class RegistryTests(KilnPackage package) : IDisposable
     public void RegistryBase_PushedBySkopeo_PulledByDigestAndUsed_ThenBuiltFromCacheWithRegistryStopped()
     {
         var busybox = Tools.Require("busybox", "busybox-static");
-        using var registry = StartRegistry();
+        using var registry = RegistryServer.Start();
         var (reference, baseManifest) = PushBusyboxBase(registry, busybox);
         var fixture = BaseFixture(reference, "v1");
 
@@ -100,7 +87,7 @@ public sealed class RegistryTests(KilnPackage package) : IDisposable
         var busybox = Tools.Require("busybox", "busybox-static");
         Tools.Require("htpasswd", "apache2-utils");
         var htpasswd = RegistryServer.Htpasswd(Path.Combine(_temp, "auth"), "kiln", "it-s3cret")!;
-        using var registry = StartRegistry(htpasswd);
+        using var registry = RegistryServer.Start(htpasswd);
         var (reference, _) = PushBusyboxBase(registry, busybox, "--dest-creds=kiln:it-s3cret");
         var fixture = BaseFixture(reference, "v1");
 
@@ -123,7 +110,7 @@ public sealed class RegistryTests(KilnPackage package) : IDisposable
     [SkippableFact]
     public void RegistryBase_UnknownDigest_404NamesTheReference()
     {
-        using var registry = StartRegistry();
+        using var registry = RegistryServer.Start();
         var reference = $"{registry.Host}/bases/none:1@{Digest.Sha256("missing"u8)}";
         var fixture = BaseFixture(reference, "v1");
 
@@ -210,7 +197,7 @@ public sealed class RegistryTests(KilnPackage package) : IDisposable
     [SkippableFact]
     public void KilnPush_CorruptLayerBlobInLayout_RefusedWithKILN1016AndNothingTagged()
     {
-        using var registry = StartRegistry();
+        using var registry = RegistryServer.Start();
         var fixture = BuildTests.TwoServerFixture(package);
         var built = fixture.Build(Environment());
         Assert.True(built.ExitCode == 0, built.Output);
@@ -237,7 +224,7 @@ public sealed class RegistryTests(KilnPackage package) : IDisposable
     [SkippableFact]
     public void KilnPush_VersionTagHeldByAnotherDigest_KILN1060BeforeAnyUpload_ThenOverwriteIsReported()
     {
-        using var registry = StartRegistry();
+        using var registry = RegistryServer.Start();
         var first = BuildTests.TwoServerFixture(package);
         var pushed = first.Build(Environment(), "-t:KilnPush", $"-p:KilnRegistry={registry.Host}", "-p:KilnRepositoryPrefix=kiln-it", "-p:KilnExtraTags=git-0a1b2c%3Bmain");
         Assert.True(pushed.ExitCode == 0, pushed.Output);
@@ -279,7 +266,7 @@ public sealed class RegistryTests(KilnPackage package) : IDisposable
     [SkippableFact]
     public void KilnPush_ExtraTagShapedLikeAVersion_KILN1062AndNothingPushed()
     {
-        using var registry = StartRegistry();
+        using var registry = RegistryServer.Start();
         var fixture = BuildTests.TwoServerFixture(package);
 
         var push = fixture.Build(Environment(), "-t:KilnPush", $"-p:KilnRegistry={registry.Host}", "-p:KilnRepositoryPrefix=kiln-it", "-p:KilnExtraTags=2.0.0");
@@ -317,7 +304,7 @@ public sealed class RegistryTests(KilnPackage package) : IDisposable
     [SkippableFact]
     public void KilnPull_RepositoryThatDoesNotExist_KILN1017EvenWhenTheDigestIsCached()
     {
-        using var registry = StartRegistry();
+        using var registry = RegistryServer.Start();
         var image = TestImage.Create(3000, 5000);
         using (var client = new Kiln.Oci.Registry.RegistryClient(registry.Host))
         {

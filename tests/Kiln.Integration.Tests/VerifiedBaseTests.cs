@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Kiln.Integration.Tests.Infrastructure;
 using Kiln.Oci;
 using Kiln.Tests.Registry;
@@ -18,31 +17,15 @@ public sealed class VerifiedBaseTests(KilnPackage package) : IDisposable
 
     public void Dispose() => Directory.Delete(_temp, recursive: true);
 
-    private Dictionary<string, string?> Environment(string? signingKey = null) => new()
-    {
-        ["KILN_SIGNING_KEY"] = signingKey,
-        ["KILN_CACHE"] = Path.Combine(_temp, "cache"),
-        ["DOCKER_CONFIG"] = Path.Combine(_temp, "docker"),
-        ["KILN_REGISTRY_USERNAME"] = null,
-        ["KILN_REGISTRY_PASSWORD"] = null,
-    };
+    private Dictionary<string, string?> Environment(string? signingKey = null) => IsolatedEnvironment.For(_temp, signingKey);
 
-    private string Key(string name, out string publicKey)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var path = Path.Combine(_temp, name + ".pem");
-        File.WriteAllText(path, key.ExportPkcs8PrivateKeyPem());
-        publicKey = Path.Combine(_temp, name + ".pub");
-        File.WriteAllText(publicKey, key.ExportSubjectPublicKeyInfoPem());
-        return path;
-    }
+    private string Key(string name, out string publicKey) => Kiln.Tests.Shared.SigningKeyFiles.Write(_temp, name, out publicKey);
 
     [SkippableFact]
     public void Build_RegistryBaseWithVerificationKey_SignedBaseAccepted_WrongKeyAndUnsignedBaseRefusedWithKiln2177()
     {
         var skopeo = Tools.Require("skopeo", "skopeo");
         var busybox = Tools.Require("busybox", "busybox-static");
-        Tools.Require("docker-registry", "docker-registry");
         var signingKey = Key("signing", out var publicKey);
         Key("other", out var otherKey);
         using var registry = RegistryServer.Start();

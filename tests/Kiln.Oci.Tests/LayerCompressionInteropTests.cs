@@ -12,15 +12,6 @@ public class LayerCompressionInteropTests
 {
     public static TheoryData<LayerCompression> Compressions => [LayerCompression.Gzip, LayerCompression.Zstd];
 
-    /// <summary>Skips loudly (or fails under KILN_REQUIRE_TOOLS=1) when a tool is missing.</summary>
-    private static void Need(params string[] tools)
-    {
-        if (ToolPolicy.SkipReason(tools) is { } reason)
-        {
-            Skip.If(true, reason);
-        }
-    }
-
     /// <summary>An image of one multi-block layer (plus a script to find after unpacking).</summary>
     private static (Descriptor Manifest, LayerResult Layer) WriteImage(string layoutPath, string refName, LayerCompression compression)
     {
@@ -39,7 +30,7 @@ public class LayerCompressionInteropTests
     [MemberData(nameof(Compressions))]
     public void SkopeoCopyAndInspect_MultiBlockLayer_Accepted(LayerCompression compression)
     {
-        Need("skopeo");
+        ToolPolicy.Require("skopeo", "skopeo");
 
         using var dir = new TempDir();
         var (_, layer) = WriteImage(dir.Combine("src"), "1.0.0", compression);
@@ -62,7 +53,7 @@ public class LayerCompressionInteropTests
     [SkippableFact]
     public void UmociUnpackRootless_MultiBlockGzipLayer_Unpacks()
     {
-        Need("umoci");
+        ToolPolicy.Require("umoci", "umoci");
 
         using var dir = new TempDir();
         WriteImage(dir.Combine("oci"), "1.0.0", LayerCompression.Gzip);

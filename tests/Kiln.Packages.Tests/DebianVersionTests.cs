@@ -33,10 +33,7 @@ public sealed class DebianVersionTests
     [SkippableFact]
     public async Task Compare_ThousandsOfRealVersionPairs_AgreesWithDpkgCompareVersions()
     {
-        if (ToolPolicy.Find("dpkg") is null)
-        {
-            ToolPolicy.Unavailable("dpkg is not installed; the comparison is checked against dpkg --compare-versions.");
-        }
+        ToolPolicy.Require("dpkg", "dpkg", "the comparison is checked against dpkg --compare-versions");
 
         // Versions per package from the real bookworm, bookworm-updates and bookworm-security indexes.
         var versions = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);

@@ -238,10 +238,7 @@ internal sealed class FixtureArchive : IDisposable
     {
         foreach (var (tool, package) in new[] { ("gpg", "gpg"), ("dpkg-deb", "dpkg"), ("xz", "xz-utils") })
         {
-            if (Kiln.Tests.Shared.ToolPolicy.Find(tool) is null)
-            {
-                Kiln.Tests.Shared.ToolPolicy.Unavailable($"{tool} is not installed (apt-get install {package}); this test builds and signs a fixture archive with it.");
-            }
+            Kiln.Tests.Shared.ToolPolicy.Require(tool, package, "this test builds and signs a fixture archive with it");
         }
     }
 

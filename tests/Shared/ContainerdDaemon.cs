@@ -66,10 +66,8 @@ internal sealed class ContainerdDaemon : IDisposable
     /// <summary>Starts a daemon and waits (bounded) until it answers.</summary>
     public static ContainerdDaemon Start()
     {
-        if (ToolPolicy.SkipReason("containerd", "ctr") is { } reason)
-        {
-            ToolPolicy.Unavailable(reason.Replace("SKIPPED LOUDLY: ", "", StringComparison.Ordinal));
-        }
+        ToolPolicy.Require("containerd", "containerd");
+        ToolPolicy.Require("ctr", "containerd");
 
         if (Environment.UserName != "root")
         {

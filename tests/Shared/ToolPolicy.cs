@@ -22,6 +22,23 @@ internal static class ToolPolicy
             .FirstOrDefault(File.Exists);
 
     /// <summary>
+    /// The path of <paramref name="name"/>; when it is not installed, skips the test loudly naming the package to
+    /// install, or fails it under KILN_REQUIRE_TOOLS=1.
+    /// </summary>
+    /// <param name="package">The Debian package that provides the tool.</param>
+    /// <param name="use">What the test needs the tool for, for the message.</param>
+    public static string Require(string name, string package, string use = "this test needs it")
+    {
+        var path = Find(name);
+        if (path is null)
+        {
+            Unavailable($"'{name}' is not installed (apt-get install -y {package}); {use}.");
+        }
+
+        return path;
+    }
+
+    /// <summary>
     /// The same policy for a test attribute, which decides at discovery (a <c>[Fact]</c>'s Skip): the loud skip reason
     /// when one of <paramref name="tools"/> is missing, or null when all are there or under KILN_REQUIRE_TOOLS=1 (the test
     /// then runs and fails on the missing tool).

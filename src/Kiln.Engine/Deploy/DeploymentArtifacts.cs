@@ -1,9 +1,9 @@
 using System.Collections.Immutable;
 using System.Text;
-using System.Text.RegularExpressions;
 using Kiln.Engine.Diagnostics;
 using Kiln.Engine.Evaluation;
 using Kiln.Engine.IO;
+using Kiln.Shared;
 
 namespace Kiln.Engine.Deploy;
 
@@ -12,29 +12,34 @@ namespace Kiln.Engine.Deploy;
 /// <c>kubectl apply -f deploy/&lt;deployment&gt;/</c> applies exactly this build. Files are replaced atomically, and files
 /// (and deployment directories) this build no longer renders are removed so that nothing stale gets applied.
 /// </summary>
-internal static partial class DeploymentArtifacts
+internal static class DeploymentArtifacts
 {
     public const string Directory = "deploy";
 
-    // host[:port] with an optional path, as a registry prefix appears in an image reference; no scheme, no tag.
-    [GeneratedRegex("^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9._-]+)*$")]
-    private static partial Regex RegistryPattern();
-
-    [GeneratedRegex("^[a-z0-9._-]+(/[a-z0-9._-]+)*$")]
-    private static partial Regex PrefixPattern();
-
-    /// <summary>Checks KilnRegistry and KilnRepositoryPrefix before anything is written.</summary>
+    /// <summary>Checks KilnRegistry and KilnRepositoryPrefix before anything is written, by the reference grammar every
+    /// image reference Kiln reads or writes follows (src/Shared/Grammar.cs), so that a rendered reference always parses.</summary>
     public static void ValidateSettings(string? registry, string? repositoryPrefix)
     {
-        if (!string.IsNullOrEmpty(registry) && !RegistryPattern().IsMatch(registry.TrimEnd('/')))
+        if (!string.IsNullOrEmpty(registry) && !IsRegistry(registry.TrimEnd('/')))
         {
             throw new KilnException(DiagnosticCodes.InvalidRegistry, $"KilnRegistry '{registry}' is not a registry host (host[:port], no scheme, lower case), for example 'registry.example.com' or '127.0.0.1:5000'.");
         }
 
-        if (!string.IsNullOrEmpty(repositoryPrefix) && !PrefixPattern().IsMatch(repositoryPrefix.Trim('/')))
+        if (!string.IsNullOrEmpty(repositoryPrefix) && !Grammar.IsRepositoryPath(repositoryPrefix.Trim('/')))
         {
             throw new KilnException(DiagnosticCodes.InvalidRegistry, $"KilnRepositoryPrefix '{repositoryPrefix}' is not a repository path (lower-case segments separated by '/'), for example 'acme/shop'.");
         }
+    }
+
+    /// <summary>host[:port] with an optional repository path, as a registry prefix appears in an image reference; the host
+    /// in lower case, as it is written into every rendered reference.</summary>
+    private static bool IsRegistry(string value)
+    {
+        var slash = value.IndexOf('/', StringComparison.Ordinal);
+        var host = slash < 0 ? value : value[..slash];
+        return !host.Any(char.IsAsciiLetterUpper)
+            && Grammar.IsRegistryHost(host)
+            && (slash < 0 || Grammar.IsRepositoryPath(value[(slash + 1)..]));
     }
 
     /// <summary>Renders and writes every deployment; returns the files written, relative to <paramref name="output"/>.</summary>

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Kiln.Engine.Diagnostics;
 using Kiln.Spec;
 
 namespace Kiln.Engine.Evaluation;
@@ -8,17 +7,8 @@ namespace Kiln.Engine.Evaluation;
 /// A deployment spec after evaluation: every property read once and every component matched to the resolved server it
 /// runs. It holds no <see cref="Type"/> of the user's assembly, so nothing keeps the collectible load context alive.
 /// </summary>
-public sealed record ResolvedDeployment
+public sealed record ResolvedDeployment : ResolvedSpec
 {
-    /// <summary>The deployment spec's full type name.</summary>
-    public required string SpecType { get; init; }
-
-    /// <summary>Where the spec type is declared, when the PDB tells.</summary>
-    public SourceLocation? Location { get; init; }
-
-    /// <summary>Source locations of individual properties, for errors.</summary>
-    public ImmutableDictionary<string, SourceLocation> PropertyLocations { get; init; } = ImmutableDictionary<string, SourceLocation>.Empty;
-
     /// <summary>The deployment's name (its directory under deploy/).</summary>
     public required string Name { get; init; }
 
@@ -27,9 +17,6 @@ public sealed record ResolvedDeployment
 
     /// <summary>The components, in rollout order.</summary>
     public required ImmutableArray<ResolvedComponent> Components { get; init; }
-
-    /// <summary>The best location for a problem with <paramref name="property"/>.</summary>
-    public SourceLocation? LocationOf(string property) => PropertyLocations.TryGetValue(property, out var location) ? location : Location;
 }
 
 /// <summary>One component: the server it runs and how it runs there.</summary>

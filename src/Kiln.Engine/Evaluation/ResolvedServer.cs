@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Kiln.Engine.Diagnostics;
 using Kiln.Spec;
 
 namespace Kiln.Engine.Evaluation;
@@ -8,16 +7,8 @@ namespace Kiln.Engine.Evaluation;
 /// A server spec after evaluation: every property read exactly once, so that spec code runs once per build and
 /// everything after this point works on plain immutable values.
 /// </summary>
-public sealed record ResolvedServer
+public sealed record ResolvedServer : ResolvedSpec
 {
-    public required string SpecType { get; init; }
-
-    /// <summary>Where the spec type is declared (absolute path), when the PDB tells.</summary>
-    public SourceLocation? Location { get; init; }
-
-    /// <summary>Source locations of individual properties, for errors.</summary>
-    public ImmutableDictionary<string, SourceLocation> PropertyLocations { get; init; } = ImmutableDictionary<string, SourceLocation>.Empty;
-
     public required string Name { get; init; }
     public required string Version { get; init; }
     public required BaseImage Base { get; init; }
@@ -36,7 +27,4 @@ public sealed record ResolvedServer
 
     /// <summary>The image reference inside the layout: <c>name:version</c>.</summary>
     public string Reference => $"{Name}:{Version}";
-
-    /// <summary>The best location for a problem with <paramref name="property"/>.</summary>
-    public SourceLocation? LocationOf(string property) => PropertyLocations.TryGetValue(property, out var location) ? location : Location;
 }

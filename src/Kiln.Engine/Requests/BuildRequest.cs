@@ -44,10 +44,7 @@ public sealed record EvaluationOptions
     public string? PathMap { get; init; }
 
     /// <summary>How long evaluating the specs may take (KilnEvaluationTimeout), in seconds.</summary>
-    public int TimeoutSeconds { get; init; } = DefaultTimeoutSeconds;
-
-    /// <summary>The default of <see cref="TimeoutSeconds"/>: far above any real spec, far below "forever".</summary>
-    public const int DefaultTimeoutSeconds = 60;
+    public int TimeoutSeconds { get; init; } = KilnDefaults.EvaluationTimeoutSeconds;
 }
 
 /// <summary>

@@ -18,16 +18,7 @@ public sealed class DsseSignatureTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private static string OpenSsl()
-    {
-        var openssl = ToolPolicy.Find("openssl");
-        if (openssl is null)
-        {
-            ToolPolicy.Unavailable("openssl is not installed (apt-get install openssl).");
-        }
-
-        return openssl;
-    }
+    private static string OpenSsl() => ToolPolicy.Require("openssl", "openssl", "it judges the signatures");
 
     private static (int ExitCode, string Output) Run(string tool, params string[] arguments)
     {

@@ -21,15 +21,7 @@ public sealed class ImageVerifierTests : IDisposable
 
     private string Layout => Path.Combine(_directory, "oci");
 
-    private string WriteKey(string name, out string publicPem)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var path = Path.Combine(_directory, name + ".pem");
-        File.WriteAllText(path, key.ExportPkcs8PrivateKeyPem());
-        publicPem = Path.Combine(_directory, name + ".pub");
-        File.WriteAllText(publicPem, key.ExportSubjectPublicKeyInfoPem());
-        return path;
-    }
+    private string WriteKey(string name, out string publicPem) => Kiln.Tests.Shared.SigningKeyFiles.Write(_directory, name, out publicPem);
 
     /// <summary>A one-layer image in a layout, tagged orders-api:1.4.0, with its provenance attached as Kiln attaches it.</summary>
     private (Descriptor Image, Descriptor Layer, Descriptor Attestation, Building.BuiltImage Built) BuildLayout(string? signingKey)

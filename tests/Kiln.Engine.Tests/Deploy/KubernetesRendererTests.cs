@@ -3,8 +3,6 @@ using k8s;
 using k8s.Models;
 using Kiln.Engine.Deploy;
 using Kiln.Spec;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 using static Kiln.Engine.Tests.Deploy.DeploymentFixtures;
 
 namespace Kiln.Engine.Tests.Deploy;
@@ -180,22 +178,6 @@ public sealed class KubernetesRendererTests
         _ => component,
     };
 
-    /// <summary>The YAML as a JSON tree: double-quoted scalars are strings, plain ones numbers or booleans (as Kubernetes reads them).</summary>
-    internal static JsonNode? ToJson(string yaml)
-    {
-        var stream = new YamlStream();
-        stream.Load(new StringReader(yaml));
-        return Convert(stream.Documents.Single().RootNode);
-
-        static JsonNode? Convert(YamlDotNet.RepresentationModel.YamlNode node) => node switch
-        {
-            YamlMappingNode map => new JsonObject(map.Children.Select(e => KeyValuePair.Create(((YamlScalarNode)e.Key).Value!, Convert(e.Value)))),
-            YamlSequenceNode seq => new JsonArray([.. seq.Children.Select(Convert)]),
-            YamlScalarNode { Style: ScalarStyle.DoubleQuoted } s => JsonValue.Create(s.Value),
-            YamlScalarNode { Value: "true" or "false" } s => JsonValue.Create(s.Value == "true"),
-            YamlScalarNode s when long.TryParse(s.Value, out var number) => JsonValue.Create(number),
-            YamlScalarNode s => throw new Xunit.Sdk.XunitException($"Unquoted scalar '{s.Value}' that is neither a number nor a boolean"),
-            _ => throw new Xunit.Sdk.XunitException($"Unexpected node {node.NodeType}"),
-        };
-    }
+    /// <summary>The YAML as a JSON tree, as Kubernetes reads it.</summary>
+    internal static JsonNode? ToJson(string yaml) => Kiln.Tests.Shared.YamlJsonTree.ToJson(yaml);
 }

@@ -97,7 +97,7 @@ public sealed class InputConfinementTests : IDisposable
     {
         var project = new ProjectOptions { ProjectDirectory = Project, IntermediateDirectory = Path.Combine(Project, "obj") };
 
-        var e = Assert.Throws<KilnException>(() => new Planner(project).Plan([Server([]) with { Base = BaseImage.Archive("/dev/null") }]));
+        var e = Assert.Throws<KilnException>(() => new Planner(project).Plan([PlanningFixtures.Server("api") with { Base = BaseImage.Archive("/dev/null") }]));
 
         Assert.Equal(DiagnosticCodes.InputNotRegularFile, Assert.Single(e.Diagnostics).Code);
     }
@@ -205,7 +205,7 @@ public sealed class InputConfinementTests : IDisposable
     {
         var diagnostics = new DiagnosticBag();
 
-        SpecValidator.Validate([Server([]) with { Base = BaseImage.Registry("Registry.Example/UPPER CASE@sha256:xyz") }], diagnostics);
+        SpecValidator.Validate([PlanningFixtures.Server("api") with { Base = BaseImage.Registry("Registry.Example/UPPER CASE@sha256:xyz") }], diagnostics);
 
         var diagnostic = Assert.Single(diagnostics.Items);
         Assert.Equal(DiagnosticCodes.InvalidImageReference, diagnostic.Code);
@@ -217,7 +217,7 @@ public sealed class InputConfinementTests : IDisposable
         var e = Assert.Throws<KilnException>(() => Plan(layer));
         var diagnostic = Assert.Single(e.Diagnostics);
         Assert.Equal(code, diagnostic.Code);
-        Assert.Contains("Spec 'Acme.Specs.Api': Layers[0]", diagnostic.Message, StringComparison.Ordinal);
+        Assert.Contains("Spec 'Acme.Specs.api': Layers[0]", diagnostic.Message, StringComparison.Ordinal);
         return diagnostic;
     }
 
@@ -231,25 +231,6 @@ public sealed class InputConfinementTests : IDisposable
             IntermediateDirectory = Path.Combine(Project, "obj", "kiln"),
             InputRoots = [.. inputRoots ?? []],
         };
-        return new Planner(project).Plan([Server(layers)]).Single();
+        return new Planner(project).Plan([PlanningFixtures.Server("api", layers)]).Single();
     }
-
-    private static ResolvedServer Server(Layer[] layers) => new()
-    {
-        SpecType = "Acme.Specs.Api",
-        Name = "api",
-        Version = "1.0.0",
-        Base = BaseImage.Scratch,
-        Layers = [.. layers],
-        Account = Account.Default,
-        WorkingDirectory = "/",
-        Entrypoint = new Entrypoint("/app/api"),
-        Arguments = [],
-        Environment = [],
-        Ports = [],
-        Limits = Limits.None,
-        Labels = [],
-        Volumes = [],
-        Secrets = [],
-    };
 }

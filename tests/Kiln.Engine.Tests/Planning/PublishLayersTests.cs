@@ -68,7 +68,7 @@ public sealed class PublishLayersTests : IDisposable
         var api = Publish("Api");
         var worker = Publish("Worker");
 
-        var plans = Plan([Server("api", Layer.PublishOutput("../Api/Api.csproj", to: "/app")), Server("worker", Layer.PublishOutput("../Worker/Worker.csproj", to: "/app"))], [api, worker]);
+        var plans = Plan([PlanningFixtures.Server("api", Layer.PublishOutput("../Api/Api.csproj", to: "/app")), PlanningFixtures.Server("worker", Layer.PublishOutput("../Worker/Worker.csproj", to: "/app"))], [api, worker]);
 
         var apiLayers = plans[0].Layers;
         var workerLayers = plans[1].Layers;
@@ -213,7 +213,7 @@ public sealed class PublishLayersTests : IDisposable
         [.. layer.Entries.Where(e => e.Kind != EntryKind.Directory).Select(e => e.Path).Order(StringComparer.Ordinal)];
 
     private ImagePlan PlanOne(PublishOutputLayer layer, PublishedProject published) =>
-        Plan([Server("api", layer)], [published]).Single();
+        Plan([PlanningFixtures.Server("api", layer)], [published]).Single();
 
     private ImmutableArray<ImagePlan> Plan(ResolvedServer[] servers, PublishedProject[] published)
     {
@@ -230,23 +230,4 @@ public sealed class PublishLayersTests : IDisposable
         };
         return new Planner(project).Plan(servers);
     }
-
-    private static ResolvedServer Server(string name, PublishOutputLayer layer) => new()
-    {
-        SpecType = "Acme.Specs." + name,
-        Name = name,
-        Version = "1.0.0",
-        Base = BaseImage.Scratch,
-        Layers = [layer],
-        Account = Account.Default,
-        WorkingDirectory = "/",
-        Entrypoint = new Entrypoint("/app/api"),
-        Arguments = [],
-        Environment = [],
-        Ports = [],
-        Limits = Limits.None,
-        Labels = [],
-        Volumes = [],
-        Secrets = [],
-    };
 }

@@ -1,6 +1,4 @@
 using System.Text.Json.Nodes;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace Kiln.Integration.Tests.Infrastructure;
 
@@ -9,24 +7,8 @@ internal static class KubernetesDocuments
 {
     private static readonly Lock Gate = new();
 
-    /// <summary>The YAML as a JSON tree: double-quoted scalars are strings, plain ones numbers or booleans.</summary>
-    public static JsonNode ToJson(string yaml)
-    {
-        var stream = new YamlStream();
-        stream.Load(new StringReader(yaml));
-        return Convert(stream.Documents.Single().RootNode)!;
-
-        static JsonNode? Convert(YamlNode node) => node switch
-        {
-            YamlMappingNode map => new JsonObject(map.Children.Select(e => KeyValuePair.Create(((YamlScalarNode)e.Key).Value!, Convert(e.Value)))),
-            YamlSequenceNode seq => new JsonArray([.. seq.Children.Select(Convert)]),
-            YamlScalarNode { Style: ScalarStyle.DoubleQuoted } s => JsonValue.Create(s.Value),
-            YamlScalarNode { Value: "true" or "false" } s => JsonValue.Create(s.Value == "true"),
-            YamlScalarNode s when long.TryParse(s.Value, out var number) => JsonValue.Create(number),
-            YamlScalarNode s => throw new Xunit.Sdk.XunitException($"Unquoted scalar '{s.Value}' that is neither a number nor a boolean"),
-            _ => throw new Xunit.Sdk.XunitException($"Unexpected node {node.NodeType}"),
-        };
-    }
+    /// <summary>The YAML as a JSON tree, as Kubernetes reads it.</summary>
+    public static JsonNode ToJson(string yaml) => Kiln.Tests.Shared.YamlJsonTree.ToJson(yaml);
 
     /// <summary>
     /// The npm packages kubernetes-models (core kinds) and @kubernetes-models/argo-rollouts (Rollout), installed once per

@@ -13,15 +13,5 @@ internal static class Tools
     public static string? Find(string name) => ToolPolicy.Find(name);
 
     /// <summary>The tool's path; skips (or, under KILN_REQUIRE_TOOLS=1, fails) when it is not installed.</summary>
-    public static string Require(string name, string package)
-    {
-        var path = Find(name);
-        if (path is not null)
-        {
-            return path;
-        }
-
-        ToolPolicy.Unavailable($"'{name}' is not installed (Debian package {package}); this test needs it as an independent check. Install it: apt-get install -y {package}");
-        return "";
-    }
+    public static string Require(string name, string package) => ToolPolicy.Require(name, package, "this test needs it as an independent check");
 }

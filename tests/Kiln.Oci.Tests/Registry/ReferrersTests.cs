@@ -12,16 +12,6 @@ namespace Kiln.Oci.Tests.Registry;
 /// </summary>
 public sealed class ReferrersTests
 {
-    private static RegistryServer StartRegistry()
-    {
-        if (RegistryServer.Binary is null)
-        {
-            ToolPolicy.Unavailable("'docker-registry' is not installed (Debian package docker-registry); this test needs it.");
-        }
-
-        return RegistryServer.Start();
-    }
-
     private static RegistryClientOptions Fast() => new() { RetryBudget = TimeSpan.FromSeconds(2), InitialBackoff = TimeSpan.FromMilliseconds(20) };
 
     private static (Descriptor Descriptor, byte[] Manifest, Descriptor Layer, byte[] Payload) Artifact(Digest subject, long subjectSize, string artifactType, string payload)
@@ -47,13 +37,9 @@ public sealed class ReferrersTests
     [SkippableFact]
     public async Task PutReferrer_RegistryWithoutReferrersApi_SkopeoSeesReferrersTagIndex()
     {
-        var skopeo = ToolPolicy.Find("skopeo");
-        if (skopeo is null)
-        {
-            ToolPolicy.Unavailable("skopeo is not installed (apt-get install skopeo).");
-        }
+        var skopeo = ToolPolicy.Require("skopeo", "skopeo");
 
-        using var registry = StartRegistry();
+        using var registry = RegistryServer.Start();
         using var client = new RegistryClient(registry.Host, Fast());
         var image = TestImage.Create(1000);
         foreach (var blob in image.BlobDescriptors)

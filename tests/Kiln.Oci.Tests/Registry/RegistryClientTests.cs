@@ -18,16 +18,6 @@ public sealed class RegistryClientTests : IDisposable
         }
     }
 
-    private static RegistryServer StartRegistry(string? htpasswd = null, string? certificate = null, string? key = null)
-    {
-        if (RegistryServer.Binary is null)
-        {
-            RequireTool("docker-registry", "docker-registry");
-        }
-
-        return RegistryServer.Start(htpasswd, certificate, key);
-    }
-
     private static void RequireTool(string tool, string package)
     {
         Kiln.Tests.Shared.ToolPolicy.Unavailable($"'{tool}' is not installed (Debian package {package}); this test needs it.");
@@ -53,7 +43,7 @@ public sealed class RegistryClientTests : IDisposable
     [SkippableFact]
     public async Task PushThenPull_RealRegistry_ContentAndDigestsMatch()
     {
-        using var registry = StartRegistry();
+        using var registry = RegistryServer.Start();
         using var client = new RegistryClient(registry.Host, Fast());
         var image = TestImage.Create(1000, 200_000);
         await PushAsync(client, "kiln/roundtrip", image, "1.0.0");
@@ -75,7 +65,7 @@ public sealed class RegistryClientTests : IDisposable
     [SkippableFact]
     public async Task PushBlob_SecondTime_SendsZeroBytes()
     {
-        using var registry = StartRegistry();
+        using var registry = RegistryServer.Start();
         var image = TestImage.Create(50_000, 70_000);
         var first = new CountingHandler();
         using (var client = new RegistryClient(registry.Host, Fast() with { Handler = first }))
@@ -97,7 +87,7 @@ public sealed class RegistryClientTests : IDisposable
     [SkippableFact]
     public async Task UploadBlob_LargerThanChunkSize_UploadedInChunksAndReadable()
     {
-        using var registry = StartRegistry();
+        using var registry = RegistryServer.Start();
         var events = new List<TransferEvent>();
         using var client = new RegistryClient(registry.Host, Fast() with { ChunkSize = 64 * 1024, Observer = e => { lock (events) { events.Add(e); } } });
         var image = TestImage.Create(300_000);
@@ -113,7 +103,7 @@ public sealed class RegistryClientTests : IDisposable
     [SkippableFact]
     public async Task MountBlob_FromAnotherRepository_MountedWithoutUpload()
     {
-        using var registry = StartRegistry();
+        using var registry = RegistryServer.Start();
         var counting = new CountingHandler();
         using var client = new RegistryClient(registry.Host, Fast() with { Handler = counting });
         var image = TestImage.Create(40_000);
@@ -130,7 +120,7 @@ public sealed class RegistryClientTests : IDisposable
     [SkippableFact]
     public async Task GetManifest_UnknownDigest_NotFoundNamesRepository()
     {
-        using var registry = StartRegistry();
+        using var registry = RegistryServer.Start();
         using var client = new RegistryClient(registry.Host, Fast());
         var missing = Digest.Sha256("nothing"u8);
         var e = await Assert.ThrowsAsync<RegistryException>(() => client.GetManifestAsync("kiln/none", missing.ToString()));
@@ -147,7 +137,7 @@ public sealed class RegistryClientTests : IDisposable
             RequireTool("htpasswd", "apache2-utils");
         }
 
-        using var registry = StartRegistry(htpasswd);
+        using var registry = RegistryServer.Start(htpasswd);
         var config = Path.Combine(_temp, "docker", "config.json");
         Directory.CreateDirectory(Path.GetDirectoryName(config)!);
         var image = TestImage.Create(1234);
@@ -185,7 +175,7 @@ public sealed class RegistryClientTests : IDisposable
             RequireTool("openssl", "openssl");
         }
 
-        using var registry = StartRegistry(certificate: pair!.Value.Certificate, key: pair.Value.Key);
+        using var registry = RegistryServer.Start(certificate: pair!.Value.Certificate, key: pair.Value.Key);
         var image = TestImage.Create(2048);
         using (var untrusting = new RegistryClient(registry.Host, Fast()))
         {
@@ -202,7 +192,7 @@ public sealed class RegistryClientTests : IDisposable
     [SkippableFact]
     public async Task Push_RegistryStoppedMidPush_FailsUnreachableThenNextPushCompletes()
     {
-        using var registry = StartRegistry();
+        using var registry = RegistryServer.Start();
         var image = TestImage.Create(100_000, 100_000, 100_000);
         var handler = new CountingHandler();
         var uploads = 0;
