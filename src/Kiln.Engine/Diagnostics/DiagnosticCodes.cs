@@ -196,4 +196,14 @@ public static class DiagnosticCodes
 
     // Layer compression (KILN2180–2184, KILN3070–3074).
     public const string InvalidLayerCompression = "KILN2180";
+
+    // Platforms: one spec, an image per platform under an image index (KILN2140–2149, KILN5022–5025).
+    public const string PlatformsEmpty = "KILN2140";
+    public const string PlatformDuplicated = "KILN2141";
+    public const string PlatformUnsupported = "KILN2142";
+    public const string PublishRuntimeIdentifierConflict = "KILN2143";
+    public const string PlatformNotDeclared = "KILN2144";
+    public const string InvalidPlatformsProperty = "KILN2145";
+    public const string KilnManifestInvalid = "KILN5022";
+    public const string LockedPlatformChanged = "KILN5023";
 }

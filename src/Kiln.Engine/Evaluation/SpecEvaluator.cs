@@ -158,6 +158,7 @@ public static class SpecEvaluator
             Labels = reader.ReadArray(nameof(ServerSpec.Labels), s => s.Labels),
             Volumes = reader.ReadArray(nameof(ServerSpec.Volumes), s => s.Volumes),
             Secrets = reader.ReadArray(nameof(ServerSpec.Secrets), s => s.Secrets),
+            Platforms = reader.ReadArray(nameof(ServerSpec.Platforms), s => s.Platforms),
             PropertyLocations = reader.Locations,
         };
         return reader.Failed ? null : server;
