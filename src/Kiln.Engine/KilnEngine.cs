@@ -88,6 +88,7 @@ public static class KilnEngine
     {
         var project = request.Project;
         var evaluation = SpecEvaluator.Evaluate(request.Evaluation.Assembly, request.Evaluation.PathMap, EvaluationTimeout(request.Evaluation));
+        Planner.CheckNarrowing(evaluation.Servers, project.Platforms);
         DeploymentArtifacts.ValidateSettings(request.Deployment.Registry, request.Deployment.RepositoryPrefix);
         var lockPath = Path.Combine(project.ProjectDirectory, KilnLock.FileName);
         var lockMode = VersionLock.ParseMode(request.Lock.Mode); // a bad KilnLockMode fails before any work

@@ -118,11 +118,15 @@ public sealed class MultiPlatformTests(KilnPackage package)
         var fixture = Built();
         var tool = Tools.Require("oci-image-tool", "oci-image-tool");
 
-        // Each platform's image, picked out of the index into a layout of its own, validates as an image.
+        // The layout as built (every ref, through the index to each platform's manifest, config and layers), and each
+        // platform's image picked out of the index into a layout of its own. This oci-image-tool implements --type image
+        // for a layout, not --type imageLayout.
+        var whole = ProcessRunner.Run(tool, ["validate", "--type", "image", fixture.LayoutDirectory]);
+        Assert.True(whole.ExitCode == 0, $"oci-image-tool refused the layout:\n{whole.Output}");
         foreach (var platform in new[] { "linux/amd64", "linux/arm64" })
         {
             var single = UnpackedInventory.PickPlatform(fixture.LayoutDirectory, Reference, platform, Path.Combine(fixture.Directory, "validate-" + platform.Replace('/', '-')));
-            var validate = ProcessRunner.Run(tool, ["validate", "--type", "image", "--ref", Reference, single]);
+            var validate = ProcessRunner.Run(tool, ["validate", "--type", "image", single]);
             Assert.True(validate.ExitCode == 0, $"oci-image-tool refused the {platform} image:\n{validate.Output}");
         }
 
@@ -185,11 +189,11 @@ public sealed class MultiPlatformTests(KilnPackage package)
         Assert.Equal(["linux/amd64", "linux/arm64"], platforms.Select(p => p!["platform"]!.GetValue<string>()));
         var index = layout.ReadImageIndex(tagged.Digest);
         Assert.Equal(index.Manifests.Select(m => m.Digest.ToString()), platforms.Select(p => p!["digest"]!.GetValue<string>()));
-        foreach (var platform in platforms)
+        foreach (var platform in platforms.Select(p => p!))
         {
             foreach (var file in new[] { "manifest", "inventory", "sbom" })
             {
-                Assert.True(File.Exists(Path.Combine(fixture.OutputDirectory, platform![file]!.GetValue<string>())), $"{file} of {platform["platform"]} is missing");
+                Assert.True(File.Exists(Path.Combine(fixture.OutputDirectory, platform[file]!.GetValue<string>())), $"{file} of {platform["platform"]} is missing");
             }
 
             var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(fixture.OutputDirectory, platform["manifest"]!.GetValue<string>())))!;
@@ -204,6 +208,20 @@ public sealed class MultiPlatformTests(KilnPackage package)
         Assert.Equal(tagged.Digest.ToString(), locked["digest"]!.GetValue<string>());
         Assert.Equal(platforms[0]!["digest"]!.GetValue<string>(), locked["platforms"]!["linux/amd64"]!.GetValue<string>());
         Assert.Equal(platforms[1]!["digest"]!.GetValue<string>(), locked["platforms"]!["linux/arm64"]!.GetValue<string>());
+    }
+
+    [SkippableFact]
+    public void Diff_SameMultiPlatformRelease_PairsPlatformByPlatformWithNoDifferences()
+    {
+        var fixture = Built();
+
+        var diff = KilnCli.Run(package, fixture.Directory, "diff", fixture.ReleasePath, fixture.ReleasePath, "--json");
+
+        Assert.True(diff.ExitCode == 0, diff.Output);
+        var images = JsonNode.Parse(diff.Output)!["images"]!.AsArray();
+        Assert.Equal(["multi (linux/amd64)", "multi (linux/arm64)"], images.Select(i => i!["server"]!.GetValue<string>()));
+        var platforms = JsonNode.Parse(File.ReadAllText(fixture.ReleasePath))!["images"]![0]!["platforms"]!.AsArray();
+        Assert.Equal(platforms.Select(p => p!["digest"]!.GetValue<string>()), images.Select(i => i!["afterDigest"]!.GetValue<string>()));
     }
 
     [SkippableFact]
