@@ -225,6 +225,26 @@ public sealed class MultiPlatformTests(KilnPackage package)
     }
 
     [SkippableFact]
+    public void Verify_ReleaseWithPlatform_ChecksThatPlatformsImage()
+    {
+        var fixture = Built();
+        var umoci = Tools.Require("umoci", "umoci");
+        var layout = UnpackedInventory.PickPlatform(fixture.LayoutDirectory, Reference, "linux/arm64", Path.Combine(fixture.Directory, "verify-arm64"));
+        var bundle = Path.Combine(fixture.Directory, "verify-bundle");
+        var unpack = ProcessRunner.Run(umoci, ["unpack", "--image", $"{layout}:{Reference}", bundle]);
+        Assert.True(unpack.ExitCode == 0, unpack.Output);
+        var arm64 = JsonNode.Parse(File.ReadAllText(fixture.ReleasePath))!["images"]![0]!["platforms"]![1]!;
+
+        var verify = KilnCli.Run(package, fixture.Directory, "verify", "--manifest", fixture.ReleasePath, "--root", Path.Combine(bundle, "rootfs"), "--platform", "linux/arm64", "--json");
+        var unknown = KilnCli.Run(package, fixture.Directory, "verify", "--manifest", fixture.ReleasePath, "--root", Path.Combine(bundle, "rootfs"), "--platform", "linux/s390x");
+
+        Assert.True(verify.ExitCode == 0, verify.Output);
+        Assert.Equal(arm64["digest"]!.GetValue<string>(), JsonNode.Parse(verify.Output)!["digest"]!.GetValue<string>());
+        Assert.Equal(16, unknown.ExitCode);
+        Assert.Contains("KILN2146", unknown.Output, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public void Build_TwoPlatforms_Amd64ImageRunsUnderRunc()
     {
         var fixture = Built();

@@ -204,6 +204,7 @@ public static class DiagnosticCodes
     public const string PublishRuntimeIdentifierConflict = "KILN2143";
     public const string PlatformNotDeclared = "KILN2144";
     public const string InvalidPlatformsProperty = "KILN2145";
+    public const string VerifyPlatformNotFound = "KILN2146";
     public const string KilnManifestInvalid = "KILN5022";
     public const string LockedPlatformChanged = "KILN5023";
 }
