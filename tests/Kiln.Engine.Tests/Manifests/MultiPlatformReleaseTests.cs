@@ -94,8 +94,8 @@ public sealed class MultiPlatformReleaseTests
         var arm64 = PlatformImage(Kiln.Spec.Platform.LinuxArm64);
         var single = ManifestDeterminismTests.Image();
 
-        using var content = JsonDocument.Parse(KilnManifest.Content(arm64, Digest.Sha256("inventory"u8), new Requests.ProjectOptions { ProjectDirectory = "/home/dev/orders", IntermediateDirectory = "/tmp/obj" }));
-        using var plain = JsonDocument.Parse(KilnManifest.Content(single, Digest.Sha256("inventory"u8), new Requests.ProjectOptions { ProjectDirectory = "/home/dev/orders", IntermediateDirectory = "/tmp/obj" }));
+        using var content = JsonDocument.Parse(KilnManifest.Content(arm64, Digest.Sha256("inventory"u8), new Kiln.Engine.Requests.ProjectOptions { ProjectDirectory = "/home/dev/orders", IntermediateDirectory = "/tmp/obj" }));
+        using var plain = JsonDocument.Parse(KilnManifest.Content(single, Digest.Sha256("inventory"u8), new Kiln.Engine.Requests.ProjectOptions { ProjectDirectory = "/home/dev/orders", IntermediateDirectory = "/tmp/obj" }));
 
         Assert.Equal("linux/arm64", content.RootElement.GetProperty("platform").GetString());
         Assert.False(plain.RootElement.TryGetProperty("platform", out _)); // single-platform content is unchanged
