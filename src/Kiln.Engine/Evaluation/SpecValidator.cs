@@ -177,11 +177,32 @@ internal static partial class SpecValidator
             {
                 error(DiagnosticCodes.PublishRuntimeIdentifierConflict, nameof(ServerSpec.Layers), $"Layers[{i}] publishes for runtime '{rid}', but the spec builds {s.Platforms.Length} platforms ({string.Join(", ", s.Platforms)}). Drop runtimeIdentifier: Kiln publishes a self-contained app once per platform's runtime (linux-x64, linux-arm64).");
             }
-            else if (s.Layers[i] is PublishOutputLayer { RuntimeIdentifier: { } single } && s.Platforms.Length == 1 && s.Platforms[0] is { IsSupported: true } only && !string.Equals(single, only.RuntimeIdentifier, StringComparison.Ordinal))
+            else if (s.Layers[i] is PublishOutputLayer { RuntimeIdentifier: { } single } && s.Platforms.Length == 1 && s.Platforms[0] is { IsSupported: true } only && !RuntimeFits(single, only))
             {
                 error(DiagnosticCodes.PublishRuntimeIdentifierConflict, nameof(ServerSpec.Layers), $"Layers[{i}] publishes for runtime '{single}', but the spec's platform is {only} (runtime '{only.RuntimeIdentifier}'). Drop runtimeIdentifier (Kiln publishes for the spec's platform), or change Platforms.");
             }
         }
+    }
+
+    /// <summary>
+    /// Whether a runtime identifier builds code for <paramref name="platform"/>: its own (<c>linux-x64</c> for
+    /// linux/amd64), or a flavour of the same OS and architecture (<c>linux-musl-x64</c> for an Alpine base).
+    /// </summary>
+    internal static bool RuntimeFits(string runtimeIdentifier, Kiln.Spec.Platform platform)
+    {
+        if (string.Equals(runtimeIdentifier, platform.RuntimeIdentifier, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        var parts = runtimeIdentifier.Split('-');
+        var architecture = parts[^1] switch
+        {
+            "x64" => "amd64",
+            "arm64" => "arm64",
+            var other => other,
+        };
+        return parts.Length >= 2 && parts[0] == platform.Os && architecture == platform.Architecture;
     }
 
     private static void ValidateBase(ResolvedServer s, Action<string, string, string> error)

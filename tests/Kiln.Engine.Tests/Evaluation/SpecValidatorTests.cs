@@ -458,6 +458,19 @@ public sealed class SpecValidatorTests
         AssertSingle(Validate(server), DiagnosticCodes.PublishRuntimeIdentifierConflict, "'linux-x64'");
     }
 
+    [Theory]
+    [InlineData("linux-x64", "linux/amd64", true)]
+    [InlineData("linux-musl-x64", "linux/amd64", true)]
+    [InlineData("linux-arm64", "linux/arm64", true)]
+    [InlineData("linux-musl-arm64", "linux/arm64", true)]
+    [InlineData("linux-x64", "linux/arm64", false)]
+    [InlineData("linux-arm64", "linux/amd64", false)]
+    [InlineData("win-x64", "linux/amd64", false)]
+    public void RuntimeFits_RuntimeAndPlatform_MatchByOsAndArchitecture(string rid, string platform, bool fits)
+    {
+        Assert.Equal(fits, SpecValidator.RuntimeFits(rid, Platform.Parse(platform)));
+    }
+
     [Fact]
     public void Validate_TwoPlatformsWithoutRuntimeIdentifier_IsAccepted()
     {
