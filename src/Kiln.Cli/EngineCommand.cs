@@ -57,6 +57,9 @@ internal static class EngineCommand
 
     // Input integrity and bounded evaluation: KilnInputRoots, KilnEvaluationTimeout.
     private static readonly Option<string[]> InputRoot = new("--input-root") { AllowMultipleArgumentsPerToken = false, Description = "A directory besides the project's that layer sources may come from (relative to the project directory)." };
+    // KilnPlatforms: one --platform per platform to build (os/arch); none builds every platform the specs declare.
+    private static readonly Option<string[]> PlatformOption = new("--platform") { AllowMultipleArgumentsPerToken = false, Description = "A platform to build (os/arch, for example linux/arm64); repeat for several. Default: every platform the specs declare." };
+
     private static readonly Option<string?> EvaluationTimeout = new("--evaluation-timeout") { Description = "Seconds spec evaluation may take (default 60)." };
 
     // Builds and pushes of one output directory take turns (an inter-process lock), waiting at most this long.
@@ -110,6 +113,7 @@ internal static class EngineCommand
             command.Options.Add(DeployRegistry);
             command.Options.Add(DeployRepositoryPrefix);
             command.Options.Add(InputRoot);
+            command.Options.Add(PlatformOption);
             command.Options.Add(EvaluationTimeout);
         }
         evaluate.Options.Add(PublishList);
@@ -154,6 +158,7 @@ internal static class EngineCommand
                 LayerCompression = ParseLayerCompression(result.GetResult(LayerCompressionOption) is null ? null : result.GetValue(LayerCompressionOption)),
                 InputRoots = [.. (result.GetValue(InputRoot) ?? []).SelectMany(r => r.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
                 PublishedProjects = published.ToImmutable(),
+                Platforms = ParsePlatforms(result.GetValue(PlatformOption) ?? []),
             },
             OutputDirectory = Path.GetFullPath(result.GetValue(Output)!),
             Lock = new LockOptions
@@ -197,6 +202,26 @@ internal static class EngineCommand
                 },
             },
         };
+    }
+
+    /// <summary>KilnPlatforms, one platform per switch (a switch holding ';' or ',' is split too); each must read as os/arch.</summary>
+    private static ImmutableArray<Kiln.Spec.Platform> ParsePlatforms(IEnumerable<string> values)
+    {
+        var platforms = ImmutableArray.CreateBuilder<Kiln.Spec.Platform>();
+        foreach (var text in values.SelectMany(v => v.Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        {
+            if (!Kiln.Spec.Platform.TryParse(text, out var platform))
+            {
+                throw new KilnException(DiagnosticCodes.InvalidPlatformsProperty, $"KilnPlatforms names '{text}', which is not a platform. Write platforms as os/architecture, for example -p:KilnPlatforms=linux/arm64 (several separated by ',' or %3B).");
+            }
+
+            if (!platforms.Contains(platform))
+            {
+                platforms.Add(platform);
+            }
+        }
+
+        return platforms.ToImmutable();
     }
 
     /// <summary>KilnLayerCompression: gzip or zstd; empty means gzip.</summary>

@@ -198,6 +198,12 @@ internal static class InitCommand
             members.Add($"public override BaseImage Base => {baseExpression};");
         }
 
+        // The image's platform follows the runtime the app is published for (an arm64 runtime in an amd64 image is KILN2143).
+        if (rid.EndsWith("-arm64", StringComparison.Ordinal))
+        {
+            members.Add("public override ImmutableArray<Platform> Platforms => [Platform.LinuxArm64];");
+        }
+
         var workingDirectory = settings.Property("ContainerWorkingDirectory") is { Length: > 0 } wd ? wd : "/app/";
         workingDirectory = workingDirectory.Length > 1 ? workingDirectory.TrimEnd('/') : workingDirectory;
         var relativeProject = Path.GetRelativePath(directory, project).Replace('\\', '/');

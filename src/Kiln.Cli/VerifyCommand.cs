@@ -18,14 +18,23 @@ internal static class VerifyCommand
         var inventory = new Option<string?>("--inventory") { Description = "The inventory, when it is not in ../inventory/ beside the manifest." };
         var threads = new Option<int>("--threads") { Description = "Files hashed in parallel (default: one per core)." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
+        var platform = new Option<string?>("--platform") { Description = "The instance's platform (os/arch), to pick its image's manifest out of a release.json. Default: this machine's." };
         var command = new Command("verify", "Compare an instance's root file system with its image: added, removed and changed files (exit code 1|2|4, bitwise).")
         {
-            manifest, root, inventory, threads, json,
+            manifest, root, inventory, threads, json, platform,
         };
         command.SetAction(result => Edge.Run(
-            () => Verify(new VerifyRequest(result.GetValue(manifest)!, result.GetValue(root)!, result.GetValue(inventory), result.GetValue(threads)), result.GetValue(json))));
+            () => Verify(new VerifyRequest(result.GetValue(manifest)!, result.GetValue(root)!, result.GetValue(inventory), result.GetValue(threads)) { Platform = result.GetValue(platform) ?? HostPlatform() }, result.GetValue(json))));
         return command;
     }
+
+    /// <summary>This machine's platform as OCI writes it (linux/amd64, linux/arm64): the edge reads it, the engine is told.</summary>
+    private static string HostPlatform() => System.Runtime.InteropServices.RuntimeInformation.OSArchitecture switch
+    {
+        System.Runtime.InteropServices.Architecture.Arm64 => "linux/arm64",
+        System.Runtime.InteropServices.Architecture.X64 => "linux/amd64",
+        var other => "linux/" + other.ToString().ToLowerInvariant(),
+    };
 
     private static int Verify(VerifyRequest request, bool json)
     {

@@ -22,8 +22,15 @@ namespace Kiln.Engine;
 /// <param name="Warnings">Coded warnings.</param>
 public sealed record EvaluationResult(ImmutableArray<ResolvedServer> Servers, ImmutableArray<PublishRequirement> PublishRequirements, ImmutableArray<KilnDiagnostic> Warnings);
 
-/// <summary>One image a build produced.</summary>
-public sealed record BuiltImageSummary(string Name, string Version, Digest Digest, long Size, int Layers, int LayersWritten, string ManifestPath);
+/// <summary>One image a build produced (for a multi-platform server, one per platform).</summary>
+public sealed record BuiltImageSummary(string Name, string Version, Digest Digest, long Size, int Layers, int LayersWritten, string ManifestPath)
+{
+    /// <summary>The image's platform (os/arch) when the server is built for several; null for a single-platform server.</summary>
+    public string? Platform { get; init; }
+
+    /// <summary>The digest of the server's image index (what name:version is tagged as) when it is built for several platforms.</summary>
+    public Digest? IndexDigest { get; init; }
+}
 
 /// <summary>What a build produced.</summary>
 /// <param name="Inputs">Every input read: files, and trees as <c>dir/**</c>; what the next incremental build must watch.</param>
@@ -43,7 +50,8 @@ public static class KilnEngine
     {
         var specs = SpecEvaluator.Evaluate(evaluation.Assembly, evaluation.PathMap, EvaluationTimeout(evaluation));
         Planner.CheckPublishProjects(specs.Servers, project); // a coded error now, not MSBuild's MSB3202 later
-        return new EvaluationResult(specs.Servers, Planner.PublishRequirements(specs.Servers, project), specs.Warnings);
+        Planner.CheckNarrowing(specs.Servers, project.Platforms);
+        return new EvaluationResult(specs.Servers, Planner.PublishRequirements(specs.Servers, project, project.Platforms), specs.Warnings);
     }
 
     private static TimeSpan EvaluationTimeout(EvaluationOptions evaluation)
@@ -86,6 +94,7 @@ public static class KilnEngine
     {
         var project = request.Project;
         var evaluation = SpecEvaluator.Evaluate(request.Evaluation.Assembly, request.Evaluation.PathMap, EvaluationTimeout(request.Evaluation));
+        Planner.CheckNarrowing(evaluation.Servers, project.Platforms);
         DeploymentArtifacts.ValidateSettings(request.Deployment.Registry, request.Deployment.RepositoryPrefix);
         var lockPath = Path.Combine(project.ProjectDirectory, KilnLock.FileName);
         var lockMode = VersionLock.ParseMode(request.Lock.Mode); // a bad KilnLockMode fails before any work
@@ -120,16 +129,40 @@ public static class KilnEngine
             throw new KilnException(DiagnosticCodes.ArtifactWriteFailed, $"Writing the images under '{output}' was refused: {e.Message}. Check permissions.");
         }
 
-        // The version lock is checked once every digest is known and before any artifact names one, so that
-        // an Enforce failure leaves the previous manifests, release.json and index.json valid (new blobs stay unreferenced).
+        // A multi-platform server is one image index over its platform images, in the spec's order; the index blob is
+        // written now (unreferenced until index.json names it), so that the lock can check its digest.
+        var servers = images.GroupBy(i => i.Plan.Server.Reference, StringComparer.Ordinal).ToList();
+        var indexes = new Dictionary<string, Descriptor>(StringComparer.Ordinal);
+        foreach (var group in servers.Where(g => g.First().Plan.Server.IsMultiPlatform))
+        {
+            var index = new ImageIndex { Manifests = [.. group.Select(i => i.Manifest with { Platform = i.Plan.OciPlatform })] };
+            indexes[group.Key] = WriteArtifactBlob(layout, output, index.ToJson(), MediaTypes.ImageIndex);
+        }
+
+        // The version lock is checked once every digest is known and before any artifact that names one is written, so
+        // that an Enforce failure leaves the previous manifests, release.json and index.json valid (new blobs stay unreferenced).
         var inventories = images.ToDictionary(i => i, i => i.Inventory.ToBytes());
         var inventoryDigests = images.ToDictionary(i => i, i => Digest.Sha256(inventories[i]));
         var contentDigests = images.ToDictionary(i => i, i => Digest.Sha256(KilnManifest.Content(i, inventoryDigests[i], project)));
         var locked = VersionLock.Apply(
             planner.Lock,
-            images.Select(i => new LockCandidate(i.Plan.Server.Name, i.Plan.Server.Version, i.Manifest.Digest.ToString(), contentDigests[i].ToString())
+            servers.Select(group =>
             {
-                BaseUpdate = i.Plan.Base.PackageSetKey is { } packageSet ? planner.Lock.PackageBases.GetValueOrDefault(packageSet)?.Update : null,
+                var server = group.First().Plan.Server;
+                var multi = server.IsMultiPlatform;
+                return new LockCandidate(
+                    server.Name,
+                    server.Version,
+                    (multi ? indexes[group.Key] : group.First().Manifest).Digest.ToString(),
+                    (multi ? CombinedContentDigest(group.Select(i => contentDigests[i])) : contentDigests[group.First()]).ToString())
+                {
+                    // Each platform's package set has its own record of the last update; any of them names the reason.
+                    BaseUpdate = group
+                        .Select(i => i.Plan.Base.PackageSetKey is { } packageSet ? planner.Lock.PackageBases.GetValueOrDefault(packageSet)?.Update : null)
+                        .FirstOrDefault(update => update is not null),
+                    Platforms = multi ? group.ToImmutableSortedDictionary(i => i.Plan.Platform.ToString(), i => i.Manifest.Digest.ToString(), StringComparer.Ordinal) : null,
+                    Partial = multi && group.Count() < server.Platforms.Length,
+                };
             }),
             lockMode,
             request.Lock.Update,
@@ -158,31 +191,41 @@ public static class KilnEngine
                 image.BaseLayers.Concat(image.Layers).Sum(l => l.Descriptor.Size) + image.Config.Size + image.Manifest.Size,
                 image.BaseLayers.Length + image.Layers.Length,
                 image.Layers.Count(l => !l.FromCache),
-                manifestPath));
+                manifestPath)
+            {
+                Platform = image.Plan.Server.IsMultiPlatform ? image.Plan.Platform.ToString() : null,
+                IndexDigest = indexes.TryGetValue(image.Plan.Server.Reference, out var serverIndex) ? serverIndex.Digest : null,
+            });
         }
 
-        // Deployments are rendered from exactly this build's images, pinned by digest, before release.json names them.
+        // Deployments are rendered from exactly this build's images, pinned by digest (a multi-platform server's index,
+        // so that each node pulls its own platform), before release.json names them.
         DeploymentArtifacts.Write(
             output,
             evaluation.Deployments,
-            release.ToDictionary(e => e.Image.Plan.Server.Reference, e => new DeployedImage(e.Image.Plan.Server.Reference, e.Image.Manifest.Digest, e.ManifestContentDigest), StringComparer.Ordinal),
+            servers.ToDictionary(
+                g => g.Key,
+                g => new DeployedImage(g.Key, indexes.TryGetValue(g.Key, out var index) ? index.Digest : g.First().Manifest.Digest, contentDigests[g.First()]),
+                StringComparer.Ordinal),
             request.Deployment.Registry,
             request.Deployment.RepositoryPrefix,
             verificationKey);
 
         var releasePath = Path.Combine(output, Release.FileName);
-        AtomicFile.Write(releasePath, Release.Write(release, evaluation.Deployments));
+        AtomicFile.Write(releasePath, Release.Write(release, evaluation.Deployments, indexes));
 
-        // The index is replaced last: it names exactly this build's images. Their attestation artifacts are not
-        // listed (tools that validate every index entry as an image would refuse them); they are found through their
-        // subject (OciLayout.FindReferrers) and kept from garbage collection as extra roots.
+        // The index is replaced last: it names exactly this build's images, each server once (a plain manifest, or the
+        // image index of a multi-platform server, whose platform manifests are reached through it and not tagged).
+        // Their attestation artifacts are not listed (tools that validate every index entry as an image would refuse
+        // them); they are found through their subject (OciLayout.FindReferrers) and kept from garbage collection as
+        // extra roots.
         layout.WriteIndex(new ImageIndex
         {
-            Manifests = [.. images
-                .OrderBy(i => i.Plan.Server.Reference, StringComparer.Ordinal)
-                .Select(i => i.Manifest with
+            Manifests = [.. servers
+                .OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => (indexes.TryGetValue(g.Key, out var index) ? index : g.First().Manifest) with
                 {
-                    Annotations = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [new KeyValuePair<string, string>(AnnotationKeys.RefName, i.Plan.Server.Reference)]),
+                    Annotations = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [new KeyValuePair<string, string>(AnnotationKeys.RefName, g.Key)]),
                 })],
         });
         RemoveStale(output, images);
@@ -242,6 +285,26 @@ public static class KilnEngine
             throw new KilnException(DiagnosticCodes.LayoutUnreadable, $"'{layoutPath}' cannot be read: {e.Message}");
         }
     }
+
+    /// <summary>Writes one of the build's own OCI documents (an image index) into the layout, worded like every other write failure.</summary>
+    private static Descriptor WriteArtifactBlob(OciLayout layout, string output, byte[] bytes, string mediaType)
+    {
+        try
+        {
+            return layout.WriteBlob(bytes, mediaType);
+        }
+        catch (IOException e)
+        {
+            throw new KilnException(DiagnosticCodes.ArtifactWriteFailed, $"Writing the images under '{output}' failed: {e.Message}. Check free space and permissions; the previous artifacts are intact.");
+        }
+    }
+
+    /// <summary>
+    /// What the lock records as a multi-platform version's content: one digest over its platforms' Kiln manifest
+    /// content digests, in the spec's order, so that a change on any platform changes it.
+    /// </summary>
+    private static Digest CombinedContentDigest(IEnumerable<Digest> platformContentDigests) =>
+        Digest.Sha256(System.Text.Encoding.UTF8.GetBytes(string.Join('\n', platformContentDigests.Select(d => d.ToString()))));
 
     /// <summary>Manifests and inventories of images this build no longer produces would be mistaken for current ones.</summary>
     private static void RemoveStale(string output, ImmutableArray<BuiltImage> images)

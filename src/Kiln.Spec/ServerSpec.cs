@@ -59,4 +59,13 @@ public abstract class ServerSpec
 
     /// <summary>Secrets the platform supplies at run time, by name only; never a value.</summary>
     public virtual ImmutableArray<SecretReference> Secrets => [];
+
+    /// <summary>
+    /// The platforms the server is built for, in the order the image index lists them. One platform (the default,
+    /// linux/amd64) makes a plain image manifest; two or more make one image per platform under an OCI image index
+    /// tagged <c>Name:Version</c>. A self-contained <see cref="Layer.PublishOutput"/> without a runtime identifier is
+    /// published once per platform; a framework-dependent one is the same layer on every platform.
+    /// </summary>
+    /// <example><c>public override ImmutableArray&lt;Platform&gt; Platforms =&gt; [Platform.LinuxAmd64, Platform.LinuxArm64];</c></example>
+    public virtual ImmutableArray<Platform> Platforms => [Platform.LinuxAmd64];
 }

@@ -87,6 +87,9 @@ public abstract partial class KilnEngineTask
     /// <summary>KilnInputRoots: directories besides the project's that layer sources may come from (';'-separated, relative to the project).</summary>
     public string? InputRoots { get; set; }
 
+    /// <summary>KilnPlatforms: the platforms to build (<c>linux/arm64</c>, ';'- or ','-separated); empty builds every platform the specs declare.</summary>
+    public string? Platforms { get; set; }
+
     /// <summary>KilnEvaluationTimeout: seconds spec evaluation may take before the engine stops it.</summary>
     public string? EvaluationTimeout { get; set; }
 

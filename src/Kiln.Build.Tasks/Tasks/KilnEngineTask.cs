@@ -112,6 +112,15 @@ public abstract partial class KilnEngineTask : ToolTask
             }
         }
 
+        // One switch per platform: the engine receives a list, never text to split again.
+        foreach (var platform in (Platforms ?? "").Split(new[] { ';', ',' }, StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (platform.Trim().Length > 0)
+            {
+                builder.AppendSwitchIfNotNull("--platform ", platform.Trim());
+            }
+        }
+
         builder.AppendSwitchIfNotNull("--evaluation-timeout ", string.IsNullOrWhiteSpace(EvaluationTimeout) ? null : EvaluationTimeout!.Trim());
         foreach (var project in PublishedProjects ?? Array.Empty<ITaskItem>())
         {

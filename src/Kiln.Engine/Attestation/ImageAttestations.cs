@@ -14,9 +14,9 @@ internal static class ImageAttestations
     /// <summary>The directory under the output directory.</summary>
     public const string Directory = "attestations";
 
-    public static string StatementFileName(BuiltImage image) => $"{image.Plan.Server.Name}-{image.Plan.Server.Version}.provenance.json";
+    public static string StatementFileName(BuiltImage image) => $"{Manifests.KilnManifest.Stem(image)}.provenance.json";
 
-    public static string EnvelopeFileName(BuiltImage image) => $"{image.Plan.Server.Name}-{image.Plan.Server.Version}.provenance.dsse.json";
+    public static string EnvelopeFileName(BuiltImage image) => $"{Manifests.KilnManifest.Stem(image)}.provenance.dsse.json";
 
     /// <summary>Writes everything and returns the artifact manifests' descriptors (provenance first, then SBOM).</summary>
     public static IReadOnlyList<Descriptor> Write(string output, OciLayout layout, BuiltImage image, BuildRequest request, byte[] sbom, IAttestationSigner? signer)

@@ -257,8 +257,10 @@ internal sealed class ImageBuilder
 
         return new ImageConfig
         {
-            Architecture = baseConfig?.Architecture ?? "amd64",
-            Os = baseConfig?.Os ?? "linux",
+            // The platform the spec builds this image for, not the base's word for it: a base source hands each
+            // platform its own base, and the config must say what the layers Kiln added were built for.
+            Architecture = plan.Platform.Architecture,
+            Os = plan.Platform.Os,
             Created = Created,
             Config = new ContainerConfig
             {

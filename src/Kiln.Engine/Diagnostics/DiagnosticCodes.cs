@@ -213,4 +213,15 @@ public static class DiagnosticCodes
     // Images of several platforms: picking one out of an index (KILN2160–2169, KILN1070–1074).
     public const string ImagePlatformMissing = "KILN2160";
     public const string ImagePlatformMismatch = "KILN2161";
+
+    // Platforms: one spec, an image per platform under an image index (KILN2140–2149, KILN5022–5025).
+    public const string PlatformsEmpty = "KILN2140";
+    public const string PlatformDuplicated = "KILN2141";
+    public const string PlatformUnsupported = "KILN2142";
+    public const string PublishRuntimeIdentifierConflict = "KILN2143";
+    public const string PlatformNotDeclared = "KILN2144";
+    public const string InvalidPlatformsProperty = "KILN2145";
+    public const string VerifyPlatformNotFound = "KILN2146";
+    public const string KilnManifestInvalid = "KILN5022";
+    public const string LockedPlatformChanged = "KILN5023";
 }

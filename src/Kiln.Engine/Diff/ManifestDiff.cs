@@ -50,8 +50,13 @@ internal static class ManifestDiff
         }
         else
         {
-            var names = before.Select(m => m.Name).Union(after.Select(m => m.Name), StringComparer.Ordinal).Order(StringComparer.Ordinal);
-            pairs.AddRange(names.Select(n => (n, before.FirstOrDefault(m => m.Name == n), after.FirstOrDefault(m => m.Name == n))));
+            // Platform by platform: a multi-platform server's manifests pair by name and platform. A single-platform
+            // manifest (no platform) stands for its server's one image, and pairs with the other side's first platform
+            // when the server gained or lost platforms between the versions.
+            var beforeKeys = Keys(before, after);
+            var afterKeys = Keys(after, before);
+            var names = beforeKeys.Keys.Union(afterKeys.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal);
+            pairs.AddRange(names.Select(n => (n, beforeKeys.GetValueOrDefault(n), afterKeys.GetValueOrDefault(n))));
         }
 
         var servers = ImmutableArray.CreateBuilder<ServerChange>();
@@ -74,6 +79,24 @@ internal static class ManifestDiff
         return new DiffResult(
             [.. pairs.Select(p => (p.Item1, p.Item2?.Reference, p.Item2?.ImageDigest, p.Item3?.Reference, p.Item3?.ImageDigest))],
             servers.ToImmutable(), settings.ToImmutable(), packages.ToImmutable(), files.ToImmutable());
+    }
+
+    /// <summary>Each manifest of <paramref name="side"/> by the name it pairs under (see <see cref="Diff(ImmutableArray{ManifestDocument}, ImmutableArray{ManifestDocument})"/>).</summary>
+    private static Dictionary<string, ManifestDocument> Keys(ImmutableArray<ManifestDocument> side, ImmutableArray<ManifestDocument> other)
+    {
+        var keys = new Dictionary<string, ManifestDocument>(StringComparer.Ordinal);
+        foreach (var m in side)
+        {
+            var key = m.DisplayName;
+            if (m.Platform is null && other.FirstOrDefault(o => o.Name == m.Name && o.Platform is not null) is { } first && !other.Any(o => o.Name == m.Name && o.Platform is null))
+            {
+                key = first.DisplayName;
+            }
+
+            keys.TryAdd(key, m);
+        }
+
+        return keys;
     }
 
     /// <summary>Every leaf of the settings (dotted paths, arrays as JSON), plus the base.</summary>

@@ -39,11 +39,18 @@ public sealed record VerifyResult(string Name, string Version, string ImageDiges
 }
 
 /// <summary>The inputs of <c>kiln verify</c>.</summary>
-/// <param name="Manifest">The image's Kiln manifest.</param>
+/// <param name="Manifest">The image's Kiln manifest, or a release.json that lists it.</param>
 /// <param name="Root">The instance's root file system (a running container's rootfs, or an unpacked image).</param>
 /// <param name="Inventory">The inventory, when it is not next to the manifest.</param>
 /// <param name="MaxParallelism">Threads hashing files; the default is one per core.</param>
-public sealed record VerifyRequest(string Manifest, string Root, string? Inventory = null, int MaxParallelism = 0);
+public sealed record VerifyRequest(string Manifest, string Root, string? Inventory = null, int MaxParallelism = 0)
+{
+    /// <summary>
+    /// The instance's platform (os/arch): which manifest of a multi-platform server to verify against when
+    /// <see cref="Manifest"/> is a release.json. The edge passes <c>--platform</c>, else the host's platform.
+    /// </summary>
+    public string? Platform { get; init; }
+}
 
 /// <summary>
 /// Compares an instance's root file system with its image's inventory. Every regular file is hashed (size alone would
@@ -57,9 +64,27 @@ internal static class InstanceVerifier
     /// </summary>
     public static readonly ImmutableArray<string> RuntimeMounts = ["/proc", "/sys", "/dev"];
 
+    /// <summary>
+    /// The manifest to verify against: the one named, or, in a release.json, the image of the instance's platform. A
+    /// release with no image or several for that platform is KILN2146.
+    /// </summary>
+    private static ManifestDocument Choose(VerifyRequest request)
+    {
+        var candidates = ManifestDocument.Resolve(request.Manifest, artifactDirectory: null);
+        if (candidates.Length == 1)
+        {
+            return candidates[0]; // a manifest named directly is the image the user means, whatever the host is
+        }
+
+        var matching = candidates.Where(m => m.Platform == request.Platform).ToList();
+        return matching.Count == 1
+            ? matching[0]
+            : throw new KilnException(DiagnosticCodes.VerifyPlatformNotFound, $"'{request.Manifest}' holds {(matching.Count == 0 ? "no" : matching.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))} image{(matching.Count == 1 ? "" : "s")} for platform {request.Platform ?? "(none given)"}; it has: {string.Join(", ", candidates.Select(c => c.DisplayName))}. Pass the instance's platform with --platform (os/arch), or the Kiln manifest of its image (manifests/<name>-<version>.<os>-<arch>.json).");
+    }
+
     public static VerifyResult Verify(VerifyRequest request)
     {
-        var manifest = ManifestDocument.Load(request.Manifest);
+        var manifest = Choose(request);
         var inventory = manifest.LoadInventory(request.Inventory);
         var root = Path.GetFullPath(request.Root);
         if (!Directory.Exists(root))

@@ -25,6 +25,12 @@ public sealed record ResolvedServer : ResolvedSpec
     public required ImmutableArray<string> Volumes { get; init; }
     public required ImmutableArray<SecretReference> Secrets { get; init; }
 
+    /// <summary>The platforms the server is built for, in the spec's order (validated: at least one, no duplicates, supported).</summary>
+    public ImmutableArray<Kiln.Spec.Platform> Platforms { get; init; } = [Kiln.Spec.Platform.LinuxAmd64];
+
+    /// <summary>Whether the server is built as an image index over several platforms rather than one plain image.</summary>
+    public bool IsMultiPlatform => Platforms.Length > 1;
+
     /// <summary>The image reference inside the layout: <c>name:version</c>.</summary>
     public string Reference => $"{Name}:{Version}";
 }

@@ -158,8 +158,21 @@ public static class SpecEvaluator
             Labels = reader.ReadArray(nameof(ServerSpec.Labels), s => s.Labels),
             Volumes = reader.ReadArray(nameof(ServerSpec.Volumes), s => s.Volumes),
             Secrets = reader.ReadArray(nameof(ServerSpec.Secrets), s => s.Secrets),
+            Platforms = reader.ReadArray(nameof(ServerSpec.Platforms), s => s.Platforms),
             PropertyLocations = reader.Locations,
         };
-        return reader.Failed ? null : server;
+        return reader.Failed ? null : server with { Platforms = PlatformsOf(server) };
     }
+
+    /// <summary>
+    /// A spec that keeps the default platforms but names a Debian architecture of its base
+    /// (<c>BaseImage.Debian("bookworm", [...], "arm64")</c>, older than <see cref="ServerSpec.Platforms"/>) is built for
+    /// that architecture's platform, as it always was; any other spec for the platforms it lists.
+    /// </summary>
+    private static ImmutableArray<Kiln.Spec.Platform> PlatformsOf(ResolvedServer server) =>
+        server.Base is DebianBase { Architecture: var architecture }
+        && server.Platforms is [var only] && only == Kiln.Spec.Platform.LinuxAmd64
+        && Kiln.Spec.Platform.Supported.FirstOrDefault(p => p.DebianArchitecture == architecture && p != only) is { } named
+            ? [named]
+            : server.Platforms;
 }

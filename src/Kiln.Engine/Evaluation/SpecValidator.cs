@@ -54,6 +54,7 @@ internal static partial class SpecValidator
             Error(DiagnosticCodes.InvalidVersion, nameof(ServerSpec.Version), $"version '{s.Version}' is not a SemVer 2.0 version. Use MAJOR.MINOR.PATCH with an optional pre-release, for example '1.4.0' or '2.0.0-rc.1'.");
         }
 
+        ValidatePlatforms(s, Error);
         ValidateBase(s, Error);
         for (var i = 0; i < s.Layers.Length; i++)
         {
@@ -138,6 +139,70 @@ internal static partial class SpecValidator
                 Error(DiagnosticCodes.InvalidEnvironment, nameof(ServerSpec.Secrets), $"secret reference '{secret.Name}' needs a name and either an environment variable or a path to expose it at.");
             }
         }
+    }
+
+    private static void ValidatePlatforms(ResolvedServer s, Action<string, string, string> error)
+    {
+        const string property = nameof(ServerSpec.Platforms);
+        const string supported = "Kiln builds Platform.LinuxAmd64 (linux/amd64) and Platform.LinuxArm64 (linux/arm64)";
+        if (s.Platforms.IsDefaultOrEmpty)
+        {
+            error(DiagnosticCodes.PlatformsEmpty, property, $"Platforms is empty, so there is no image to build. List at least one platform, for example [Platform.LinuxAmd64], or remove the override (the default is linux/amd64).");
+            return;
+        }
+
+        var seen = new HashSet<Kiln.Spec.Platform>();
+        foreach (var platform in s.Platforms)
+        {
+            if (platform is null)
+            {
+                continue; // reported by the reader as a null entry
+            }
+
+            if (!seen.Add(platform))
+            {
+                error(DiagnosticCodes.PlatformDuplicated, property, $"platform {platform} is listed twice in Platforms. List each platform once.");
+            }
+            else if (!platform.IsSupported)
+            {
+                error(DiagnosticCodes.PlatformUnsupported, property, $"platform {platform} is not supported. {supported}; list only those.");
+            }
+        }
+
+        // A runtime identifier fixed in a layer builds one platform's binaries: in a spec with other platforms it
+        // would put x64 code into the arm64 image (or the reverse), so it is refused rather than silently mixed.
+        for (var i = 0; i < s.Layers.Length; i++)
+        {
+            if (s.Layers[i] is PublishOutputLayer { RuntimeIdentifier: { } rid } && s.Platforms.Length > 1)
+            {
+                error(DiagnosticCodes.PublishRuntimeIdentifierConflict, nameof(ServerSpec.Layers), $"Layers[{i}] publishes for runtime '{rid}', but the spec builds {s.Platforms.Length} platforms ({string.Join(", ", s.Platforms)}). Drop runtimeIdentifier: Kiln publishes a self-contained app once per platform's runtime (linux-x64, linux-arm64).");
+            }
+            else if (s.Layers[i] is PublishOutputLayer { RuntimeIdentifier: { } single } && s.Platforms.Length == 1 && s.Platforms[0] is { IsSupported: true } only && !RuntimeFits(single, only))
+            {
+                error(DiagnosticCodes.PublishRuntimeIdentifierConflict, nameof(ServerSpec.Layers), $"Layers[{i}] publishes for runtime '{single}', but the spec's platform is {only} (runtime '{only.RuntimeIdentifier}'). Drop runtimeIdentifier (Kiln publishes for the spec's platform), or change Platforms.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether a runtime identifier builds code for <paramref name="platform"/>: its own (<c>linux-x64</c> for
+    /// linux/amd64), or a flavour of the same OS and architecture (<c>linux-musl-x64</c> for an Alpine base).
+    /// </summary>
+    internal static bool RuntimeFits(string runtimeIdentifier, Kiln.Spec.Platform platform)
+    {
+        if (string.Equals(runtimeIdentifier, platform.RuntimeIdentifier, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        var parts = runtimeIdentifier.Split('-');
+        var architecture = parts[^1] switch
+        {
+            "x64" => "amd64",
+            "arm64" => "arm64",
+            var other => other,
+        };
+        return parts.Length >= 2 && parts[0] == platform.Os && architecture == platform.Architecture;
     }
 
     private static void ValidateBase(ResolvedServer s, Action<string, string, string> error)

@@ -143,13 +143,19 @@ public sealed record KilnLock
 }
 
 /// <summary>What one released version of a server is.</summary>
-/// <param name="Digest">The image manifest digest.</param>
+/// <param name="Digest">The image manifest digest; for a multi-platform server, its image index's digest.</param>
 /// <param name="ManifestContentDigest">The Kiln manifest's content digest.</param>
 /// <param name="Parent">The version this one succeeded, when the lock knew one.</param>
 public sealed record LockedVersion(string Digest, string? ManifestContentDigest = null, string? Parent = null)
 {
     /// <summary>Why this version exists: the package update it is the first version to carry (null when none).</summary>
     public PackageSetUpdate? Reason { get; init; }
+
+    /// <summary>
+    /// For a multi-platform server, each platform's image manifest digest (<c>linux/arm64</c> → digest), which a build
+    /// narrowed to some platforms (KilnPlatforms) is checked against; null for a single-platform server.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Platforms { get; init; }
 }
 
 /// <summary>

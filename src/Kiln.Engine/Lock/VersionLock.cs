@@ -25,6 +25,15 @@ internal sealed record LockCandidate(string Name, string Version, string Digest,
 {
     /// <summary>The package update of the image's base, when the lock holds one: a new version records it as its reason.</summary>
     public PackageSetUpdate? BaseUpdate { get; init; }
+
+    /// <summary>For a multi-platform server, each platform's manifest digest (os/arch → digest); <see cref="Digest"/> is then the index's.</summary>
+    public IReadOnlyDictionary<string, string>? Platforms { get; init; }
+
+    /// <summary>
+    /// Whether the build made only some of the server's platforms (KilnPlatforms): <see cref="Digest"/> is then not the
+    /// server's real index, so only <see cref="Platforms"/> is checked against the lock and nothing is recorded.
+    /// </summary>
+    public bool Partial { get; init; }
 }
 
 /// <summary>What the lock says about one image after the check: its parent version and that version's digest.</summary>
@@ -82,9 +91,37 @@ internal static class VersionLock
                 ? existing
                 : ImmutableSortedDictionary.Create<string, LockedVersion>(StringComparer.Ordinal);
             LockedVersion entry;
+            if (image.Partial)
+            {
+                // A partial set has no index digest worth recording: check each built platform against the platform
+                // digest a full build locked, and leave the entry as it is.
+                if (versions.TryGetValue(image.Version, out var full) && full.Platforms is { } lockedPlatforms)
+                {
+                    foreach (var (platform, digest) in image.Platforms ?? ImmutableDictionary<string, string>.Empty)
+                    {
+                        if (lockedPlatforms.TryGetValue(platform, out var lockedDigest) && lockedDigest != digest && !explicitUpdate)
+                        {
+                            var what = $"{image.Name} {image.Version} for {platform} is locked in '{lockPath}' as {lockedDigest}, but this build (narrowed with KilnPlatforms) produced {digest}: the content changed without a new version.";
+                            if (mode == LockMode.Enforce)
+                            {
+                                diagnostics.Error(DiagnosticCodes.LockedPlatformChanged, $"{what} Bump the version of '{image.Name}', or build every platform to record the change with 'kiln lock --update'.");
+                            }
+                            else
+                            {
+                                diagnostics.Warning(DiagnosticCodes.LockedPlatformChanged, $"{what} The lock is left as it is (a narrowed build never records a partial set); build every platform to record the new digests, and bump the version unless {image.Version} was never released.");
+                            }
+                        }
+                    }
+
+                    lineage[(image.Name, image.Version)] = full.Parent is { } fp && versions.TryGetValue(fp, out var fullParent) ? new Lineage(fp, fullParent.Digest) : new Lineage(full.Parent, null);
+                }
+
+                continue;
+            }
+
             if (versions.TryGetValue(image.Version, out var locked))
             {
-                entry = locked with { Digest = image.Digest, ManifestContentDigest = image.ManifestContentDigest };
+                entry = locked with { Digest = image.Digest, ManifestContentDigest = image.ManifestContentDigest, Platforms = image.Platforms };
                 if (locked.Digest != image.Digest && !explicitUpdate)
                 {
                     var what = $"{image.Name} {image.Version} is locked in '{lockPath}' as {locked.Digest}, but this build produced {image.Digest}: the content changed without a new version.";
@@ -108,6 +145,7 @@ internal static class VersionLock
                 var parentReason = parent is null ? null : versions[parent].Reason;
                 entry = new LockedVersion(image.Digest, image.ManifestContentDigest, parent)
                 {
+                    Platforms = image.Platforms,
                     Reason = image.BaseUpdate is { } update && !update.Equals(parentReason) && !versions.Values.Any(v => update.Equals(v.Reason)) ? update : null,
                 };
             }

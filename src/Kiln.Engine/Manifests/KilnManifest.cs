@@ -20,15 +20,25 @@ internal static class KilnManifest
     public const string SchemaUri = "https://kiln.dev/schemas/kiln-manifest.schema.json";
     public const int SchemaVersion = 1;
 
-    public static string FileName(BuiltImage image) => $"{image.Plan.Server.Name}-{image.Plan.Server.Version}.json";
+    public static string FileName(BuiltImage image) => $"{Stem(image)}.json";
 
-    public static string InventoryFileName(BuiltImage image) => $"{image.Plan.Server.Name}-{image.Plan.Server.Version}.txt";
+    public static string InventoryFileName(BuiltImage image) => $"{Stem(image)}.txt";
+
+    /// <summary>
+    /// The name every per-image artifact starts with: <c>name-version</c>, and for a server built for several
+    /// platforms <c>name-version.os-arch</c> (<c>shop-api-1.4.0.linux-arm64</c>), one file per platform image. A
+    /// single-platform server keeps the plain name, so its artifacts are where they have always been.
+    /// </summary>
+    public static string Stem(BuiltImage image) =>
+        image.Plan.Server.IsMultiPlatform
+            ? $"{image.Plan.Server.Name}-{image.Plan.Server.Version}.{image.Plan.Platform.Os}-{image.Plan.Platform.Architecture}{(image.Plan.Platform.Variant is { } v ? "-" + v : "")}"
+            : $"{image.Plan.Server.Name}-{image.Plan.Server.Version}";
 
     /// <summary>The content section alone, canonical; its SHA-256 is the manifest's content digest.</summary>
     public static byte[] Content(BuiltImage image, Digest inventoryDigest, ProjectOptions project) =>
         JsonText.Write(w => WriteContent(w, image, inventoryDigest, project));
 
-    public static string SbomFileName(BuiltImage image) => $"{image.Plan.Server.Name}-{image.Plan.Server.Version}.cdx.json";
+    public static string SbomFileName(BuiltImage image) => $"{Stem(image)}.cdx.json";
 
     /// <summary>
     /// The whole manifest. <paramref name="lineage"/> (from the lock) sits beside the content section, not in it: the
@@ -69,6 +79,13 @@ internal static class KilnManifest
         w.WriteString("name", server.Name);
         w.WriteString("version", server.Version);
         w.WriteString("reference", server.Reference);
+        // Only a multi-platform server's manifests name their platform: a single-platform manifest (and so its
+        // content digest, which the lock records) stays byte for byte what it was.
+        if (server.IsMultiPlatform)
+        {
+            w.WriteString("platform", image.Plan.Platform.ToString());
+        }
+
         w.WritePropertyName("image");
         WriteDescriptor(w, image.Manifest);
         w.WritePropertyName("config");

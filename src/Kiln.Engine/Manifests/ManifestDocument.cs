@@ -32,7 +32,14 @@ public sealed class ManifestDocument
         Version = Content.GetProperty("version").GetString()!;
         ImageDigest = Content.GetProperty("image").GetProperty("digest").GetString()!;
         ContentDigest = root.TryGetProperty("contentDigest", out var cd) ? cd.GetString() : null;
+        Platform = Content.TryGetProperty("platform", out var platform) && platform.ValueKind == JsonValueKind.String ? platform.GetString() : null;
     }
+
+    /// <summary>The image's platform (os/arch) when the manifest is one platform's of a multi-platform server; null for a single-platform server's.</summary>
+    public string? Platform { get; }
+
+    /// <summary>How diffs and queries name the image: the server's name, with the platform for one platform of several (<c>multi (linux/arm64)</c>).</summary>
+    public string DisplayName => Platform is null ? Name : $"{Name} ({Platform})";
 
     /// <summary>Where the manifest was read from.</summary>
     public string Path { get; }
@@ -290,6 +297,13 @@ public sealed class ManifestDocument
                 directory = System.IO.Path.GetDirectoryName(directory.TrimEnd('/'))!;
             }
 
+            // A multi-platform server has one manifest per platform, which its release.json entry lists.
+            var release = System.IO.Path.Combine(directory, Release.FileName);
+            if (File.Exists(release) && ReleaseDocument.Load(release).Images.FirstOrDefault(i => i.Reference == source) is { IsIndex: true } image)
+            {
+                return [.. image.Platforms.Select(p => Load(System.IO.Path.Combine(directory, p.Manifest)))];
+            }
+
             return [Load(System.IO.Path.Combine(directory, "manifests", $"{source[..colon]}-{source[(colon + 1)..]}.json"))];
         }
 
@@ -299,6 +313,8 @@ public sealed class ManifestDocument
     private static ImmutableArray<ManifestDocument> ReleaseManifests(string releasePath)
     {
         var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(releasePath))!;
-        return [.. ReleaseDocument.Load(releasePath).Images.Select(image => Load(System.IO.Path.Combine(directory, image.Manifest)))];
+        return [.. ReleaseDocument.Load(releasePath).Images.SelectMany(image => image.IsIndex
+            ? image.Platforms.Select(p => Load(System.IO.Path.Combine(directory, p.Manifest)))
+            : [Load(System.IO.Path.Combine(directory, image.Manifest))])];
     }
 }

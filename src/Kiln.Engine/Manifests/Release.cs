@@ -17,23 +17,51 @@ internal static class Release
     public const string Kind = "KilnRelease";
 
     /// <summary>The model of this build's release.json; <see cref="ReleaseDocument.ToJson"/> gives its bytes.</summary>
-    public static ReleaseDocument Document(IEnumerable<ReleaseEntry> entries, IReadOnlyList<ResolvedDeployment>? deployments = null) => new(
+    /// <param name="entries">Every platform image of the build.</param>
+    /// <param name="deployments">The deployments rendered from them.</param>
+    /// <param name="indexes">
+    /// The image index of each multi-platform server (by name:version). Such a server is one release image whose
+    /// digest, media type and size are its index's; its config, Kiln manifest, content digest and inventory are those
+    /// of its first platform (so that a reader that knows one image per server still finds one), and
+    /// <see cref="ReleaseImage.Platforms"/> lists every platform image, in the spec's order.
+    /// </param>
+    public static ReleaseDocument Document(IEnumerable<ReleaseEntry> entries, IReadOnlyList<ResolvedDeployment>? deployments = null, IReadOnlyDictionary<string, Descriptor>? indexes = null) => new(
         KilnEngine.LayoutDirectory,
-        [.. entries.OrderBy(e => e.Image.Plan.Server.Reference, StringComparer.Ordinal).Select(entry => new ReleaseImage(
-            entry.Image.Plan.Server.Name,
-            entry.Image.Plan.Server.Version,
-            entry.Image.Plan.Server.Reference,
-            entry.Image.Manifest.Digest,
-            entry.Image.Manifest.MediaType,
-            entry.Image.Manifest.Size,
-            entry.Image.Config.Digest,
-            $"manifests/{KilnManifest.FileName(entry.Image)}",
-            entry.ManifestContentDigest,
-            $"inventory/{KilnManifest.InventoryFileName(entry.Image)}",
-            []))],
+        [.. entries.GroupBy(e => e.Image.Plan.Server.Reference, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).Select(group =>
+        {
+            var first = group.First();
+            var server = first.Image.Plan.Server;
+            var top = indexes?.GetValueOrDefault(group.Key) ?? first.Image.Manifest;
+            return new ReleaseImage(
+                server.Name,
+                server.Version,
+                server.Reference,
+                top.Digest,
+                top.MediaType,
+                top.Size,
+                first.Image.Config.Digest,
+                $"manifests/{KilnManifest.FileName(first.Image)}",
+                first.ManifestContentDigest,
+                $"inventory/{KilnManifest.InventoryFileName(first.Image)}",
+                [])
+            {
+                Platforms = server.IsMultiPlatform
+                    ? [.. group.Select(e => new ReleasePlatform(
+                        e.Image.Plan.Platform.ToString(),
+                        e.Image.Manifest.Digest,
+                        e.Image.Manifest.MediaType,
+                        e.Image.Manifest.Size,
+                        e.Image.Config.Digest,
+                        $"manifests/{KilnManifest.FileName(e.Image)}",
+                        e.ManifestContentDigest,
+                        $"inventory/{KilnManifest.InventoryFileName(e.Image)}",
+                        $"sbom/{KilnManifest.SbomFileName(e.Image)}"))]
+                    : [],
+            };
+        })],
         // Deployments: which images each one runs, in rollout order, for `kiln plan`.
         [.. (deployments ?? []).Select(d => new ReleaseDeployment(d.Name, $"deploy/{d.Name}", [.. d.Components.Select(c => c.Server.Reference)]))]);
 
-    public static byte[] Write(IEnumerable<ReleaseEntry> entries, IReadOnlyList<ResolvedDeployment>? deployments = null) =>
-        Document(entries, deployments).ToJson();
+    public static byte[] Write(IEnumerable<ReleaseEntry> entries, IReadOnlyList<ResolvedDeployment>? deployments = null, IReadOnlyDictionary<string, Descriptor>? indexes = null) =>
+        Document(entries, deployments, indexes).ToJson();
 }

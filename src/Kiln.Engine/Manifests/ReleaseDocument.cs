@@ -136,6 +136,15 @@ public sealed record ReleaseImage(
     string Inventory,
     ImmutableArray<ReleasePush> Pushed)
 {
+    /// <summary>
+    /// For a server built for several platforms, each platform's image in the spec's order (the top-level digest is
+    /// then the image index's); empty for a single-platform server, whose top-level fields describe its one image.
+    /// </summary>
+    public ImmutableArray<ReleasePlatform> Platforms { get; init; } = [];
+
+    /// <summary>Whether this release image is an OCI image index over <see cref="Platforms"/> (a multi-platform server).</summary>
+    public bool IsIndex => !Platforms.IsDefaultOrEmpty;
+
     internal static ReleaseImage Read(ArtifactJson item)
     {
         var image = item.Object();
@@ -158,11 +167,14 @@ public sealed record ReleaseImage(
             RelativePath(image, "manifest"),
             image.Digest("manifestContentDigest"),
             RelativePath(image, "inventory"),
-            image.Array("pushed", ReleasePush.Read, required: false));
+            image.Array("pushed", ReleasePush.Read, required: false))
+        {
+            Platforms = image.Array("platforms", ReleasePlatform.Read, required: false),
+        };
     }
 
     // Readers join these to the release's directory: a rooted path or '..' would read a file outside the build.
-    private static string RelativePath(ArtifactJson image, string field)
+    internal static string RelativePath(ArtifactJson image, string field)
     {
         var path = image.NonEmpty(field);
         return Path.IsPathRooted(path) || path.Split('/', '\\').Contains("..")
@@ -183,6 +195,17 @@ public sealed record ReleaseImage(
         w.WriteString("manifest", Manifest);
         w.WriteString("manifestContentDigest", ManifestContentDigest.ToString());
         w.WriteString("inventory", Inventory);
+        if (!Platforms.IsDefaultOrEmpty)
+        {
+            w.WriteStartArray("platforms");
+            foreach (var platform in Platforms)
+            {
+                platform.Write(w);
+            }
+
+            w.WriteEndArray();
+        }
+
         if (!Pushed.IsDefaultOrEmpty)
         {
             w.WriteStartArray("pushed");
@@ -198,6 +221,64 @@ public sealed record ReleaseImage(
             w.WriteEndArray();
         }
 
+        w.WriteEndObject();
+    }
+}
+
+/// <summary>One platform's image of a multi-platform release image.</summary>
+/// <param name="Platform">os/arch (<c>linux/arm64</c>).</param>
+/// <param name="Digest">The platform's image manifest digest (listed in the server's index).</param>
+/// <param name="MediaType">The image manifest's media type.</param>
+/// <param name="Size">The image manifest's size in bytes.</param>
+/// <param name="ConfigDigest">The image config's digest.</param>
+/// <param name="Manifest">The platform's Kiln manifest, relative to release.json (manifests/name-version.linux-arm64.json).</param>
+/// <param name="ManifestContentDigest">That Kiln manifest's content digest.</param>
+/// <param name="Inventory">The platform's file inventory, relative to release.json.</param>
+/// <param name="Sbom">The platform's CycloneDX SBOM, relative to release.json.</param>
+public sealed record ReleasePlatform(
+    string Platform,
+    Digest Digest,
+    string MediaType,
+    long Size,
+    Digest ConfigDigest,
+    string Manifest,
+    Digest ManifestContentDigest,
+    string Inventory,
+    string Sbom)
+{
+    internal static ReleasePlatform Read(ArtifactJson item)
+    {
+        var entry = item.Object();
+        var platform = entry.NonEmpty("platform");
+        if (!Kiln.Spec.Platform.TryParse(platform, out _))
+        {
+            throw entry.Invalid("platform", $"is '{platform}', not os/architecture");
+        }
+
+        return new ReleasePlatform(
+            platform,
+            entry.Digest("digest"),
+            entry.NonEmpty("mediaType"),
+            entry.Int64("size"),
+            entry.Digest("configDigest"),
+            ReleaseImage.RelativePath(entry, "manifest"),
+            entry.Digest("manifestContentDigest"),
+            ReleaseImage.RelativePath(entry, "inventory"),
+            ReleaseImage.RelativePath(entry, "sbom"));
+    }
+
+    internal void Write(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteString("platform", Platform);
+        w.WriteString("digest", Digest.ToString());
+        w.WriteString("mediaType", MediaType);
+        w.WriteNumber("size", Size);
+        w.WriteString("configDigest", ConfigDigest.ToString());
+        w.WriteString("manifest", Manifest);
+        w.WriteString("manifestContentDigest", ManifestContentDigest.ToString());
+        w.WriteString("inventory", Inventory);
+        w.WriteString("sbom", Sbom);
         w.WriteEndObject();
     }
 }

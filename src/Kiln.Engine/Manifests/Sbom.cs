@@ -120,7 +120,7 @@ internal static class Sbom
             components.Add(new SbomComponent(package.Name, package.Version, purl, "SHA-256", package.Sha256.ToLowerInvariant()));
         }
 
-        var keys = Planner.PublishRequirements([image.Plan.Server], project).Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
+        var keys = Planner.PublishRequirements([image.Plan.Server], project, [image.Plan.Platform]).Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
         foreach (var published in project.PublishedProjects.Where(p => keys.Contains(p.Key) && Directory.Exists(p.Directory)))
         {
             foreach (var depsFile in Directory.EnumerateFiles(published.Directory, "*.deps.json").Order(StringComparer.Ordinal))

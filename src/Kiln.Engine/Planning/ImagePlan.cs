@@ -5,7 +5,14 @@ using Kiln.Oci;
 namespace Kiln.Engine.Planning;
 
 /// <summary>What one image will be made of: its base, its layers and the inputs they come from.</summary>
-internal sealed record ImagePlan(ResolvedServer Server, BasePlan Base, ImmutableArray<LayerPlan> Layers);
+internal sealed record ImagePlan(ResolvedServer Server, BasePlan Base, ImmutableArray<LayerPlan> Layers)
+{
+    /// <summary>The platform the image is for: one of the server's.</summary>
+    public Kiln.Spec.Platform Platform { get; init; } = Kiln.Spec.Platform.LinuxAmd64;
+
+    /// <summary>The platform as the image config and index descriptors write it.</summary>
+    public Platform OciPlatform => new(Platform.Architecture, Platform.Os) { Variant = Platform.Variant };
+}
 
 /// <summary>
 /// The resolved base image. <see cref="Source"/> is the layout its blobs are copied from; scratch has no layers.

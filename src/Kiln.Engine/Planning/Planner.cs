@@ -55,26 +55,61 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
     /// </summary>
     public IReadOnlyCollection<string> Inputs => _inputs;
 
-    /// <summary>The publish runs the specs need, each with a stable key and its MSBuild properties.</summary>
-    public static ImmutableArray<PublishRequirement> PublishRequirements(IEnumerable<ResolvedServer> servers, ProjectOptions project) =>
-        [.. servers.SelectMany(s => s.Layers.OfType<PublishOutputLayer>())
-            .Select(layer => Publish(layer, project))
+    /// <summary>
+    /// The publish runs the specs need, each with a stable key and its MSBuild properties: a self-contained publish
+    /// without a runtime identifier once per platform the build makes (<paramref name="only"/> narrows them), everything
+    /// else once.
+    /// </summary>
+    public static ImmutableArray<PublishRequirement> PublishRequirements(IEnumerable<ResolvedServer> servers, ProjectOptions project, IReadOnlyCollection<Kiln.Spec.Platform>? only = null) =>
+        [.. servers.SelectMany(s => PlatformsToBuild(s, only).SelectMany(platform => s.Layers.OfType<PublishOutputLayer>().Select(layer => Publish(layer, platform, project))))
             .DistinctBy(p => p.Key)
             .OrderBy(p => p.Key, StringComparer.Ordinal)];
 
-    private static PublishRequirement Publish(PublishOutputLayer layer, ProjectOptions options)
+    /// <summary>The platforms of <paramref name="server"/> this build makes: its own, in its order, narrowed to <paramref name="only"/> when given.</summary>
+    public static ImmutableArray<Kiln.Spec.Platform> PlatformsToBuild(ResolvedServer server, IReadOnlyCollection<Kiln.Spec.Platform>? only) =>
+        only is null || only.Count == 0 ? server.Platforms : [.. server.Platforms.Where(only.Contains)];
+
+    /// <summary>
+    /// The runtime a publish-output layer is published for on <paramref name="platform"/>: the one the spec names (validation
+    /// made sure it fits), else the platform's for a self-contained app, else none (framework-dependent: one publish, the
+    /// same layer on every platform).
+    /// </summary>
+    internal static string? RuntimeIdentifierFor(PublishOutputLayer layer, Kiln.Spec.Platform platform) =>
+        layer.RuntimeIdentifier ?? (layer.SelfContained ? platform.RuntimeIdentifier : null);
+
+    private static PublishRequirement Publish(PublishOutputLayer layer, Kiln.Spec.Platform platform, ProjectOptions options)
     {
         var project = Path.GetFullPath(Path.Combine(options.ProjectDirectory, layer.Project));
         var configuration = layer.Configuration ?? options.Configuration;
-        var identity = $"{project}|{layer.RuntimeIdentifier}|{layer.SelfContained}|{configuration}";
+        var runtimeIdentifier = RuntimeIdentifierFor(layer, platform);
+        var identity = $"{project}|{runtimeIdentifier}|{layer.SelfContained}|{configuration}";
         // The key names the publish directory, which the SDK cannot take with a ';' in it (HasTrailingSlash on
         // PublishDir fails): the file name keeps only characters that are safe in a path and an MSBuild property.
         var name = string.Concat(Path.GetFileNameWithoutExtension(project).Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '_'));
         var key = $"{name}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..12]}";
         var directory = Path.Combine(options.IntermediateDirectory, "publish", key) + Path.DirectorySeparatorChar;
-        return new PublishRequirement(key, project, configuration, directory, layer.RuntimeIdentifier, layer.SelfContained);
+        return new PublishRequirement(key, project, configuration, directory, runtimeIdentifier, layer.SelfContained);
     }
 
+    /// <summary>
+    /// Refuses a narrowing (KilnPlatforms) that names a platform some server does not declare: Kiln never builds an
+    /// image for a platform its spec does not list (KILN2144, one error per server and platform).
+    /// </summary>
+    public static void CheckNarrowing(IEnumerable<ResolvedServer> servers, IReadOnlyCollection<Kiln.Spec.Platform> only)
+    {
+        var diagnostics = new DiagnosticBag();
+        foreach (var server in servers)
+        {
+            foreach (var platform in only.Where(p => !server.Platforms.Contains(p)))
+            {
+                diagnostics.Error(DiagnosticCodes.PlatformNotDeclared, $"Spec '{server.SpecType}': KilnPlatforms names {platform}, which the spec does not declare (its platforms: {string.Join(", ", server.Platforms)}). Name only declared platforms, add {platform} to the spec's Platforms, or leave KilnPlatforms empty.", server.LocationOf(nameof(ServerSpec.Platforms)));
+            }
+        }
+
+        diagnostics.ThrowIfErrors();
+    }
+
+    /// <summary>One plan per server and platform, in the servers' order and each server's platform order.</summary>
     public ImmutableArray<ImagePlan> Plan(IReadOnlyList<ResolvedServer> servers)
     {
         _roots = InputRoots.Create(project.ProjectDirectory, project.InputRoots);
@@ -83,20 +118,32 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
         var plans = new List<ImagePlan>();
         foreach (var server in servers)
         {
-            var basePlan = PlanBase(server, DebianBaseSource.PlatformOf(server), diagnostics);
-            var layers = new List<LayerPlan>();
-            for (var i = 0; i < server.Layers.Length; i++)
+            // A layer that does not depend on the platform (files, directories, a framework-dependent publish) is
+            // planned once and shared: the same entries give the same cache key, hence one blob for every platform.
+            var planned = new Dictionary<(int Index, string? RuntimeIdentifier), IReadOnlyList<LayerPlan>?>();
+            foreach (var platform in PlatformsToBuild(server, project.Platforms))
             {
-                if (PlanLayer(server, i, diagnostics) is { } planned)
+                var basePlan = PlanBase(server, new Platform(platform.Architecture, platform.Os) { Variant = platform.Variant }, diagnostics);
+                var layers = new List<LayerPlan>();
+                for (var i = 0; i < server.Layers.Length; i++)
                 {
-                    layers.AddRange(planned);
-                }
-            }
+                    var key = (i, server.Layers[i] is PublishOutputLayer publish ? RuntimeIdentifierFor(publish, platform) : null);
+                    if (!planned.TryGetValue(key, out var layer))
+                    {
+                        planned[key] = layer = PlanLayer(server, platform, i, diagnostics);
+                    }
 
-            CheckConflicts(server, layers, diagnostics);
-            if (basePlan is not null)
-            {
-                plans.Add(new ImagePlan(server, basePlan, [.. layers]));
+                    if (layer is not null)
+                    {
+                        layers.AddRange(layer);
+                    }
+                }
+
+                CheckConflicts(server, layers, diagnostics);
+                if (basePlan is not null)
+                {
+                    plans.Add(new ImagePlan(server, basePlan, [.. layers]) { Platform = platform });
+                }
             }
         }
 
@@ -137,7 +184,7 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
         }
     }
 
-    private IReadOnlyList<LayerPlan>? PlanLayer(ResolvedServer server, int index, DiagnosticBag diagnostics)
+    private IReadOnlyList<LayerPlan>? PlanLayer(ResolvedServer server, Kiln.Spec.Platform platform, int index, DiagnosticBag diagnostics)
     {
         var layer = server.Layers[index];
         var location = server.LocationOf(nameof(ServerSpec.Layers));
@@ -217,7 +264,7 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
 
             case PublishOutputLayer publish:
             {
-                var requirement = Publish(publish, project);
+                var requirement = Publish(publish, platform, project);
                 source = $"publish:{Relative(requirement.Project)}";
                 if (!File.Exists(requirement.Project))
                 {
@@ -399,7 +446,7 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
         {
             for (var i = 0; i < server.Layers.Length; i++)
             {
-                if (server.Layers[i] is PublishOutputLayer publish && Publish(publish, project) is var requirement && !File.Exists(requirement.Project))
+                if (server.Layers[i] is PublishOutputLayer publish && Publish(publish, server.Platforms.FirstOrDefault() ?? Kiln.Spec.Platform.LinuxAmd64, project) is var requirement && !File.Exists(requirement.Project))
                 {
                     diagnostics.Error(DiagnosticCodes.PublishProjectMissing, PublishProjectMissingMessage(server, i, publish, requirement), server.LocationOf(nameof(ServerSpec.Layers)));
                 }

@@ -76,6 +76,12 @@ public sealed record ProjectOptions
 
     /// <summary>The publish directories MSBuild produced for the specs' publish-output layers.</summary>
     public ImmutableArray<PublishedProject> PublishedProjects { get; init; } = [];
+
+    /// <summary>
+    /// The platforms to build (KilnPlatforms), narrowing every server's own list; empty builds every platform the
+    /// specs declare. Every server must declare each of them (KILN2144).
+    /// </summary>
+    public ImmutableArray<Kiln.Spec.Platform> Platforms { get; init; } = [];
 }
 
 /// <summary>How kiln.lock.json is treated.</summary>

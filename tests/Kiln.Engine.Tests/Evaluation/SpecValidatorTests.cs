@@ -420,6 +420,69 @@ public sealed class SpecValidatorTests
         Assert.Equal(expected, SpecValidator.NormalizeImagePath(path));
     }
 
+    [Fact]
+    public void Validate_NoPlatforms_ReportsKiln2140()
+    {
+        AssertSingle(Validate(Valid() with { Platforms = [] }), DiagnosticCodes.PlatformsEmpty, "Platforms is empty");
+    }
+
+    [Fact]
+    public void Validate_PlatformListedTwice_ReportsKiln2141()
+    {
+        var server = Valid() with { Platforms = [Platform.LinuxAmd64, Platform.LinuxAmd64], Layers = [] };
+
+        AssertSingle(Validate(server), DiagnosticCodes.PlatformDuplicated, "linux/amd64 is listed twice");
+    }
+
+    [Fact]
+    public void Validate_UnsupportedPlatform_ReportsKiln2142()
+    {
+        var server = Valid() with { Platforms = [Platform.Parse("linux/riscv64")], Layers = [] };
+
+        AssertSingle(Validate(server), DiagnosticCodes.PlatformUnsupported, "linux/riscv64");
+    }
+
+    [Fact]
+    public void Validate_ExplicitRuntimeIdentifierInMultiPlatformSpec_ReportsKiln2143()
+    {
+        var server = Valid() with { Platforms = [Platform.LinuxAmd64, Platform.LinuxArm64] };
+
+        AssertSingle(Validate(server), DiagnosticCodes.PublishRuntimeIdentifierConflict, "Drop runtimeIdentifier");
+    }
+
+    [Fact]
+    public void Validate_RuntimeIdentifierOfAnotherPlatform_ReportsKiln2143()
+    {
+        var server = Valid() with { Platforms = [Platform.LinuxArm64] };
+
+        AssertSingle(Validate(server), DiagnosticCodes.PublishRuntimeIdentifierConflict, "'linux-x64'");
+    }
+
+    [Theory]
+    [InlineData("linux-x64", "linux/amd64", true)]
+    [InlineData("linux-musl-x64", "linux/amd64", true)]
+    [InlineData("linux-arm64", "linux/arm64", true)]
+    [InlineData("linux-musl-arm64", "linux/arm64", true)]
+    [InlineData("linux-x64", "linux/arm64", false)]
+    [InlineData("linux-arm64", "linux/amd64", false)]
+    [InlineData("win-x64", "linux/amd64", false)]
+    public void RuntimeFits_RuntimeAndPlatform_MatchByOsAndArchitecture(string rid, string platform, bool fits)
+    {
+        Assert.Equal(fits, SpecValidator.RuntimeFits(rid, Platform.Parse(platform)));
+    }
+
+    [Fact]
+    public void Validate_TwoPlatformsWithoutRuntimeIdentifier_IsAccepted()
+    {
+        var server = Valid() with
+        {
+            Platforms = [Platform.LinuxAmd64, Platform.LinuxArm64],
+            Layers = [Layer.PublishOutput("../Orders.Api/Orders.Api.csproj", to: "/app", selfContained: true)],
+        };
+
+        Assert.Empty(Validate(server).Items);
+    }
+
     /// <summary>A server with every member set to a valid value; each test breaks one.</summary>
     private static ResolvedServer Valid() => new()
     {

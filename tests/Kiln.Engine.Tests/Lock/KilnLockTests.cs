@@ -30,6 +30,11 @@ public sealed class KilnLockTests : IDisposable
             [
                 KeyValuePair.Create("1.0.0", new LockedVersion(Digest.Sha256("1"u8).ToString())),
                 KeyValuePair.Create("1.1.0", new LockedVersion(Digest.Sha256("2"u8).ToString(), Digest.Sha256("m"u8).ToString(), "1.0.0")),
+                // A multi-platform version: the index digest, and each platform's manifest digest.
+                KeyValuePair.Create("1.2.0", new LockedVersion(Digest.Sha256("3"u8).ToString(), Digest.Sha256("n"u8).ToString(), "1.1.0")
+                {
+                    Platforms = new Dictionary<string, string> { ["linux/arm64"] = Digest.Sha256("arm"u8).ToString(), ["linux/amd64"] = Digest.Sha256("amd"u8).ToString() },
+                }),
             ])),
         ]),
         PackageBases = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal,

@@ -20,6 +20,67 @@ public sealed class VersionLockTests
 
     private static LockCandidate Built(string name, string version, string digest) => new(name, version, digest, Content);
 
+    private const string Arm = "sha256:4444444444444444444444444444444444444444444444444444444444444444";
+    private const string ArmChanged = "sha256:5555555555555555555555555555555555555555555555555555555555555555";
+
+    private static KilnLock LockedMulti() => Locked() with
+    {
+        Servers = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("multi", ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("1.0.0",
+            new LockedVersion(Old, Content) { Platforms = new Dictionary<string, string> { ["linux/amd64"] = New, ["linux/arm64"] = Arm } })]))]),
+    };
+
+    private static LockCandidate Narrowed(string armDigest) => new("multi", "1.0.0", "sha256:" + new string('9', 64), Content)
+    {
+        Platforms = new Dictionary<string, string> { ["linux/arm64"] = armDigest },
+        Partial = true,
+    };
+
+    [Fact]
+    public void Apply_FullMultiPlatformBuild_RecordsIndexDigestAndEachPlatformsDigest()
+    {
+        var candidate = Built("multi", "1.0.0", Old) with { Platforms = new Dictionary<string, string> { ["linux/amd64"] = New, ["linux/arm64"] = Arm } };
+
+        var result = VersionLock.Apply(KilnLock.Empty, [candidate], LockMode.Update, explicitUpdate: false, "kiln.lock.json");
+
+        var entry = result.Lock.Servers["multi"]["1.0.0"];
+        Assert.Equal(Old, entry.Digest);
+        Assert.Equal(Arm, entry.Platforms!["linux/arm64"]);
+    }
+
+    [Fact]
+    public void Apply_NarrowedBuildWithTheLockedPlatformDigest_LeavesTheLockUnchanged()
+    {
+        var current = LockedMulti();
+
+        var result = VersionLock.Apply(current, [Narrowed(Arm)], LockMode.Enforce, explicitUpdate: false, "kiln.lock.json");
+
+        Assert.Same(current.Servers["multi"]["1.0.0"], result.Lock.Servers["multi"]["1.0.0"]);
+        Assert.Empty(result.Warnings);
+    }
+
+    [Fact]
+    public void Apply_NarrowedBuildWithAChangedPlatformInEnforceMode_ThrowsKiln5023()
+    {
+        var e = Assert.Throws<KilnException>(() => VersionLock.Apply(LockedMulti(), [Narrowed(ArmChanged)], LockMode.Enforce, explicitUpdate: false, "kiln.lock.json"));
+
+        var d = Assert.Single(e.Diagnostics);
+        Assert.Equal(DiagnosticCodes.LockedPlatformChanged, d.Code);
+        Assert.Contains("linux/arm64", d.Message, StringComparison.Ordinal);
+        Assert.Contains(Arm, d.Message, StringComparison.Ordinal);
+        Assert.Contains(ArmChanged, d.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Apply_NarrowedBuildWithAChangedPlatformInUpdateMode_WarnsAndRecordsNothing()
+    {
+        var current = LockedMulti();
+
+        var result = VersionLock.Apply(current, [Narrowed(ArmChanged)], LockMode.Update, explicitUpdate: false, "kiln.lock.json");
+
+        Assert.Equal(DiagnosticCodes.LockedPlatformChanged, Assert.Single(result.Warnings).Code);
+        Assert.Equal(Arm, result.Lock.Servers["multi"]["1.0.0"].Platforms!["linux/arm64"]);
+    }
+
     [Fact]
     public void Apply_ChangedDigestUnderLockedVersionInEnforceMode_ThrowsNamingServerVersionAndBothDigests()
     {

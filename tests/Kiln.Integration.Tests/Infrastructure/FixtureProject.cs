@@ -144,6 +144,21 @@ internal sealed class FixtureProject
         using var document = JsonDocument.Parse(File.ReadAllText(ReleasePath));
         foreach (var image in document.RootElement.GetProperty("images").EnumerateArray())
         {
+            if (image.TryGetProperty("platforms", out var platforms))
+            {
+                // A multi-platform server: every platform's image against its own inventory.
+                foreach (var platform in platforms.EnumerateArray())
+                {
+                    UnpackedInventory.AssertMatchesUmoci(
+                        LayoutDirectory,
+                        image.GetProperty("reference").GetString()!,
+                        Path.Combine(OutputDirectory, platform.GetProperty("inventory").GetString()!),
+                        platform.GetProperty("platform").GetString()!);
+                }
+
+                continue;
+            }
+
             UnpackedInventory.AssertMatchesUmoci(
                 LayoutDirectory,
                 image.GetProperty("reference").GetString()!,

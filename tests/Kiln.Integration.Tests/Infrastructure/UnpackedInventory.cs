@@ -13,13 +13,23 @@ namespace Kiln.Integration.Tests.Infrastructure;
 /// </summary>
 internal static class UnpackedInventory
 {
-    public static void AssertMatchesUmoci(string layoutDirectory, string reference, string inventoryPath)
+    /// <param name="platform">
+    /// For a multi-platform image (an index), the platform (os/arch) to unpack: skopeo picks its manifest out of the
+    /// index into a layout of its own first, since umoci unpacks one manifest.
+    /// </param>
+    public static void AssertMatchesUmoci(string layoutDirectory, string reference, string inventoryPath, string? platform = null)
     {
         var umoci = Tools.Require("umoci", "umoci");
         var bundle = Path.Combine(Path.GetTempPath(), "kiln-unpack-" + Guid.NewGuid().ToString("N")[..12]);
         var converted = bundle + "-gzip";
+        var picked = bundle + "-platform";
         try
         {
+            if (platform is not null)
+            {
+                layoutDirectory = PickPlatform(layoutDirectory, reference, platform, picked);
+            }
+
             if (HasZstdLayers(layoutDirectory, reference))
             {
                 // umoci 0.4.7 refuses tar+zstd layers by media type: skopeo (which reads them) recompresses the image
@@ -53,6 +63,11 @@ internal static class UnpackedInventory
                 Directory.Delete(converted, recursive: true);
             }
 
+            if (Directory.Exists(picked))
+            {
+                Directory.Delete(picked, recursive: true);
+            }
+
             if (Directory.Exists(bundle))
             {
                 // A rootless unpack may leave read-only directories behind; make them writable to delete them.
@@ -60,6 +75,19 @@ internal static class UnpackedInventory
                 Directory.Delete(bundle, recursive: true);
             }
         }
+    }
+
+    /// <summary>
+    /// Copies <paramref name="platform"/>'s image out of the index tagged <paramref name="reference"/> into
+    /// <paramref name="destination"/> (a layout of its own, the same tag naming a plain manifest) with skopeo.
+    /// </summary>
+    public static string PickPlatform(string layoutDirectory, string reference, string platform, string destination)
+    {
+        var skopeo = Tools.Require("skopeo", "skopeo");
+        var parts = platform.Split('/');
+        var copy = ProcessRunner.Run(skopeo, ["copy", "--override-os", parts[0], "--override-arch", parts[1], $"oci:{layoutDirectory}:{reference}", $"oci:{destination}:{reference}"]);
+        Assert.True(copy.ExitCode == 0, $"skopeo could not copy {platform} out of {reference}:\n{copy.Output}");
+        return destination;
     }
 
     /// <summary>True when the image <paramref name="reference"/> (its first platform) has a tar+zstd layer.</summary>

@@ -60,15 +60,6 @@ internal sealed class DebianBaseSource(Lazy<PackageBaseBuilder> builder, IReadOn
         return spec with { Architecture = architecture };
     }
 
-    /// <summary>
-    /// The platform a single-platform server is built for: linux/amd64, or the architecture its Debian base names
-    /// (<c>BaseImage.Debian("bookworm", [...], "arm64")</c> builds a linux/arm64 image).
-    /// </summary>
-    public static Platform PlatformOf(ResolvedServer server) =>
-        server.Base is DebianBase { Architecture: var architecture } && architecture != DefaultArchitecture
-            ? new Platform(PackageBaseBuilder.Architectures.FirstOrDefault(a => a.Value == architecture).Key ?? architecture, "linux")
-            : BaseSources.DefaultPlatform;
-
     /// <summary>The architecture <c>BaseImage.Debian</c> names when the spec names none.</summary>
     private const string DefaultArchitecture = "amd64";
 
