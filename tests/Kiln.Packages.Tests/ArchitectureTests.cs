@@ -9,6 +9,7 @@ using Kiln.Engine.Planning.Bases;
 using Kiln.Engine.Requests;
 using Kiln.Oci;
 using Kiln.Spec;
+using Platform = Kiln.Oci.Platform;
 
 namespace Kiln.Packages.Tests;
 

@@ -8,13 +8,15 @@ public sealed class ShopApi : ServerSpec
 {
     public override string Name => "shop-api";
 
-    public override string Version => "1.1.0";
+    public override string Version => "1.2.0";
 
     public override BaseImage Base => ShopBase.Runtime;
 
+    public override ImmutableArray<Platform> Platforms => ShopBase.Platforms;
+
     public override ImmutableArray<Layer> Layers =>
     [
-        Layer.PublishOutput("src/Shop.Api/Shop.Api.csproj", to: "/app", runtimeIdentifier: ShopBase.RuntimeIdentifier, selfContained: true),
+        Layer.PublishOutput("src/Shop.Api/Shop.Api.csproj", to: "/app", selfContained: true),
         Layer.File("config/appsettings.Production.json", to: "/app/appsettings.Production.json"),
     ];
 

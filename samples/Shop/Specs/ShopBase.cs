@@ -12,6 +12,10 @@ internal static class ShopBase
     public static BaseImage Runtime { get; } =
         BaseImage.Debian("bookworm", ["libc6", "libgcc-s1", "libstdc++6", "zlib1g", "ca-certificates"]);
 
-    /// <summary>The runtime a server is published for: self-contained, so that the base needs no .NET packages.</summary>
-    public const string RuntimeIdentifier = "linux-x64";
+    /// <summary>
+    /// The platforms every Shop server is built for: x64 and Arm nodes run side by side. Each platform gets its own
+    /// Debian packages and its own self-contained publish (linux-x64, linux-arm64); the image index tagged
+    /// <c>name:version</c> lets each node pull its own.
+    /// </summary>
+    public static ImmutableArray<Platform> Platforms { get; } = [Platform.LinuxAmd64, Platform.LinuxArm64];
 }

@@ -8,13 +8,15 @@ public sealed class ShopWeb : ServerSpec
 {
     public override string Name => "shop-web";
 
-    public override string Version => "1.1.0";
+    public override string Version => "1.2.0";
 
     public override BaseImage Base => ShopBase.Runtime;
 
+    public override ImmutableArray<Platform> Platforms => ShopBase.Platforms;
+
     public override ImmutableArray<Layer> Layers =>
     [
-        Layer.PublishOutput("src/Shop.Web/Shop.Web.csproj", to: "/app", runtimeIdentifier: ShopBase.RuntimeIdentifier, selfContained: true),
+        Layer.PublishOutput("src/Shop.Web/Shop.Web.csproj", to: "/app", selfContained: true),
     ];
 
     public override Account Account => Account.NonRoot("web", uid: 10002);

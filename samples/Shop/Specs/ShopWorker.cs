@@ -8,13 +8,15 @@ public sealed class ShopWorker : ServerSpec
 {
     public override string Name => "shop-worker";
 
-    public override string Version => "1.1.0";
+    public override string Version => "1.2.0";
 
     public override BaseImage Base => ShopBase.Runtime;
 
+    public override ImmutableArray<Platform> Platforms => ShopBase.Platforms;
+
     public override ImmutableArray<Layer> Layers =>
     [
-        Layer.PublishOutput("src/Shop.Worker/Shop.Worker.csproj", to: "/app", runtimeIdentifier: ShopBase.RuntimeIdentifier, selfContained: true),
+        Layer.PublishOutput("src/Shop.Worker/Shop.Worker.csproj", to: "/app", selfContained: true),
     ];
 
     public override Account Account => Account.NonRoot("worker", uid: 10003);
