@@ -48,28 +48,10 @@ internal sealed class QemuArm64
     /// <returns>The root file system's path.</returns>
     public string UnpackRootfs(string layoutDirectory, string reference, string directory)
     {
-        // umoci refuses a tag naming an index with several images (ambiguous): it is given a view of the layout, the same
-        // blobs through a symbolic link and an index.json tagging only the arm64 manifest.
-        var manifest = Arm64Manifest(layoutDirectory, reference);
-        var view = Path.Combine(directory, "layout");
-        Directory.CreateDirectory(view);
-        File.Copy(Path.Combine(layoutDirectory, "oci-layout"), Path.Combine(view, "oci-layout"), overwrite: true);
-        if (!Directory.Exists(Path.Combine(view, "blobs")))
-        {
-            Directory.CreateSymbolicLink(Path.Combine(view, "blobs"), Path.Combine(Path.GetFullPath(layoutDirectory), "blobs"));
-        }
-
-        var entry = new JsonObject
-        {
-            ["mediaType"] = manifest["mediaType"]!.GetValue<string>(),
-            ["digest"] = manifest["digest"]!.GetValue<string>(),
-            ["size"] = manifest["size"]!.GetValue<long>(),
-            ["annotations"] = new JsonObject { ["org.opencontainers.image.ref.name"] = "arm64" },
-        };
-        File.WriteAllText(Path.Combine(view, "index.json"), new JsonObject { ["schemaVersion"] = 2, ["manifests"] = new JsonArray(entry) }.ToJsonString());
+        var image = LayoutView.Of(layoutDirectory, reference, "arm64", Path.Combine(directory, "layout"));
         var rootfs = Path.Combine(directory, "rootfs");
         string[] rootless = Environment.UserName == "root" ? [] : ["--rootless"];
-        var (code, output) = Run(Umoci, ["raw", "unpack", .. rootless, "--image", $"{view}:arm64", rootfs], TimeSpan.FromMinutes(5));
+        var (code, output) = Run(Umoci, ["raw", "unpack", .. rootless, "--image", image, rootfs], TimeSpan.FromMinutes(5));
         if (code != 0)
         {
             throw new Xunit.Sdk.XunitException($"umoci raw unpack of {reference}'s linux/arm64 image exited {code}:\n{output}");
@@ -92,22 +74,6 @@ internal sealed class QemuArm64
         }
 
         return Run(Qemu, ["-L", rootfs, hostPath, .. arguments], timeout, environment);
-    }
-
-    private static JsonNode Arm64Manifest(string layoutDirectory, string reference)
-    {
-        var index = JsonNode.Parse(File.ReadAllText(Path.Combine(layoutDirectory, "index.json")))!;
-        var tagged = index["manifests"]!.AsArray().FirstOrDefault(m => m!["annotations"]?["org.opencontainers.image.ref.name"]?.GetValue<string>() == reference)
-            ?? throw new Xunit.Sdk.XunitException($"{reference} is not tagged in {layoutDirectory}/index.json.");
-        if (tagged["mediaType"]!.GetValue<string>() is not ("application/vnd.oci.image.index.v1+json" or "application/vnd.docker.distribution.manifest.list.v2+json"))
-        {
-            return tagged;
-        }
-
-        var digest = tagged["digest"]!.GetValue<string>().Split(':');
-        var inner = JsonNode.Parse(File.ReadAllText(Path.Combine(layoutDirectory, "blobs", digest[0], digest[1])))!;
-        return inner["manifests"]!.AsArray().FirstOrDefault(m => m!["platform"]?["os"]?.GetValue<string>() == "linux" && m["platform"]!["architecture"]?.GetValue<string>() == "arm64")
-            ?? throw new Xunit.Sdk.XunitException($"The index {reference} in {layoutDirectory} has no linux/arm64 image.");
     }
 
     private static (int ExitCode, string Output) Run(string fileName, IEnumerable<string> arguments, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
