@@ -35,7 +35,6 @@ internal sealed class KilnBuildSettings : IEquatable<KilnBuildSettings>
         new("layer-compression", s => s.LayerCompression),
         new("lock-mode", s => s.LockMode),
         new("output", s => s.Output),
-        new("path-map", s => s.PathMap),
         new("platforms", s => s.Platforms),
         new("signing-key", s => s.SigningKey),
         new("update-lock", s => s.UpdateLock),
@@ -56,7 +55,6 @@ internal sealed class KilnBuildSettings : IEquatable<KilnBuildSettings>
         string? configuration = null,
         string? engine = null,
         string? version = null,
-        string? pathMap = null,
         string? deployRegistry = null,
         string? deployRepositoryPrefix = null,
         string? debianMirror = null,
@@ -78,7 +76,6 @@ internal sealed class KilnBuildSettings : IEquatable<KilnBuildSettings>
         Configuration = configuration ?? "";
         Engine = engine ?? "";
         Version = version ?? "";
-        PathMap = pathMap ?? "";
         DeployRegistry = deployRegistry ?? "";
         DeployRepositoryPrefix = deployRepositoryPrefix ?? "";
         DebianMirror = debianMirror ?? "";
@@ -129,9 +126,6 @@ internal sealed class KilnBuildSettings : IEquatable<KilnBuildSettings>
 
     /// <summary>KilnVersion, recorded in every manifest.</summary>
     public string Version { get; }
-
-    /// <summary>PathMap: how source paths are written in what evaluation records.</summary>
-    public string PathMap { get; }
 
     /// <summary>KilnRegistry: the registry the rendered deployments pull from.</summary>
     public string DeployRegistry { get; }
@@ -238,7 +232,6 @@ internal sealed class KilnBuildSettings : IEquatable<KilnBuildSettings>
             configuration: values["configuration"],
             engine: values["engine"],
             version: values["version"],
-            pathMap: values["path-map"],
             deployRegistry: values["deploy-registry"],
             deployRepositoryPrefix: values["deploy-repository-prefix"],
             debianMirror: values["debian-mirror"],

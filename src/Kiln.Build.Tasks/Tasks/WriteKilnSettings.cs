@@ -50,9 +50,6 @@ public sealed class WriteKilnSettings : Task
     /// <summary>KilnVersion.</summary>
     public string? Version { get; set; }
 
-    /// <summary>PathMap.</summary>
-    public string? PathMap { get; set; }
-
     /// <summary>KilnRegistry.</summary>
     public string? DeployRegistry { get; set; }
 
@@ -100,7 +97,6 @@ public sealed class WriteKilnSettings : Task
                 configuration: Configuration,
                 engine: Engine,
                 version: Version,
-                pathMap: PathMap,
                 deployRegistry: DeployRegistry,
                 deployRepositoryPrefix: DeployRepositoryPrefix,
                 debianMirror: DebianMirror,
