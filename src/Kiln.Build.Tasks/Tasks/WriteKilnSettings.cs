@@ -115,6 +115,7 @@ public sealed class WriteKilnSettings : Task
             return false;
         }
 
+        var temporary = File + ".tmp-" + Guid.NewGuid().ToString("N");
         try
         {
             var bytes = Utf8.GetBytes(text);
@@ -126,7 +127,6 @@ public sealed class WriteKilnSettings : Task
 
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(File))!);
             // Written beside the stamp and renamed over it: a stamp is never half written.
-            var temporary = File + ".tmp-" + Guid.NewGuid().ToString("N");
             System.IO.File.WriteAllBytes(temporary, bytes);
             if (System.IO.File.Exists(File))
             {
@@ -138,10 +138,23 @@ public sealed class WriteKilnSettings : Task
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
+            TryDelete(temporary);
             Log.LogError(null, "KILN4040", null, File, 0, 0, 0, 0,
                 "Kiln cannot write its build settings stamp '{0}': {1} Make the directory writable, or set KilnIntermediatePath to a writable directory.",
                 File, e.Message);
             return false;
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            System.IO.File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            // A stray temporary file is harmless: the next write uses another name, and obj/ is disposable.
         }
     }
 
