@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Kiln.Integration.Tests.Infrastructure;
+using Kiln.Shared;
 using Xunit;
 
 namespace Kiln.Integration.Tests;
@@ -24,6 +25,45 @@ public sealed class IncrementalTests(KilnPackage package)
         Assert.Contains("Skipping target \"_KilnBuildImagesCore\" because all output files are up-to-date", second.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("kiln: wrote", second.Output, StringComparison.Ordinal);
         Assert.Equal(releaseTime, File.GetLastWriteTimeUtc(fixture.ReleasePath));
+    }
+
+    [Fact]
+    public void Build_SettingChanged_ReRunsTheEngineOnceAndTheStampRecordsIt()
+    {
+        var fixture = BuildTests.TwoServerFixture(package);
+        var stamp = Path.Combine(fixture.Directory, "obj", "Debug", "kiln", "settings.txt");
+        fixture.BuildOk();
+        var digests = fixture.ReadRelease().Digests;
+
+        var changed = fixture.BuildOk("-p:KilnSourceDateEpoch=1700000000");
+        var stampTime = File.GetLastWriteTimeUtc(stamp);
+        var same = fixture.BuildOk("-p:KilnSourceDateEpoch=1700000000");
+
+        Assert.DoesNotContain("Skipping target \"_KilnBuildImagesCore\"", changed.Output, StringComparison.Ordinal);
+        Assert.NotEqual(digests, fixture.ReadRelease().Digests);
+        var settings = KilnBuildSettings.Parse(File.ReadAllText(stamp));
+        Assert.Equal("1700000000", settings.Epoch);
+        Assert.Equal("Debug", settings.Configuration);
+        Assert.Equal("", settings.UpdateLock);
+        Assert.Contains("Skipping target \"_KilnBuildImagesCore\" because all output files are up-to-date", same.Output, StringComparison.Ordinal);
+        Assert.Equal(stampTime, File.GetLastWriteTimeUtc(stamp));
+    }
+
+    [Fact]
+    public void Build_UpdateLockTwice_ReRunsTheEngineEachTime()
+    {
+        var fixture = BuildTests.TwoServerFixture(package);
+        var stamp = Path.Combine(fixture.Directory, "obj", "Debug", "kiln", "settings.txt");
+        fixture.BuildOk();
+
+        var first = fixture.BuildOk("-p:KilnUpdateLock=true");
+        var nonce = KilnBuildSettings.Parse(File.ReadAllText(stamp)).UpdateLock;
+        var second = fixture.BuildOk("-p:KilnUpdateLock=true");
+
+        Assert.DoesNotContain("Skipping target \"_KilnBuildImagesCore\"", first.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Skipping target \"_KilnBuildImagesCore\"", second.Output, StringComparison.Ordinal);
+        Assert.True(Guid.TryParseExact(nonce, "D", out _), nonce);
+        Assert.NotEqual(nonce, KilnBuildSettings.Parse(File.ReadAllText(stamp)).UpdateLock);
     }
 
     [Fact]

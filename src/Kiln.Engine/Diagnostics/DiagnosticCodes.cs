@@ -176,6 +176,11 @@ public static class DiagnosticCodes
     public const string SigningKeyUnusable = "KILN4030";
     public const string VerificationKeyUnusable = "KILN4031";
 
+    // The build settings stamp (src/Shared/KilnBuildSettings.cs, KILN4040–4044): logged by the WriteKilnSettings task,
+    // which cannot reference the engine; the constants keep the codes reserved and documented.
+    public const string SettingsStampNotWritable = "KILN4040";
+    public const string SettingInvalid = "KILN4041";
+
     // The Cake recipe (src/Kiln.Build.Tasks/tools/kiln.cake, KILN4050–4054): a script that cannot reference the engine
     // writes these as literals; they are here so that no other meaning takes them.
     public const string CakeProjectMissing = "KILN4050";
