@@ -169,6 +169,19 @@ public static class KilnEngine
             lockPath);
         planner.Lock = locked.Lock;
 
+        // One Kiln manifest per server: a multi-platform server's holds a section per platform image, in the spec's order.
+        foreach (var group in servers)
+        {
+            var first = group.First();
+            var document = KilnManifest.Document(
+                [.. group.Select(i => (i, inventoryDigests[i]))],
+                indexes.TryGetValue(group.Key, out var serverIndex) ? serverIndex : null,
+                project,
+                request.Attestation.Provenance,
+                locked.Lineage.GetValueOrDefault((first.Plan.Server.Name, first.Plan.Server.Version)));
+            AtomicFile.Write(Path.Combine(output, "manifests", KilnManifest.FileName(first)), document.ToJson());
+        }
+
         var summaries = ImmutableArray.CreateBuilder<BuiltImageSummary>();
         var release = new List<ReleaseEntry>();
         var referrers = new List<Descriptor>();
@@ -177,9 +190,8 @@ public static class KilnEngine
             var inventory = inventories[image];
             var inventoryDigest = inventoryDigests[image];
             AtomicFile.Write(Path.Combine(output, "inventory", KilnManifest.InventoryFileName(image)), inventory);
-            var manifest = KilnManifest.Write(image, inventoryDigest, project, request.Attestation.Provenance, out var contentDigest, locked.Lineage.GetValueOrDefault((image.Plan.Server.Name, image.Plan.Server.Version)));
+            var contentDigest = contentDigests[image];
             var manifestPath = Path.Combine(output, "manifests", KilnManifest.FileName(image));
-            AtomicFile.Write(manifestPath, manifest);
             var sbom = Sbom.Write(image, contentDigest, project, request.Attestation.Provenance);
             AtomicFile.Write(Path.Combine(output, "sbom", KilnManifest.SbomFileName(image)), sbom);
             referrers.AddRange(ImageAttestations.Write(output, layout, image, request, sbom, signer));

@@ -61,9 +61,9 @@ public sealed partial class CliContractTests(KilnPackage package)
 
         // Kiln manifests.
         { ["diff", "empty.json", "invalid.json", "--json"], Failed, "KILN2070" },
-        { ["diff", "manifest-missing-field.json", "manifest-missing-field.json"], Failed, "KILN2070" },
-        { ["verify", "-m", "manifest-missing-field.json", "-r", "rootfs", "--json"], Failed, "KILN2070" },
-        { ["verify", "-m", "manifest-wrong-type.json", "-r", "rootfs"], Failed, "KILN2070" },
+        { ["diff", "manifest-missing-field.json", "manifest-missing-field.json"], Failed, "KILN5022" },
+        { ["verify", "-m", "manifest-missing-field.json", "-r", "rootfs", "--json"], Failed, "KILN5022" },
+        { ["verify", "-m", "manifest-wrong-type.json", "-r", "rootfs"], Failed, "KILN5022" },
         { ["verify", "-m", "invalid.json", "-r", "rootfs"], Failed, "KILN2070" },
 
         // kiln.lock.json.

@@ -196,10 +196,18 @@ public sealed class MultiPlatformTests(KilnPackage package)
                 Assert.True(File.Exists(Path.Combine(fixture.OutputDirectory, platform[file]!.GetValue<string>())), $"{file} of {platform["platform"]} is missing");
             }
 
-            var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(fixture.OutputDirectory, platform["manifest"]!.GetValue<string>())))!;
-            Assert.Equal(platform["platform"]!.GetValue<string>(), manifest["content"]!["platform"]!.GetValue<string>());
-            Assert.Equal(platform["digest"]!.GetValue<string>(), manifest["content"]!["image"]!["digest"]!.GetValue<string>());
+            // Every platform names the server's one Kiln manifest, which holds a section per platform.
+            Assert.Equal("manifests/multi-1.0.0.json", platform["manifest"]!.GetValue<string>());
         }
+
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(fixture.OutputDirectory, "manifests", "multi-1.0.0.json")))!;
+        Assert.Equal(tagged.Digest.ToString(), manifest["index"]!["digest"]!.GetValue<string>());
+        var sections = manifest["platforms"]!.AsArray();
+        Assert.Equal(platforms.Select(p => p!["platform"]!.GetValue<string>()), sections.Select(s => s!["platform"]!.GetValue<string>()));
+        Assert.Equal(platforms.Select(p => p!["platform"]!.GetValue<string>()), sections.Select(s => s!["content"]!["platform"]!.GetValue<string>()));
+        Assert.Equal(platforms.Select(p => p!["digest"]!.GetValue<string>()), sections.Select(s => s!["content"]!["image"]!["digest"]!.GetValue<string>()));
+        Assert.Equal(platforms.Select(p => p!["manifestContentDigest"]!.GetValue<string>()), sections.Select(s => s!["contentDigest"]!.GetValue<string>()));
+        Assert.Equal(["multi-1.0.0.json"], Directory.GetFiles(Path.Combine(fixture.OutputDirectory, "manifests")).Select(Path.GetFileName));
 
         Assert.True(File.Exists(Path.Combine(fixture.OutputDirectory, "inventory", "multi-1.0.0.linux-arm64.txt")));
         Assert.True(File.Exists(Path.Combine(fixture.OutputDirectory, "attestations", "multi-1.0.0.linux-amd64.provenance.json")));
@@ -242,6 +250,11 @@ public sealed class MultiPlatformTests(KilnPackage package)
         Assert.Equal(arm64["digest"]!.GetValue<string>(), JsonNode.Parse(verify.Output)!["digest"]!.GetValue<string>());
         Assert.Equal(16, unknown.ExitCode);
         Assert.Contains("KILN2146", unknown.Output, StringComparison.Ordinal);
+
+        // The server's Kiln manifest named directly: its arm64 section.
+        var direct = KilnCli.Run(package, fixture.Directory, "verify", "--manifest", Path.Combine(fixture.OutputDirectory, "manifests", "multi-1.0.0.json"), "--root", Path.Combine(bundle, "rootfs"), "--platform", "linux/arm64", "--json");
+        Assert.True(direct.ExitCode == 0, direct.Output);
+        Assert.Equal(arm64["digest"]!.GetValue<string>(), JsonNode.Parse(direct.Output)!["digest"]!.GetValue<string>());
     }
 
     [SkippableFact]

@@ -99,18 +99,15 @@ internal static class ManifestDiff
         return keys;
     }
 
-    /// <summary>Every leaf of the settings (dotted paths, arrays as JSON), plus the base.</summary>
+    /// <summary>Every leaf of the settings (dotted paths, arrays as JSON, walked generically so that a new setting needs no code here), plus the base.</summary>
     internal static SortedDictionary<string, string> Flatten(ManifestDocument m)
     {
         var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        if (m.Settings.ValueKind == JsonValueKind.Object)
+        Flatten(m.SettingsTree, "", result);
+        result["base.name"] = m.Content.Base.Name;
+        if (m.Content.Base.Digest is { } baseDigest)
         {
-            Flatten(m.Settings, "", result);
-        }
-
-        if (m.Content.TryGetProperty("base", out var baseImage))
-        {
-            Flatten(baseImage, "base", result);
+            result["base.digest"] = baseDigest.ToString();
         }
 
         return result;

@@ -44,8 +44,9 @@ internal static class VersionHistory
             {
                 try
                 {
+                    // A multi-platform server's file holds every platform; its first stands for the version here.
                     var m = ManifestDocument.Load(file);
-                    if (m.Name == request.Name && versions.TryGetValue(m.Version, out var locked) && locked.Digest == m.ImageDigest)
+                    if (m.Name == request.Name && versions.TryGetValue(m.Version, out var locked) && locked.Digest == m.ServerDigest)
                     {
                         manifests.TryAdd(m.Version, m);
                     }

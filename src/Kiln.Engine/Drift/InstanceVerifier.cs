@@ -65,8 +65,8 @@ internal static class InstanceVerifier
     public static readonly ImmutableArray<string> RuntimeMounts = ["/proc", "/sys", "/dev"];
 
     /// <summary>
-    /// The manifest to verify against: the one named, or, in a release.json, the image of the instance's platform. A
-    /// release with no image or several for that platform is KILN2146.
+    /// The manifest to verify against: a single-platform server's, or, in a multi-platform server's manifest or a
+    /// release.json, the section of the instance's platform. None or several for that platform is KILN2146.
     /// </summary>
     private static ManifestDocument Choose(VerifyRequest request)
     {
@@ -79,7 +79,7 @@ internal static class InstanceVerifier
         var matching = candidates.Where(m => m.Platform == request.Platform).ToList();
         return matching.Count == 1
             ? matching[0]
-            : throw new KilnException(DiagnosticCodes.VerifyPlatformNotFound, $"'{request.Manifest}' holds {(matching.Count == 0 ? "no" : matching.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))} image{(matching.Count == 1 ? "" : "s")} for platform {request.Platform ?? "(none given)"}; it has: {string.Join(", ", candidates.Select(c => c.DisplayName))}. Pass the instance's platform with --platform (os/arch), or the Kiln manifest of its image (manifests/<name>-<version>.<os>-<arch>.json).");
+            : throw new KilnException(DiagnosticCodes.VerifyPlatformNotFound, $"'{request.Manifest}' holds {(matching.Count == 0 ? "no" : matching.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))} image{(matching.Count == 1 ? "" : "s")} for platform {request.Platform ?? "(none given)"}; it has: {string.Join(", ", candidates.Select(c => c.DisplayName))}. Pass the instance's platform with --platform (os/arch).");
     }
 
     public static VerifyResult Verify(VerifyRequest request)

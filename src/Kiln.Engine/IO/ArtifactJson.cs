@@ -132,6 +132,51 @@ internal readonly struct ArtifactJson(JsonElement element, string path)
     public string AsString() =>
         element.ValueKind == JsonValueKind.String ? Text(element, path) : throw new ArtifactFieldException(path, $"is not a string (it is {Describe(element)})");
 
+    /// <summary>A field that must be an object; an optional one that is absent is null.</summary>
+    public ArtifactJson? Child(string name, bool required)
+    {
+        if (Get(name, required) is not { } value)
+        {
+            return null;
+        }
+
+        return value.ValueKind == JsonValueKind.Object ? new ArtifactJson(value, Child(name)) : throw new ArtifactFieldException(Child(name), $"is not an object (it is {Describe(value)})");
+    }
+
+    /// <summary>An integer field that may be absent.</summary>
+    public long? OptionalInt64(string name) => Get(name, required: false) is null ? null : Int64(name);
+
+    /// <summary>A number field (integral or not).</summary>
+    public double Number(string name)
+    {
+        var value = Get(name, required: true)!.Value;
+        return value.ValueKind == JsonValueKind.Number ? value.GetDouble() : throw new ArtifactFieldException(Child(name), $"is not a number (it is {Describe(value)})");
+    }
+
+    /// <summary>A boolean field that may be absent.</summary>
+    public bool? OptionalBoolean(string name)
+    {
+        if (Get(name, required: false) is not { } value)
+        {
+            return null;
+        }
+
+        return value.ValueKind is JsonValueKind.True or JsonValueKind.False ? value.GetBoolean() : throw new ArtifactFieldException(Child(name), $"is not a boolean (it is {Describe(value)})");
+    }
+
+    /// <summary>An object of string values (labels), by ordinal key.</summary>
+    public ImmutableSortedDictionary<string, string> StringMap(string name)
+    {
+        var map = Child(name, required: true)!.Value;
+        var result = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        foreach (var property in map.Element.EnumerateObject())
+        {
+            result[property.Name] = map.String(property.Name);
+        }
+
+        return result.ToImmutable();
+    }
+
     /// <summary>Throws for this field with <paramref name="problem"/> (a rule beyond the field's type).</summary>
     public ArtifactFieldException Invalid(string name, string problem) => new(Child(name), problem);
 

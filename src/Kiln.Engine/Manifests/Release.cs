@@ -21,9 +21,10 @@ internal static class Release
     /// <param name="deployments">The deployments rendered from them.</param>
     /// <param name="indexes">
     /// The image index of each multi-platform server (by name:version). Such a server is one release image whose
-    /// digest, media type and size are its index's; its config, Kiln manifest, content digest and inventory are those
-    /// of its first platform (so that a reader that knows one image per server still finds one), and
-    /// <see cref="ReleaseImage.Platforms"/> lists every platform image, in the spec's order.
+    /// digest, media type and size are its index's; its config, content digest and inventory are those of its first
+    /// platform (so that a reader that knows one image per server still finds one), and
+    /// <see cref="ReleaseImage.Platforms"/> lists every platform image, in the spec's order. Every manifest path names
+    /// the server's one Kiln manifest, which has a section per platform.
     /// </param>
     public static ReleaseDocument Document(IEnumerable<ReleaseEntry> entries, IReadOnlyList<ResolvedDeployment>? deployments = null, IReadOnlyDictionary<string, Descriptor>? indexes = null) => new(
         KilnEngine.LayoutDirectory,

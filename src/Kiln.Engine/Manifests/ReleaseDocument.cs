@@ -231,7 +231,7 @@ public sealed record ReleaseImage(
 /// <param name="MediaType">The image manifest's media type.</param>
 /// <param name="Size">The image manifest's size in bytes.</param>
 /// <param name="ConfigDigest">The image config's digest.</param>
-/// <param name="Manifest">The platform's Kiln manifest, relative to release.json (manifests/name-version.linux-arm64.json).</param>
+/// <param name="Manifest">The server's one Kiln manifest, relative to release.json (manifests/name-version.json); the platform's section is the one whose platform is <paramref name="Platform"/>.</param>
 /// <param name="ManifestContentDigest">That Kiln manifest's content digest.</param>
 /// <param name="Inventory">The platform's file inventory, relative to release.json.</param>
 /// <param name="Sbom">The platform's CycloneDX SBOM, relative to release.json.</param>

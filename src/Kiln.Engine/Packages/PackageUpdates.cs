@@ -72,17 +72,18 @@ public static class PackageUpdates
         {
             foreach (var file in Directory.EnumerateFiles(directory, "*.json", SearchOption.AllDirectories).Where(f => Path.GetFileName(Path.GetDirectoryName(f)) == "manifests"))
             {
-                Kiln.Engine.Manifests.ManifestDocument? manifest = null;
+                ImmutableArray<Kiln.Engine.Manifests.ManifestDocument> sections = [];
                 try
                 {
-                    manifest = Kiln.Engine.Manifests.ManifestDocument.Load(file);
+                    // every platform section: each platform's image has its own package set
+                    sections = Kiln.Engine.Manifests.ManifestDocument.LoadPlatforms(file);
                 }
                 catch (KilnException)
                 {
                     // another tool's JSON under a manifests directory is not an image of this project
                 }
 
-                if (manifest is not null)
+                foreach (var manifest in sections)
                 {
                     yield return manifest;
                 }

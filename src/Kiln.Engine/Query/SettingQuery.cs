@@ -35,7 +35,7 @@ internal static class SettingQuery
             // The same image in several releases is one row: the question is about what runs, not where it is listed.
             .DistinctBy(m => (m.Name, m.Version, m.ImageDigest)).ToList();
         var rows = manifests
-            .Select(m => new QueryRow(m.DisplayName, m.Version, m.ImageDigest, Lookup(m.Settings, segments) ?? Lookup(m.Content, segments), m.Path))
+            .Select(m => new QueryRow(m.DisplayName, m.Version, m.ImageDigest, Lookup(m.SettingsTree, segments) ?? Lookup(m.ContentTree, segments), m.Path))
             .OrderBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => r.Version, StringComparer.Ordinal)
             .ToImmutableArray();
         if (rows.All(r => r.Value is null))

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Text.Json;
 using Kiln.Engine.Diagnostics;
 using Kiln.Oci;
 
@@ -76,37 +75,39 @@ public sealed record RunSpec
             throw new KilnException(DiagnosticCodes.ImageNotInLayout, $"The Kiln manifest of '{reference}' ({kilnManifest}) is missing: kiln run applies what the spec declared (account, limits, volumes, health check), which only the manifest records. Run it from a Kiln build's kiln/oci directory.");
         }
 
-        using var document = JsonDocument.Parse(File.ReadAllBytes(kilnManifest));
-        var settings = document.RootElement.GetProperty("content").GetProperty("settings");
-        var account = settings.GetProperty("account");
-        var limits = settings.TryGetProperty("limits", out var l) ? l : default;
+        // A multi-platform server's manifest has a section per platform: the one whose image config this is.
+        var file = Manifests.KilnManifestFile.Load(kilnManifest);
+        var section = file.Platforms.Length == 1
+            ? file.Platforms[0]
+            : file.Platforms.FirstOrDefault(p => p.Content.Config.Digest == manifest.Config.Digest)
+                ?? throw Manifests.KilnManifestFile.Invalid(kilnManifest, $"it has no platform section for the image config {manifest.Config.Digest} of '{reference}' (it has {string.Join(", ", file.Platforms.Select(p => p.Platform))})");
+        var settings = section.Content.Settings;
         return new RunSpec
         {
             Reference = reference,
             Name = name,
-            Uid = account.GetProperty("uid").GetInt32(),
-            Gid = account.GetProperty("gid").GetInt32(),
+            Uid = checked((int)settings.Account.Uid),
+            Gid = checked((int)settings.Account.Gid),
             Args = [.. config.Entrypoint, .. config.Cmd],
             Environment = config.Env.IsDefaultOrEmpty ? ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] : config.Env,
             WorkingDirectory = string.IsNullOrEmpty(config.WorkingDir) ? "/" : config.WorkingDir,
-            OpenFiles = limits.ValueKind == JsonValueKind.Object && limits.TryGetProperty("openFiles", out var o) ? o.GetInt32() : null,
-            Processes = limits.ValueKind == JsonValueKind.Object && limits.TryGetProperty("processes", out var p) ? p.GetInt32() : null,
-            Volumes = settings.TryGetProperty("volumes", out var v) ? [.. v.EnumerateArray().Select(x => x.GetString()!)] : [],
-            Health = settings.TryGetProperty("health", out var h) && h.ValueKind == JsonValueKind.Object ? ReadHealth(h) : null,
+            OpenFiles = settings.Limits.OpenFiles is { } openFiles ? checked((int)openFiles) : null,
+            Processes = settings.Limits.Processes is { } processes ? checked((int)processes) : null,
+            Volumes = settings.Volumes,
+            Health = settings.Health is { } h ? ReadHealth(h) : null,
         };
     }
 
-    private static RunHealthCheck ReadHealth(JsonElement h)
+    private static RunHealthCheck ReadHealth(Manifests.ManifestHealth h)
     {
-        static TimeSpan Seconds(JsonElement e, string name) => TimeSpan.FromSeconds(e.TryGetProperty(name, out var v) ? v.GetDouble() : 0);
-        var http = h.GetProperty("kind").GetString() == "http";
+        var http = h.Kind == "http";
         return new RunHealthCheck(
-            http ? [] : [.. h.GetProperty("command").EnumerateArray().Select(x => x.GetString()!)],
-            http ? h.GetProperty("port").GetInt32() : 0,
-            http ? h.GetProperty("path").GetString() : null,
-            Seconds(h, "intervalSeconds"),
-            Seconds(h, "timeoutSeconds"),
-            Seconds(h, "startPeriodSeconds"),
-            h.TryGetProperty("retries", out var r) ? r.GetInt32() : 3);
+            http ? [] : h.Command,
+            http ? checked((int)(h.Port ?? 0)) : 0,
+            http ? h.Path : null,
+            TimeSpan.FromSeconds(h.IntervalSeconds),
+            TimeSpan.FromSeconds(h.TimeoutSeconds),
+            TimeSpan.FromSeconds(h.StartPeriodSeconds),
+            checked((int)h.Retries));
     }
 }

@@ -21,7 +21,7 @@ public sealed class MultiPlatformReleaseTests
         JsonSchema.FromText(File.ReadAllText(Path.Combine(Repo.Root, "docs", "schemas", "kiln-release.schema.json")), new BuildOptions { SchemaRegistry = new SchemaRegistry() }));
 
     /// <summary>The test image as one platform of a server that declares amd64 and arm64.</summary>
-    private static BuiltImage PlatformImage(Kiln.Spec.Platform platform)
+    internal static BuiltImage PlatformImage(Kiln.Spec.Platform platform)
     {
         var image = ManifestDeterminismTests.Image();
         var server = image.Plan.Server with { Platforms = [Kiln.Spec.Platform.LinuxAmd64, Kiln.Spec.Platform.LinuxArm64] };
@@ -33,7 +33,7 @@ public sealed class MultiPlatformReleaseTests
         };
     }
 
-    private static readonly Descriptor Index = new(MediaTypes.ImageIndex, Digest.Sha256("index"u8), 512);
+    internal static readonly Descriptor Index = new(MediaTypes.ImageIndex, Digest.Sha256("index"u8), 512);
 
     private static ReleaseDocument Written() => Release.Document(
         [
@@ -53,7 +53,7 @@ public sealed class MultiPlatformReleaseTests
         Assert.Equal(Index.Digest, api.Digest);
         Assert.Equal(MediaTypes.ImageIndex, api.MediaType);
         Assert.Equal(["linux/amd64", "linux/arm64"], api.Platforms.Select(p => p.Platform));
-        Assert.Equal("manifests/orders-api-1.4.0.linux-arm64.json", api.Platforms[1].Manifest);
+        Assert.Equal("manifests/orders-api-1.4.0.json", api.Platforms[1].Manifest); // the server's one manifest, a section per platform
         Assert.Equal("inventory/orders-api-1.4.0.linux-arm64.txt", api.Platforms[1].Inventory);
         Assert.Equal("sbom/orders-api-1.4.0.linux-arm64.cdx.json", api.Platforms[1].Sbom);
         Assert.Equal(api.Platforms[0].Manifest, api.Manifest); // the first platform's, for one-image readers
@@ -89,7 +89,7 @@ public sealed class MultiPlatformReleaseTests
     }
 
     [Fact]
-    public void KilnManifest_PlatformImage_NamesItsPlatformAndFilesCarryIt()
+    public void KilnManifest_PlatformImage_NamesItsPlatformAndPerImageFilesCarryIt()
     {
         var arm64 = PlatformImage(Kiln.Spec.Platform.LinuxArm64);
         var single = ManifestDeterminismTests.Image();
@@ -99,7 +99,8 @@ public sealed class MultiPlatformReleaseTests
 
         Assert.Equal("linux/arm64", content.RootElement.GetProperty("platform").GetString());
         Assert.False(plain.RootElement.TryGetProperty("platform", out _)); // single-platform content is unchanged
-        Assert.Equal("orders-api-1.4.0.linux-arm64.json", KilnManifest.FileName(arm64));
+        Assert.Equal("orders-api-1.4.0.json", KilnManifest.FileName(arm64)); // one file per server
+        Assert.Equal("orders-api-1.4.0.linux-arm64.txt", KilnManifest.InventoryFileName(arm64));
         Assert.Equal("orders-api-1.4.0.json", KilnManifest.FileName(single));
     }
 }

@@ -49,7 +49,7 @@ public sealed class ReaderFuzzFindingsTests : IDisposable
     [InlineData("\"packages\":[{\"version\":\"1\"}],")]
     [InlineData("\"packages\":[{\"name\":\"\\ud800\",\"version\":\"1\"}],")]
     [InlineData("")] // no inventory member
-    public void Load_ManifestMissingOrMalformedMember_ThrowsKiln2070(string packages)
+    public void Load_ManifestMissingOrMalformedMember_ThrowsKiln5022(string packages)
     {
         string inventory = packages.Length == 0 ? "" : ",\"inventory\":{\"path\":\"inventory/x.txt\",\"digest\":\"sha256:00\"}";
         string path = Path.Combine(_directory, "m.json");
@@ -57,7 +57,7 @@ public sealed class ReaderFuzzFindingsTests : IDisposable
 
         var e = Assert.Throws<KilnException>(() => ManifestDocument.Load(path));
 
-        Assert.Equal(DiagnosticCodes.NotAKilnManifest, e.Diagnostics.Single().Code);
+        Assert.Equal(DiagnosticCodes.KilnManifestInvalid, e.Diagnostics.Single().Code);
     }
 
     [Fact]
