@@ -147,7 +147,9 @@ kiln, out = sys.argv[1], sys.argv[2]
 import glob
 # The newest shop-api manifest (the spec's version moves with every release of the sample).
 newest = max(glob.glob(os.path.join(kiln, "manifests", "shop-api-*.json")), key=os.path.getmtime)
-manifest = json.load(open(newest))["content"]
+document = json.load(open(newest))
+# A multi-platform server's Kiln manifest holds a section per platform: the SDK's base is the linux/amd64 one.
+manifest = next(p["content"] for p in document["platforms"] if p["platform"] == "linux/amd64") if "platforms" in document else document["content"]
 layers = [l for l in manifest["layers"] if l["source"].startswith("base:")]
 blobs = os.path.join(out, "blobs", "sha256"); os.makedirs(blobs)
 def put(data):
