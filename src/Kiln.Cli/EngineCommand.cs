@@ -358,9 +358,15 @@ internal static class EngineCommand
         var layout = Path.Combine(output, KilnEngine.LayoutDirectory);
         foreach (var name in Kiln.Oci.OciLayout.Open(layout).ReadIndex().Manifests.Select(m => m.RefName).OfType<string>())
         {
-            var file = Path.Combine(directory, $"{name.Replace(':', '-')}.{format}.tar");
-            KilnEngine.Export(layout, name, kind, file);
-            Console.Out.WriteLine($"kiln: wrote {file}");
+            // A docker-archive holds one image: a multi-platform image gets one archive per platform, named for it.
+            var platforms = kind == Kiln.Engine.Registry.ArchiveFormat.DockerArchive ? KilnEngine.ExportPlatforms(layout, name) : [];
+            foreach (var platform in platforms.Count == 0 ? [null] : platforms.Select(p => (Kiln.Oci.Platform?)p))
+            {
+                var suffix = platform is null ? "" : $".{platform.Os}-{platform.Architecture}{(platform.Variant is null ? "" : "-" + platform.Variant)}";
+                var file = Path.Combine(directory, $"{name.Replace(':', '-')}{suffix}.{format}.tar");
+                KilnEngine.Export(layout, name, kind, file, platform);
+                Console.Out.WriteLine($"kiln: wrote {file}");
+            }
         }
 
         return Edge.Ok;

@@ -15,12 +15,17 @@ internal static class ExportCommand
         format.AcceptOnlyFromAmong("oci-archive", "docker-archive");
         var output = new Option<string>("--output", "-o") { Required = true, Description = "The archive file to write." };
         var json = new Option<bool>("--json") { Description = "Print the archive written as JSON." };
-        var command = new Command("export", "Write one image of a layout as an OCI archive or a docker-archive.") { layout, reference, format, output, json };
+        var platform = new Option<string?>("--platform")
+        {
+            Description = "Of a multi-platform image, export only this platform's image, os/architecture[/variant] (a docker-archive needs one; an oci-archive holds the whole index without it).",
+        };
+        var command = new Command("export", "Write one image of a layout as an OCI archive or a docker-archive.") { layout, reference, format, output, platform, json };
         command.SetAction(result => Edge.Run(() =>
         {
             var kind = result.GetValue(format) == "docker-archive" ? ArchiveFormat.DockerArchive : ArchiveFormat.OciArchive;
             var file = Path.GetFullPath(result.GetValue(output)!);
-            KilnEngine.Export(Path.GetFullPath(result.GetValue(layout)!), result.GetValue(reference)!, kind, file);
+            var only = string.IsNullOrWhiteSpace(result.GetValue(platform)) ? null : PlatformEdge.Parse(result.GetValue(platform));
+            KilnEngine.Export(Path.GetFullPath(result.GetValue(layout)!), result.GetValue(reference)!, kind, file, only);
             if (result.GetValue(json))
             {
                 CliJson.Write(new ExportOutput(result.GetValue(reference)!, result.GetValue(format)!, file, new FileInfo(file).Length));

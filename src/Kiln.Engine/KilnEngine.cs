@@ -274,8 +274,12 @@ public static class KilnEngine
     /// Writes one image of an OCI layout (by its ref name, e.g. <c>shop-api:1.4.0</c>) as an OCI archive or a
     /// docker-archive that <c>docker load</c>/<c>podman load</c> and <c>skopeo</c> read.
     /// </summary>
-    public static void Export(string layoutPath, string reference, Registry.ArchiveFormat format, string destination) =>
-        Registry.ImageExporter.Export(layoutPath, reference, format, destination);
+    public static void Export(string layoutPath, string reference, Registry.ArchiveFormat format, string destination, Oci.Platform? platform = null) =>
+        Registry.ImageExporter.Export(layoutPath, reference, format, destination, platform);
+
+    /// <summary>The platforms of a multi-platform image in a layout, in its index's order; empty for a plain image manifest.</summary>
+    public static IReadOnlyList<Oci.Platform> ExportPlatforms(string layoutPath, string reference) =>
+        Registry.ImageExporter.Platforms(layoutPath, reference);
 
     /// <summary>
     /// <c>kiln fsck</c>: checks an OCI image layout: every blob reachable from index.json exists, has its

@@ -96,6 +96,44 @@ public sealed class MultiPlatformTests(KilnPackage package)
         return JsonNode.Parse(inspect.Output)!;
     }
 
+    /// <summary>
+    /// What the build wrote, as an operator moves it: `kiln export` writes the whole index as an OCI archive, which
+    /// containerd imports with both platforms; a docker-archive holds one image, so it takes --platform (and says so
+    /// without one).
+    /// </summary>
+    [SkippableFact]
+    public void Export_TwoPlatformIndex_ContainerdImportsBothPlatformsAndDockerArchiveTakesOne()
+    {
+        var fixture = Built();
+        var indexDigest = JsonNode.Parse(File.ReadAllText(Path.Combine(fixture.LayoutDirectory, "index.json")))!["manifests"]![0]!["digest"]!.GetValue<string>();
+        var archive = Path.Combine(fixture.Directory, "multi.oci.tar");
+
+        var export = KilnCli.Run(package, fixture.Directory, "export", fixture.LayoutDirectory, Reference, "-o", archive);
+        Assert.True(export.ExitCode == 0, export.Output);
+        using (var containerd = ContainerdDaemon.Start())
+        {
+            Assert.Contains($"unpacking {Reference}", containerd.Import(archive), StringComparison.Ordinal);
+            var image = containerd.Images().SingleOrDefault(i => i.Name == Reference);
+            Assert.True(image.Name is not null, "ctr image ls lists no multi:1.0.0 image:\n" + containerd.Ctr("images", "ls"));
+            Assert.Equal(indexDigest, image.Digest);
+            Assert.Equal(["linux/amd64", "linux/arm64"], image.Platforms.Order(StringComparer.Ordinal));
+        }
+
+        var docker = Path.Combine(fixture.Directory, "multi.docker.tar");
+        var refused = KilnCli.Run(package, fixture.Directory, "export", fixture.LayoutDirectory, Reference, "-f", "docker-archive", "-o", docker);
+        Assert.True(refused.ExitCode == 16, refused.Output);
+        Assert.Contains("KILN1014", refused.Output, StringComparison.Ordinal);
+        Assert.Contains("--platform", refused.Output, StringComparison.Ordinal);
+        Assert.False(File.Exists(docker), "a refused export left an archive");
+
+        var arm64 = KilnCli.Run(package, fixture.Directory, "export", fixture.LayoutDirectory, Reference, "-f", "docker-archive", "--platform", "linux/arm64", "-o", docker);
+        Assert.True(arm64.ExitCode == 0, arm64.Output);
+        var skopeo = Tools.Require("skopeo", "skopeo");
+        var config = ProcessRunner.Run(skopeo, ["inspect", "--config", $"docker-archive:{docker}"]);
+        Assert.True(config.ExitCode == 0, config.Output);
+        Assert.Equal("arm64", JsonNode.Parse(config.Output)!["architecture"]!.GetValue<string>());
+    }
+
     [SkippableFact]
     public void Build_TwoPlatforms_TagsAnIndexWithBothPlatformsInSpecOrder()
     {
