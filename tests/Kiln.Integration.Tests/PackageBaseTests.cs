@@ -83,7 +83,9 @@ public sealed class PackageBaseTests(KilnPackage package)
     private static Dictionary<string, string> LockedPackages(FixtureProject fixture)
     {
         using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(fixture.Directory, "kiln.lock.json")));
-        var set = document.RootElement.GetProperty("packageBases").EnumerateObject().Single().Value;
+        // The sample is built for two platforms, so the lock holds a package set per architecture: the unpacked
+        // image is the amd64 one.
+        var set = document.RootElement.GetProperty("packageBases").EnumerateObject().Single(s => s.Value.GetProperty("architecture").GetString() == "amd64").Value;
         return set.GetProperty("packages").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("version").GetString()!);
     }
 }
