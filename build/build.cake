@@ -249,8 +249,21 @@ Task("Print-Release-Table")
         Print($"{"image",-28} {"digest",-71} {"layers",6} {"gz size",10}");
         foreach (var image in images)
         {
-            var (layers, size) = ManifestLayers(kiln, image.Digest);
-            Print($"{image.Reference,-28} {image.Digest,-71} {layers,6} {FormatSize(size),10}");
+            var platforms = PlatformManifests(kiln, image.Digest);
+            if (platforms is null)
+            {
+                var (layers, size) = ManifestLayers(kiln, image.Digest);
+                Print($"{image.Reference,-28} {image.Digest,-71} {layers,6} {FormatSize(size),10}");
+                continue;
+            }
+
+            // A multi-platform image: its index, then each platform's image manifest.
+            Print($"{image.Reference,-28} {image.Digest,-71} {"index",6} {"",10}");
+            foreach (var (platform, digest) in platforms)
+            {
+                var (layers, size) = ManifestLayers(kiln, digest);
+                Print($"{"  " + platform,-28} {digest,-71} {layers,6} {FormatSize(size),10}");
+            }
         }
 
         var layout = repoRoot.GetRelativePath(kiln.Combine("oci"));
@@ -560,6 +573,20 @@ List<ReleasedImage> ReadRelease(DirectoryPath kiln)
         .ToList();
 }
 
+// The per-platform image manifests of an image index (platform as os/arch, digest), or null for an image manifest.
+List<(string Platform, string Digest)> PlatformManifests(DirectoryPath kiln, string digest)
+{
+    using var document = JsonDocument.Parse(System.IO.File.ReadAllBytes(BlobPath(kiln, digest)));
+    if (!document.RootElement.TryGetProperty("manifests", out var manifests))
+    {
+        return null;
+    }
+
+    return manifests.EnumerateArray()
+        .Select(m => ($"{m.GetProperty("platform").GetProperty("os").GetString()}/{m.GetProperty("platform").GetProperty("architecture").GetString()}", m.GetProperty("digest").GetString()))
+        .ToList();
+}
+
 (int Layers, long Size) ManifestLayers(DirectoryPath kiln, string digest)
 {
     using var manifest = JsonDocument.Parse(System.IO.File.ReadAllBytes(BlobPath(kiln, digest)));
@@ -571,6 +598,33 @@ List<ReleasedImage> ReadRelease(DirectoryPath kiln)
 // failed Verify needs first, without unpacking anything by hand.
 IEnumerable<string> ExplainImageDifference(string reference, DirectoryPath firstKiln, string firstDigest, DirectoryPath secondKiln, string secondDigest)
 {
+    var firstPlatforms = PlatformManifests(firstKiln, firstDigest);
+    var secondPlatforms = PlatformManifests(secondKiln, secondDigest);
+    if (firstPlatforms is not null || secondPlatforms is not null)
+    {
+        // Multi-platform images: where each platform's image parts ways.
+        var first = (firstPlatforms ?? new List<(string Platform, string Digest)>()).ToDictionary(p => p.Platform, p => p.Digest);
+        var second = (secondPlatforms ?? new List<(string Platform, string Digest)>()).ToDictionary(p => p.Platform, p => p.Digest);
+        foreach (var platform in first.Keys.Union(second.Keys).OrderBy(p => p, StringComparer.Ordinal))
+        {
+            if (!first.TryGetValue(platform, out var a) || !second.TryGetValue(platform, out var b))
+            {
+                yield return $"  {reference} ({platform}): built only in the {(first.ContainsKey(platform) ? "first" : "second")} copy";
+                continue;
+            }
+
+            if (a != b)
+            {
+                foreach (var line in ExplainImageDifference($"{reference} ({platform})", firstKiln, a, secondKiln, b))
+                {
+                    yield return line;
+                }
+            }
+        }
+
+        yield break;
+    }
+
     using var firstManifest = JsonDocument.Parse(System.IO.File.ReadAllBytes(BlobPath(firstKiln, firstDigest)));
     using var secondManifest = JsonDocument.Parse(System.IO.File.ReadAllBytes(BlobPath(secondKiln, secondDigest)));
     var firstConfig = firstManifest.RootElement.GetProperty("config").GetProperty("digest").GetString();
