@@ -11,6 +11,11 @@
 #      image with ContainerArchiveOutputPath: cold (the app's bin/obj removed), no-op, and one-line change.
 #
 #   build/bench-devloop.sh                  RUNS=5 build/bench-devloop.sh          KILN_FROM=source build/bench-devloop.sh
+#   PLATFORMS=all build/bench-devloop.sh
+#
+# The Shop declares linux/amd64 and linux/arm64. Its peers make one linux-x64 image (the SDK) or one linux-x64 publish,
+# so by default Kiln's builds are narrowed to the same platform (-p:KilnPlatforms=linux/amd64, as a developer narrows
+# a local build); PLATFORMS=all builds every declared platform and compares against a plain publish per runtime.
 #
 # It measures a private snapshot of the sources (like build/bench-noop.sh), so the working tree and the committed
 # kiln.lock.json are never touched; the snapshot builds Release (the lock updates itself there, with a warning).
@@ -118,10 +123,24 @@ blob_list() { find "$layout/blobs" -type f -printf '%f %s\n' 2>/dev/null | LC_AL
 kiln_build=(dotnet build "$shop" -c Release --no-restore -nologo -v:q)
 plain_build=(dotnet build "$shop" -c Release --no-restore -nologo -v:q -p:KilnEnabled=false)
 plain_publish=(dotnet publish "$app" -c Release -r linux-x64 --self-contained --no-restore -nologo -v:q -o "$work/plain-publish")
+case "${PLATFORMS:-linux/amd64}" in
+  all)
+    # Every declared platform: the plain publish is one per runtime, as Kiln's build publishes one per platform.
+    plain_publish=(bash -c 'set -e; for rid in linux-x64 linux-arm64; do dotnet publish "$1" -c Release -r "$rid" --self-contained --no-restore -nologo -v:q -o "$2/$rid"; done' _ "$app" "$work/plain-publish")
+    platform_props=() ;;
+  linux/amd64) platform_props=(-p:KilnPlatforms=linux/amd64) ;;
+  *) echo "PLATFORMS must be linux/amd64 (the default) or all" >&2; exit 2 ;;
+esac
+echo "== Kiln platforms: ${PLATFORMS:-linux/amd64}"
 
 echo "== preparing (restore and a full Release build, not timed)"
 dotnet build "$shop" -c Release -nologo -v:q >"$work/prepare.log" 2>&1 || { cat "$work/prepare.log" >&2; exit 1; }
-dotnet restore "$app" -r linux-x64 -nologo -v:q >>"$work/prepare.log" 2>&1
+# The app's assets for the runtimes the timed commands publish (--no-restore everywhere after this).
+restore_app() {
+  if [[ "${PLATFORMS:-}" == all ]]; then dotnet restore "$app" "-p:RuntimeIdentifiers=linux-x64%3Blinux-arm64" -nologo -v:q
+  else dotnet restore "$app" -r linux-x64 -nologo -v:q; fi
+}
+restore_app >>"$work/prepare.log" 2>&1
 
 echo "== starting docker-registry on 127.0.0.1"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
@@ -136,6 +155,7 @@ export DOTNET_CONTAINER_INSECURE_REGISTRIES="$registry"
 # under KilnRegistry) would turn every build after a push into a rebuild. Each edit rebuilds the same version, so the
 # push overwrites the bench's own tag deliberately (KILN1061).
 registry_props=("-p:KilnRegistry=$registry" -p:KilnRepositoryPrefix=bench "-p:KilnInsecureRegistries=$registry" -p:KilnAllowTagOverwrite=true)
+registry_props+=(${platform_props[@]+"${platform_props[@]}"})
 kiln_build+=("${registry_props[@]}")
 plain_build+=("${registry_props[@]}")
 kiln_push=(dotnet build "$shop" -c Release --no-restore -nologo -v:n -t:KilnPush "${registry_props[@]}")
@@ -204,10 +224,10 @@ for round in $(seq "$runs"); do
 
   # Cold: the app's bin/obj gone (NuGet cache, base and the tools' own builds warm), both tools from there.
   rm -rf "$app/bin" "$app/obj" "$shop/bin/Release/kiln" "$shop/obj/Release/kiln"
-  dotnet restore "$app" -r linux-x64 -nologo -v:q >/dev/null
+  restore_app >/dev/null
   record cold_kiln "$(timed "${kiln_build[@]}")"
   rm -rf "$app/bin" "$app/obj"
-  dotnet restore "$app" -r linux-x64 -nologo -v:q >/dev/null
+  restore_app >/dev/null
   record cold_sdk "$(timed "${sdk_container[@]}")"
   timed "${kiln_build[@]}" >/dev/null # back to a built state for the next round's no-op
 
