@@ -65,6 +65,11 @@ internal static class EngineCommand
     // Builds and pushes of one output directory take turns (an inter-process lock), waiting at most this long.
     private static readonly Option<string?> BuildLockTimeout = new("--build-lock-timeout") { Description = $"Seconds to wait for another build of the same output directory (default {KilnDefaults.BuildLockTimeoutSeconds})." };
 
+    private static readonly Option<bool> WaitForPublish = new("--wait-for-publish")
+    {
+        Description = "Started while MSBuild still publishes: evaluate, check the settings and resolve the bases, then wait for a line on standard input before reading the published output. 'go' builds; anything else, or the end of the input, stops without writing.",
+    };
+
     private static readonly Option<string> PublishList = new("--publish-list") { Required = true, Description = "Where to write the list of projects to publish." };
 
     public static Command Create()
@@ -108,6 +113,7 @@ internal static class EngineCommand
         build.Options.Add(ArchiveFormatOption);
         build.Options.Add(LayerCompressionOption);
         build.Options.Add(BuildLockTimeout);
+        build.Options.Add(WaitForPublish);
         foreach (var command in new[] { evaluate, build })
         {
             command.Options.Add(DeployRegistry);
@@ -121,7 +127,7 @@ internal static class EngineCommand
         build.SetAction(result => Edge.Run(() =>
         {
             var request = ToRequest(result); // bad arguments fail at once, without waiting for the lock
-            return WithOutputLocked(result, lockOutput => Build(request, lockOutput) is var code && code == Edge.Ok ? WriteArchives(result) : code);
+            return WithOutputLocked(result, lockOutput => Build(request, lockOutput, result.GetValue(WaitForPublish)) is var code && code == Edge.Ok ? WriteArchives(result) : code);
         }));
         return new Command("engine", "Run the engine for Kiln's MSBuild tasks.") { Hidden = true, Subcommands = { evaluate, build, push } };
     }
@@ -398,9 +404,31 @@ internal static class EngineCommand
         return Edge.Ok;
     }
 
-    private static int Build(BuildRequest request, Action lockOutput)
+    /// <summary>
+    /// The go-ahead of the MSBuild task that started this build before its publish: one line on standard input, 'go'
+    /// once the publish has finished; the end of the input (the task called it off, or MSBuild is gone) stops it.
+    /// </summary>
+    private static bool PublishedOutputsReady()
     {
-        var result = KilnEngine.Build(request, line => Console.Out.WriteLine($"kiln: {line}"), lockOutput);
+        Console.Out.WriteLine("kiln: bases resolved; waiting for the published output");
+        Console.Out.Flush();
+        return string.Equals(Console.In.ReadLine()?.Trim(), "go", StringComparison.Ordinal);
+    }
+
+    private static int Build(BuildRequest request, Action lockOutput, bool waitForPublish)
+    {
+        BuildResult result;
+        try
+        {
+            result = KilnEngine.Build(request, line => Console.Out.WriteLine($"kiln: {line}"), lockOutput, waitForPublish ? PublishedOutputsReady : null);
+        }
+        catch (OperationCanceledException) when (waitForPublish)
+        {
+            // MSBuild found the images up to date after its publish (or the build stopped): nothing was written.
+            Console.Out.WriteLine("kiln: image build called off before reading the published output; nothing written");
+            return Edge.Ok;
+        }
+
         foreach (var warning in result.Warnings)
         {
             Edge.Print(warning);

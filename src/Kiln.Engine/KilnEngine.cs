@@ -90,7 +90,12 @@ public static class KilnEngine
     /// Called once the specs are evaluated and the settings checked, before planning reads the lock file and anything
     /// is written: where the caller takes the output directory's lock, so that a build refused there never creates it.
     /// </param>
-    public static BuildResult Build(BuildRequest request, Action<string>? log = null, Action? settingsChecked = null)
+    /// <param name="publishedOutputsReady">
+    /// Called after the bases are resolved and before the published output is read (see
+    /// <see cref="Planner.PublishedOutputsReady"/>): a build started while MSBuild still publishes waits there; false
+    /// calls it off with <see cref="OperationCanceledException"/>, nothing written.
+    /// </param>
+    public static BuildResult Build(BuildRequest request, Action<string>? log = null, Action? settingsChecked = null, Func<bool>? publishedOutputsReady = null)
     {
         var project = request.Project;
         var evaluation = SpecEvaluator.Evaluate(request.Evaluation.Assembly, request.Evaluation.PathMap, EvaluationTimeout(request.Evaluation));
@@ -107,6 +112,7 @@ public static class KilnEngine
             Registry = request.Registry,
             UpdatePins = request.Lock.Update,
             RegistryLog = log is null ? null : Registry.TransferLog.Lines(log),
+            PublishedOutputsReady = publishedOutputsReady,
         };
         var plans = planner.Plan(evaluation.Servers);
 

@@ -153,4 +153,102 @@ public sealed class PublishDevLoopTests(KilnPackage package)
 
         Assert.Contains(PublishRan, second.Output, StringComparison.Ordinal);
     }
+
+    private const string StartedEarly = "Kiln: started the image build (process ";
+    private const string TakenOver = "Kiln: continuing the image build started during the publish";
+    private const string CalledOff = "Kiln: the images are up to date; stopping the image build started early";
+
+    /// <summary>The engine process a build started before its publish, from the build's log.</summary>
+    private static int EarlyEngineProcess(ProcessResult build)
+    {
+        var line = build.Output.Split('\n').Single(l => l.Contains(StartedEarly, StringComparison.Ordinal));
+        var start = line.IndexOf(StartedEarly, StringComparison.Ordinal) + StartedEarly.Length;
+        return int.Parse(line[start..line.IndexOf(')', start)], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Whether a process is still there (Linux: its /proc entry), waiting up to 30 s for it to go.</summary>
+    private static bool StillRunning(int pid)
+    {
+        for (var waited = 0; waited < 300 && Directory.Exists($"/proc/{pid}"); waited++)
+        {
+            Thread.Sleep(100);
+        }
+
+        return Directory.Exists($"/proc/{pid}");
+    }
+
+    [Fact]
+    public void Build_AppSourceChanged_StartsTheImageBuildBeforeThePublishAndTakesItOver()
+    {
+        var fixture = AppWithLibrary(out var root);
+        fixture.BuildOk();
+        var before = Layers(fixture);
+
+        Write(root, "app/Program.cs", "System.Console.WriteLine(Lib.Greeting.Text + \" v3\");\n");
+        var rebuild = fixture.BuildOk();
+
+        // Started before MSBuild ran the app's Publish, waited for it, then went on with what it published.
+        var output = rebuild.Output;
+        Assert.True(output.IndexOf(StartedEarly, StringComparison.Ordinal) is >= 0 and var started && started < output.IndexOf(PublishRan, StringComparison.Ordinal), output);
+        Assert.Contains(TakenOver, output, StringComparison.Ordinal);
+        Assert.Contains("kiln: bases resolved; waiting for the published output", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(CalledOff, output, StringComparison.Ordinal);
+        Assert.NotEqual(before[1].Digest, Layers(fixture)[1].Digest);
+        Assert.False(StillRunning(EarlyEngineProcess(rebuild)));
+    }
+
+    [Fact]
+    public void Build_PublishChangesNothing_CallsOffTheEarlyImageBuildWithoutWriting()
+    {
+        var fixture = AppWithLibrary(out _);
+        fixture.BuildOk();
+        var release = File.ReadAllBytes(fixture.ReleasePath);
+        var written = File.GetLastWriteTimeUtc(fixture.ReleasePath);
+
+        // Publishing an unchanged app copies nothing, so the images stay up to date: the engine started for it stops.
+        var again = fixture.BuildOk("-p:KilnPublishAlways=true");
+
+        Assert.Contains(PublishRan, again.Output, StringComparison.Ordinal);
+        Assert.Contains(CalledOff, again.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(TakenOver, again.Output, StringComparison.Ordinal);
+        Assert.False(StillRunning(EarlyEngineProcess(again)));
+        Assert.Equal(release, File.ReadAllBytes(fixture.ReleasePath));
+        Assert.Equal(written, File.GetLastWriteTimeUtc(fixture.ReleasePath));
+    }
+
+    [Fact]
+    public void Build_PublishFails_StopsTheEarlyImageBuildAndTheNextBuildSucceeds()
+    {
+        var fixture = AppWithLibrary(out var root);
+        fixture.BuildOk();
+        var digest = fixture.ReadRelease().Digests["devloop:1.0.0"];
+
+        Write(root, "app/Program.cs", "System.Console.WriteLine(Lib.Greeting.Text + \" v4\")\n"); // no ';'
+        var broken = fixture.Build();
+
+        Assert.NotEqual(0, broken.ExitCode);
+        Assert.Contains("error CS1002", broken.Output, StringComparison.Ordinal);
+        Assert.False(StillRunning(EarlyEngineProcess(broken)), "the engine started before the failed publish is still running");
+        Assert.Equal(digest, fixture.ReadRelease().Digests["devloop:1.0.0"]);
+
+        // Nothing holds the output directory: the mended app builds at once.
+        Write(root, "app/Program.cs", "System.Console.WriteLine(Lib.Greeting.Text + \" v4\");\n");
+        fixture.BuildOk();
+        Assert.NotEqual(digest, fixture.ReadRelease().Digests["devloop:1.0.0"]);
+    }
+
+    [Fact]
+    public void Build_KilnStartImageBuildEarlyFalse_BuildsAfterThePublish()
+    {
+        var fixture = AppWithLibrary(out var root);
+        fixture.BuildOk();
+        var before = Layers(fixture);
+
+        Write(root, "app/Program.cs", "System.Console.WriteLine(Lib.Greeting.Text + \" v5\");\n");
+        var rebuild = fixture.BuildOk("-p:KilnStartImageBuildEarly=false");
+
+        Assert.DoesNotContain(StartedEarly, rebuild.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(TakenOver, rebuild.Output, StringComparison.Ordinal);
+        Assert.NotEqual(before[1].Digest, Layers(fixture)[1].Digest);
+    }
 }

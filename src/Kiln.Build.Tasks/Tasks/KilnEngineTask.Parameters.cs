@@ -4,13 +4,6 @@ namespace Kiln.Build.Tasks;
 
 public abstract partial class KilnEngineTask
 {
-    /// <summary>The engine's kiln.dll.</summary>
-    [Required]
-    public string EnginePath { get; set; } = "";
-
-    /// <summary>The dotnet host to run the engine with (MSBuild's DOTNET_HOST_PATH by default).</summary>
-    public string? DotnetHostPath { get; set; }
-
     /// <summary>The compiled spec assembly.</summary>
     [Required]
     public string Assembly { get; set; } = "";

@@ -1,66 +1,16 @@
 using System;
-using System.IO;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
 namespace Kiln.Build.Tasks;
 
 /// <summary>
-/// Runs the Kiln engine in its own process (<c>dotnet kiln.dll engine …</c>). The user's spec assembly is therefore
-/// loaded outside the MSBuild node: every build sees the current spec, no file stays locked, and the task loads in any
-/// MSBuild (dotnet build, Visual Studio). The engine prints coded errors in the canonical form, which this task logs as
-/// MSBuild errors with their file and line.
+/// An engine verb over one spec project: the project's settings as parameters, turned into the engine's switches.
 /// </summary>
-public abstract partial class KilnEngineTask : ToolTask
+public abstract partial class KilnEngineTask : KilnToolTask
 {
     /// <summary>The engine verb: evaluate or build.</summary>
     protected abstract string Verb { get; }
-
-    /// <inheritdoc />
-    protected override string ToolName => "dotnet";
-
-    /// <inheritdoc />
-    protected override MessageImportance StandardOutputLoggingImportance => MessageImportance.Normal;
-
-    /// <inheritdoc />
-    protected override string GenerateFullPathToTool()
-    {
-        if (!string.IsNullOrEmpty(DotnetHostPath) && File.Exists(DotnetHostPath))
-        {
-            return DotnetHostPath!;
-        }
-
-        var fromEnvironment = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        return !string.IsNullOrEmpty(fromEnvironment) && File.Exists(fromEnvironment) ? fromEnvironment! : ToolName;
-    }
-
-    /// <inheritdoc />
-    protected override System.Diagnostics.ProcessStartInfo GetProcessStartInfo(string pathToTool, string commandLineCommands, string responseFileSwitch)
-    {
-        var start = base.GetProcessStartInfo(pathToTool, commandLineCommands, responseFileSwitch);
-
-        // The runtime's LTTng tracepoint provider is a shared library loaded at every start-up; the engine is started
-        // on every image build and traced through its own output, so it goes without (unless the user asks for it).
-        if (!start.Environment.ContainsKey("DOTNET_LTTng"))
-        {
-            start.Environment["DOTNET_LTTng"] = "0";
-        }
-
-        return start;
-    }
-
-    /// <inheritdoc />
-    protected override bool ValidateParameters()
-    {
-        if (!File.Exists(EnginePath))
-        {
-            Log.LogError(null, "KILN4003", null, null, 0, 0, 0, 0,
-                "The Kiln engine was not found at '{0}'. Restore the Kiln.Build package again, or set KilnEnginePath to the engine's kiln.dll.", EnginePath);
-            return false;
-        }
-
-        return true;
-    }
 
     /// <inheritdoc />
     protected override string GenerateCommandLineCommands()
@@ -139,32 +89,4 @@ public abstract partial class KilnEngineTask : ToolTask
     /// <summary>For the verbs that write the output directory (build, push), which take turns on its lock.</summary>
     protected void AppendBuildLockSwitch(CommandLineBuilder builder) =>
         builder.AppendSwitchIfNotNull("--build-lock-timeout ", string.IsNullOrWhiteSpace(BuildLockTimeout) ? null : BuildLockTimeout!.Trim());
-
-    /// <inheritdoc />
-    protected override void LogEventsFromTextOutput(string singleLine, MessageImportance messageImportance)
-    {
-        // A build that waits for another one must say so at the default verbosity, or it looks hung.
-        if (singleLine.StartsWith(WaitingPrefix, StringComparison.Ordinal))
-        {
-            Log.LogMessage(MessageImportance.High, singleLine);
-            return;
-        }
-
-        base.LogEventsFromTextOutput(singleLine, messageImportance);
-    }
-
-    private const string WaitingPrefix = "kiln: waiting for another Kiln build";
-
-    /// <inheritdoc />
-    protected override bool HandleTaskExecutionErrors()
-    {
-        if (Log.HasLoggedErrors)
-        {
-            return false; // the engine already said what is wrong, with its KILN code
-        }
-
-        Log.LogError(null, "KILN3001", null, null, 0, 0, 0, 0,
-            "The Kiln engine exited with code {0} without reporting an error. Run the build with -v:detailed to see its output.", ExitCode);
-        return false;
-    }
 }

@@ -40,6 +40,13 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
     /// <summary>Receives registry pulls' progress (the engine logs one line per blob).</summary>
     public Action<Kiln.Oci.Registry.TransferEvent>? RegistryLog { get; init; }
 
+    /// <summary>
+    /// Called once the bases are resolved and before anything MSBuild publishes is read: a build started while the
+    /// publish still runs waits here. False calls the build off (<see cref="OperationCanceledException"/>), before
+    /// anything is written.
+    /// </summary>
+    public Func<bool>? PublishedOutputsReady { get; init; }
+
     private readonly Dictionary<string, BasePlan> _bases = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _inputs = new(StringComparer.Ordinal);
 
@@ -116,14 +123,32 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
         _sources = new BaseSources(project, Packages, Registry, UpdatePins, Lock.PackageBases, _inputs, RegistryLog);
         var diagnostics = new DiagnosticBag();
         var plans = new List<ImagePlan>();
-        foreach (var server in servers)
+
+        // Bases first: they never read what MSBuild publishes, so a build started while the publish runs resolves them
+        // meanwhile, and only then waits for the published output.
+        var bases = new Dictionary<(int Server, Kiln.Spec.Platform Platform), BasePlan?>();
+        for (var s = 0; s < servers.Count; s++)
         {
+            foreach (var platform in PlatformsToBuild(servers[s], project.Platforms))
+            {
+                bases[(s, platform)] = PlanBase(servers[s], new Platform(platform.Architecture, platform.Os) { Variant = platform.Variant }, diagnostics);
+            }
+        }
+
+        if (PublishedOutputsReady is { } ready && !ready())
+        {
+            throw new OperationCanceledException("The image build was called off before reading the published output.");
+        }
+
+        for (var s = 0; s < servers.Count; s++)
+        {
+            var server = servers[s];
             // A layer that does not depend on the platform (files, directories, a framework-dependent publish) is
             // planned once and shared: the same entries give the same cache key, hence one blob for every platform.
             var planned = new Dictionary<(int Index, string? RuntimeIdentifier), IReadOnlyList<LayerPlan>?>();
             foreach (var platform in PlatformsToBuild(server, project.Platforms))
             {
-                var basePlan = PlanBase(server, new Platform(platform.Architecture, platform.Os) { Variant = platform.Variant }, diagnostics);
+                var basePlan = bases[(s, platform)];
                 var layers = new List<LayerPlan>();
                 for (var i = 0; i < server.Layers.Length; i++)
                 {

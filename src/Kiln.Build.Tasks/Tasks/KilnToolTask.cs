@@ -1,0 +1,99 @@
+using System;
+using System.IO;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace Kiln.Build.Tasks;
+
+/// <summary>
+/// Runs the Kiln engine in its own process (<c>dotnet kiln.dll engine …</c>). The user's spec assembly is therefore
+/// loaded outside the MSBuild node: every build sees the current spec, no file stays locked, and the task loads in any
+/// MSBuild (dotnet build, Visual Studio). The engine prints coded errors in the canonical form, which this task logs as
+/// MSBuild errors with their file and line.
+/// </summary>
+public abstract class KilnToolTask : ToolTask
+{
+    /// <summary>The engine's kiln.dll.</summary>
+    [Required]
+    public string EnginePath { get; set; } = "";
+
+    /// <summary>The dotnet host to run the engine with (MSBuild's DOTNET_HOST_PATH by default).</summary>
+    public string? DotnetHostPath { get; set; }
+
+    /// <inheritdoc />
+    protected override string ToolName => "dotnet";
+
+    /// <inheritdoc />
+    protected override MessageImportance StandardOutputLoggingImportance => MessageImportance.Normal;
+
+    /// <inheritdoc />
+    protected override string GenerateFullPathToTool()
+    {
+        if (!string.IsNullOrEmpty(DotnetHostPath) && File.Exists(DotnetHostPath))
+        {
+            return DotnetHostPath!;
+        }
+
+        var fromEnvironment = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        return !string.IsNullOrEmpty(fromEnvironment) && File.Exists(fromEnvironment) ? fromEnvironment! : ToolName;
+    }
+
+    /// <inheritdoc />
+    protected override System.Diagnostics.ProcessStartInfo GetProcessStartInfo(string pathToTool, string commandLineCommands, string responseFileSwitch)
+    {
+        var start = base.GetProcessStartInfo(pathToTool, commandLineCommands, responseFileSwitch);
+
+        // The runtime's LTTng tracepoint provider is a shared library loaded at every start-up; the engine is started
+        // on every image build and traced through its own output, so it goes without (unless the user asks for it).
+        if (!start.Environment.ContainsKey("DOTNET_LTTng"))
+        {
+            start.Environment["DOTNET_LTTng"] = "0";
+        }
+
+        return start;
+    }
+
+    /// <inheritdoc />
+    protected override bool ValidateParameters()
+    {
+        if (!File.Exists(EnginePath))
+        {
+            Log.LogError(null, "KILN4003", null, null, 0, 0, 0, 0,
+                "The Kiln engine was not found at '{0}'. Restore the Kiln.Build package again, or set KilnEnginePath to the engine's kiln.dll.", EnginePath);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <inheritdoc />
+    protected override void LogEventsFromTextOutput(string singleLine, MessageImportance messageImportance)
+    {
+        // A build that waits for another one must say so at the default verbosity, or it looks hung.
+        if (singleLine.StartsWith(WaitingPrefix, StringComparison.Ordinal))
+        {
+            Log.LogMessage(MessageImportance.High, singleLine);
+            return;
+        }
+
+        base.LogEventsFromTextOutput(singleLine, messageImportance);
+    }
+
+    private const string WaitingPrefix = "kiln: waiting for another Kiln build";
+
+    /// <inheritdoc />
+    protected override bool HandleTaskExecutionErrors() => LogEngineFailure(ExitCode);
+
+    /// <summary>After the engine exited with <paramref name="exitCode"/> (not 0): false, with an error unless the engine logged one.</summary>
+    protected bool LogEngineFailure(int exitCode)
+    {
+        if (Log.HasLoggedErrors)
+        {
+            return false; // the engine already said what is wrong, with its KILN code
+        }
+
+        Log.LogError(null, "KILN3001", null, null, 0, 0, 0, 0,
+            "The Kiln engine exited with code {0} without reporting an error. Run the build with -v:detailed to see its output.", exitCode);
+        return false;
+    }
+}

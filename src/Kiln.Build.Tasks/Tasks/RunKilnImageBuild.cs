@@ -1,0 +1,68 @@
+using System;
+using Microsoft.Build.Framework;
+
+namespace Kiln.Build.Tasks;
+
+/// <summary>
+/// Runs the image build <see cref="BuildKilnImages"/> prepared: takes over the engine it started before the publish
+/// (lets it go on and logs its output), or starts the engine now. With <see cref="CallOff"/> it only stops an engine
+/// started early that is not needed (the images turned out up to date).
+/// </summary>
+public sealed class RunKilnImageBuild : KilnToolTask
+{
+    private PrestartedEngine? _attached;
+
+    /// <summary>The engine's command line, from <see cref="BuildKilnImages.CommandLine"/>.</summary>
+    [Required]
+    public string CommandLine { get; set; } = "";
+
+    /// <summary>Only call off an engine started early for <see cref="CommandLine"/>, if any.</summary>
+    public bool CallOff { get; set; }
+
+    /// <inheritdoc />
+    public override bool Execute()
+    {
+        var key = PrestartedEngine.KeyFor(CommandLine);
+        var engine = BuildEngine4.UnregisterTaskObject(key, RegisteredTaskObjectLifetime.Build) as PrestartedEngine;
+        if (CallOff)
+        {
+            if (engine is not null)
+            {
+                Log.LogMessage(MessageImportance.Normal, "Kiln: the images are up to date; stopping the image build started early (process {0}).", engine.ProcessId);
+                engine.Dispose();
+            }
+
+            return true;
+        }
+
+        return engine is null ? base.Execute() : TakeOver(engine);
+    }
+
+    /// <inheritdoc />
+    public override void Cancel()
+    {
+        _attached?.Kill();
+        base.Cancel();
+    }
+
+    /// <inheritdoc />
+    protected override string GenerateCommandLineCommands() => CommandLine;
+
+    private bool TakeOver(PrestartedEngine engine)
+    {
+        using (engine)
+        {
+            _attached = engine;
+            Log.LogMessage(MessageImportance.Normal, "Kiln: continuing the image build started during the publish (process {0}).", engine.ProcessId);
+            engine.Go();
+            foreach (var (error, line) in engine.Lines)
+            {
+                LogEventsFromTextOutput(line, error ? StandardErrorLoggingImportance : StandardOutputLoggingImportance);
+            }
+
+            var exitCode = engine.WaitForExit();
+            _attached = null;
+            return exitCode == 0 ? !Log.HasLoggedErrors : LogEngineFailure(exitCode);
+        }
+    }
+}
