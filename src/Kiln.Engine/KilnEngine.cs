@@ -185,7 +185,7 @@ public static class KilnEngine
                 project,
                 request.Attestation.Provenance,
                 locked.Lineage.GetValueOrDefault((first.Plan.Server.Name, first.Plan.Server.Version)));
-            AtomicFile.Write(Path.Combine(output, "manifests", KilnManifest.FileName(first)), document.ToJson());
+            AtomicFile.WriteIfChanged(Path.Combine(output, "manifests", KilnManifest.FileName(first)), document.ToJson());
         }
 
         var summaries = ImmutableArray.CreateBuilder<BuiltImageSummary>();
@@ -195,11 +195,11 @@ public static class KilnEngine
         {
             var inventory = inventories[image];
             var inventoryDigest = inventoryDigests[image];
-            AtomicFile.Write(Path.Combine(output, "inventory", KilnManifest.InventoryFileName(image)), inventory);
+            AtomicFile.WriteIfChanged(Path.Combine(output, "inventory", KilnManifest.InventoryFileName(image)), inventory);
             var contentDigest = contentDigests[image];
             var manifestPath = Path.Combine(output, "manifests", KilnManifest.FileName(image));
             var sbom = Sbom.Write(image, contentDigest, project, request.Attestation.Provenance);
-            AtomicFile.Write(Path.Combine(output, "sbom", KilnManifest.SbomFileName(image)), sbom);
+            AtomicFile.WriteIfChanged(Path.Combine(output, "sbom", KilnManifest.SbomFileName(image)), sbom);
             referrers.AddRange(ImageAttestations.Write(output, layout, image, request, sbom, signer));
             release.Add(new ReleaseEntry(image, contentDigest));
             summaries.Add(new BuiltImageSummary(
@@ -230,7 +230,7 @@ public static class KilnEngine
             verificationKey);
 
         var releasePath = Path.Combine(output, Release.FileName);
-        AtomicFile.Write(releasePath, Release.Write(release, evaluation.Deployments, indexes));
+        AtomicFile.WriteIfChanged(releasePath, Release.Write(release, evaluation.Deployments, indexes));
 
         // The index is replaced last: it names exactly this build's images, each server once (a plain manifest, or the
         // image index of a multi-platform server, whose platform manifests are reached through it and not tagged).

@@ -25,8 +25,8 @@ internal static class ImageAttestations
         var platform = $"{config.Os}/{config.Architecture}";
         var statement = Provenance.Statement(image, request.Evaluation.Assembly, request.Project, request.Attestation.Provenance, platform);
         var envelope = Dsse.Sign(Dsse.InTotoPayloadType, statement, signer);
-        AtomicFile.Write(Path.Combine(output, Directory, StatementFileName(image)), statement);
-        AtomicFile.Write(Path.Combine(output, Directory, EnvelopeFileName(image)), envelope);
+        AtomicFile.WriteIfChanged(Path.Combine(output, Directory, StatementFileName(image)), statement);
+        AtomicFile.WriteIfChanged(Path.Combine(output, Directory, EnvelopeFileName(image)), envelope);
         return
         [
             Referrers.Attach(layout, image.Manifest, Referrers.ProvenanceArtifactType, Dsse.EnvelopeMediaType, envelope, Provenance.PredicateType),

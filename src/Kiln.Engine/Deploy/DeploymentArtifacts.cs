@@ -60,7 +60,7 @@ internal static class DeploymentArtifacts
             System.IO.Directory.CreateDirectory(directory);
             foreach (var document in documents)
             {
-                AtomicFile.Write(Path.Combine(directory, document.FileName), Encoding.UTF8.GetBytes(document.Yaml));
+                AtomicFile.WriteIfChanged(Path.Combine(directory, document.FileName), Encoding.UTF8.GetBytes(document.Yaml));
                 written.Add($"{Directory}/{deployment.Name}/{document.FileName}");
             }
 

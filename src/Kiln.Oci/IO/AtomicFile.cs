@@ -26,6 +26,31 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>
+    /// Replaces <paramref name="path"/> with <paramref name="content"/> unless it is a regular file holding exactly
+    /// those bytes already: a rebuild that changes nothing in an artifact then neither syncs nor renames it (nor moves
+    /// its time). A link in its place is always replaced by a file.
+    /// </summary>
+    /// <returns>Whether the file was written.</returns>
+    public static bool WriteIfChanged(string path, ReadOnlySpan<byte> content)
+    {
+        try
+        {
+            var existing = new FileInfo(path);
+            if (existing.Exists && existing.LinkTarget is null && existing.Length == content.Length && File.ReadAllBytes(path).AsSpan().SequenceEqual(content))
+            {
+                return false;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Unreadable: written anew, which reports what is wrong if that fails too.
+        }
+
+        Write(path, content);
+        return true;
+    }
+
     /// <summary>Replaces <paramref name="path"/> with what <paramref name="write"/> writes; if it throws, nothing is replaced.</summary>
     /// <param name="tempPath">Where to write first (same file system as the target); by default beside it.</param>
     public static void Write(string path, Action<Stream> write, string? tempPath = null)

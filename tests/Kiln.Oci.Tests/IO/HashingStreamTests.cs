@@ -116,4 +116,44 @@ public sealed class HashingStreamTests : IDisposable
         Assert.Equal("new", File.ReadAllText(path));
         Assert.Single(Directory.GetFiles(_temp));
     }
+
+    [Fact]
+    public void WriteIfChanged_SameBytes_LeavesTheFileAndItsTime()
+    {
+        var path = Path.Combine(_temp, "same.json");
+        AtomicFile.Write(path, "content"u8);
+        var time = new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(path, time);
+
+        var written = AtomicFile.WriteIfChanged(path, "content"u8);
+
+        Assert.False(written);
+        Assert.Equal(time, File.GetLastWriteTimeUtc(path));
+    }
+
+    [Fact]
+    public void WriteIfChanged_OtherBytesOrMissing_Writes()
+    {
+        var path = Path.Combine(_temp, "changed.json");
+
+        Assert.True(AtomicFile.WriteIfChanged(path, "first"u8));
+        Assert.True(AtomicFile.WriteIfChanged(path, "other"u8));
+
+        Assert.Equal("other"u8.ToArray(), File.ReadAllBytes(path));
+        Assert.Empty(Directory.GetFiles(_temp, "*.tmp-*"));
+    }
+
+    [Fact]
+    public void WriteIfChanged_LinkToSameBytes_ReplacedByAFile()
+    {
+        var elsewhere = Path.Combine(_temp, "elsewhere.json");
+        File.WriteAllBytes(elsewhere, "content"u8.ToArray());
+        var path = Path.Combine(_temp, "linked.json");
+        File.CreateSymbolicLink(path, elsewhere);
+
+        Assert.True(AtomicFile.WriteIfChanged(path, "content"u8));
+
+        Assert.Null(new FileInfo(path).LinkTarget);
+        Assert.Equal("content"u8.ToArray(), File.ReadAllBytes(path));
+    }
 }
