@@ -103,7 +103,7 @@ internal static class EngineCommand
             command.Options.Add(AptSourcesOption);
         }
 
-        push.SetAction(result => Edge.Run(() => WithOutputLocked(result, lockOutput =>
+        push.SetAction(result => Edge.Run(() => WithOutputLocked(StartJitProfile(result, "push"), lockOutput =>
         {
             lockOutput();
             return Push(result);
@@ -123,13 +123,30 @@ internal static class EngineCommand
             command.Options.Add(EvaluationTimeout);
         }
         evaluate.Options.Add(PublishList);
-        evaluate.SetAction(result => Edge.Run(() => Evaluate(ToRequest(result), result.GetValue(PublishList)!)));
+        evaluate.SetAction(result => Edge.Run(() => Evaluate(ToRequest(StartJitProfile(result, "evaluate")), result.GetValue(PublishList)!)));
         build.SetAction(result => Edge.Run(() =>
         {
-            var request = ToRequest(result); // bad arguments fail at once, without waiting for the lock
+            var request = ToRequest(StartJitProfile(result, "build")); // bad arguments fail at once, without waiting for the lock
             return WithOutputLocked(result, lockOutput => Build(request, lockOutput, result.GetValue(WaitForPublish)) is var code && code == Edge.Ok ? WriteArchives(result) : code);
         }));
         return new Command("engine", "Run the engine for Kiln's MSBuild tasks.") { Hidden = true, Subcommands = { evaluate, build, push } };
+    }
+
+    /// <summary>
+    /// The engine is started for every image build and spends most of its time compiling its own code (JIT), always
+    /// the same methods. The runtime's multicore JIT records which ones, per verb, in the project's intermediate
+    /// directory, and the next start compiles them ahead on another core, while this thread parses, evaluates the spec
+    /// or waits for the publish. The profile only ever changes how fast the engine starts, never what it writes.
+    /// </summary>
+    private static ParseResult StartJitProfile(ParseResult result, string verb)
+    {
+        if (result.GetValue(Intermediate) is { Length: > 0 } intermediate && Directory.Exists(intermediate))
+        {
+            System.Runtime.ProfileOptimization.SetProfileRoot(Path.GetFullPath(intermediate));
+            System.Runtime.ProfileOptimization.StartProfile($"engine-{verb}.jitprofile");
+        }
+
+        return result;
     }
 
     private static BuildRequest ToRequest(ParseResult result)
