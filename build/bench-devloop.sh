@@ -11,11 +11,15 @@
 #      image with ContainerArchiveOutputPath: cold (the app's bin/obj removed), no-op, and one-line change.
 #
 #   build/bench-devloop.sh                  RUNS=5 build/bench-devloop.sh          KILN_FROM=source build/bench-devloop.sh
-#   PLATFORMS=all build/bench-devloop.sh
+#   PLATFORMS=all build/bench-devloop.sh    COMPILER_SERVER=1 build/bench-devloop.sh
 #
 # The Shop declares linux/amd64 and linux/arm64. Its peers make one linux-x64 image (the SDK) or one linux-x64 publish,
 # so by default Kiln's builds are narrowed to the same platform (-p:KilnPlatforms=linux/amd64, as a developer narrows
 # a local build); PLATFORMS=all builds every declared platform and compares against a plain publish per runtime.
+# The environment decides whether C# compiles go to the shared compiler server (UseSharedCompilation); this machine's
+# environment turns it off, so every compile starts csc afresh. COMPILER_SERVER=1 turns it on for the run, as on a
+# developer's machine (the server's CPU time is then not counted: it is not a child of the timed build), and shuts the
+# server down at the end.
 #
 # It measures a private snapshot of the sources (like build/bench-noop.sh), so the working tree and the committed
 # kiln.lock.json are never touched; the snapshot builds Release (the lock updates itself there, with a warning).
@@ -42,9 +46,12 @@ work="$(mktemp -d /tmp/kiln-bench-devloop.XXXXXX)"
 registry_pid=""
 cleanup() {
   if [[ -n "$registry_pid" ]]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
+  if [[ "${COMPILER_SERVER:-}" == 1 ]]; then dotnet build-server shutdown --vbcscompiler >/dev/null 2>&1 || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
+if [[ "${COMPILER_SERVER:-}" == 1 ]]; then unset UseSharedCompilation; fi
+echo "== compiler server: ${UseSharedCompilation:-on (UseSharedCompilation unset)}"
 
 # shellcheck source=snapshot-sources.sh
 source "$repo/build/snapshot-sources.sh"
