@@ -51,7 +51,7 @@ cleanup() {
 }
 trap cleanup EXIT
 if [[ "${COMPILER_SERVER:-}" == 1 ]]; then unset UseSharedCompilation; fi
-echo "== compiler server: ${UseSharedCompilation:-on (UseSharedCompilation unset)}"
+echo "== UseSharedCompilation=${UseSharedCompilation:-(unset: the compiler server is used)}"
 
 # shellcheck source=snapshot-sources.sh
 source "$repo/build/snapshot-sources.sh"
