@@ -57,6 +57,26 @@ public sealed class PackageBaseTests(KilnPackage package)
     }
 
     [SkippableFact]
+    public void ShopApi_BuildNarrowedToOnePlatform_KeepsTheOtherArchitecturesPackageSet()
+    {
+        var shop = ShopSample.Build(package);
+        var lockPath = Path.Combine(shop.Directory, "kiln.lock.json");
+        var before = File.ReadAllText(lockPath);
+        Assert.Contains("bookworm/arm64: ", before, StringComparison.Ordinal);
+        try
+        {
+            // A build of linux/amd64 alone resolves only the amd64 set: the arm64 one is not unused, just not built.
+            shop.BuildOk($"-p:KilnCacheDirectory={ShopSample.CacheDirectory(package)}", "-p:KilnPlatforms=linux/amd64");
+
+            Assert.Equal(before, File.ReadAllText(lockPath));
+        }
+        finally
+        {
+            shop.BuildOk($"-p:KilnCacheDirectory={ShopSample.CacheDirectory(package)}"); // every platform again, for the other tests
+        }
+    }
+
+    [SkippableFact]
     public void DebianBase_UnknownPackage_FailsWithKILN2040SuggestingCloseNames()
     {
         var fixture = new FixtureProject(package, "BadPackage").Specs("""

@@ -174,9 +174,11 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
 
         diagnostics.ThrowIfErrors();
         // A package set no spec asks for any more (its packages changed) is dropped, so the lock only pins what is used.
+        // A build narrowed to some platforms cannot tell: the sets of the platforms it did not build stay as they are.
         var usedPackageBases = _sources.UsedPackageBases;
         var packageBases = Lock.PackageBases.SetItems(_sources.PinnedPackages);
-        Lock = Lock with { PackageBases = packageBases.RemoveRange(packageBases.Keys.Where(k => !usedPackageBases.Contains(k))) };
+        var narrowed = project.Platforms is { IsDefaultOrEmpty: false };
+        Lock = Lock with { PackageBases = narrowed ? packageBases : packageBases.RemoveRange(packageBases.Keys.Where(k => !usedPackageBases.Contains(k))) };
         return [.. plans];
     }
 
