@@ -107,8 +107,8 @@ public sealed class PackagingTests(KilnPackage package)
     [Fact]
     public void Engine_Packed_BuildPathReadyToRunForLinuxX64BesidePortableIl()
     {
-        string[] readyToRun = ["kiln.dll", "Kiln.Engine.dll", "Kiln.Oci.dll", "Kiln.Spec.dll", "System.CommandLine.dll"];
-        string[] ilOnly = ["Microsoft.CodeAnalysis.dll", "Microsoft.CodeAnalysis.CSharp.dll", "BouncyCastle.Cryptography.dll", "SharpCompress.dll", "Spectre.Console.dll", "ZstdSharp.dll"];
+        string[] readyToRun = ["Kiln.Engine.dll", "Kiln.Oci.dll", "Kiln.Spec.dll", "System.CommandLine.dll"];
+        string[] ilOnly = ["kiln.dll", "Microsoft.CodeAnalysis.dll", "Microsoft.CodeAnalysis.CSharp.dll", "BouncyCastle.Cryptography.dll", "SharpCompress.dll", "Spectre.Console.dll", "ZstdSharp.dll"];
         var engine = ExtractEngine();
         var twins = Path.Combine(engine, "runtimes", "linux-x64", "lib", "net10.0");
 
