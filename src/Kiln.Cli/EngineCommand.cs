@@ -219,8 +219,8 @@ internal static class EngineCommand
                 {
                     KilnVersion = result.GetValue(KilnVersion) ?? typeof(KilnEngine).Assembly.GetName().Version?.ToString(3),
                     SdkVersion = result.GetValue(SdkVersion),
-                    SourceRevision = result.GetValue(SourceRevision) is { Length: > 0 } revision ? revision : SourceState.Revision(result.GetValue(ProjectDirectory)!),
-                    SourceTreeDirty = bool.TryParse(result.GetValue(SourceTreeDirty), out var dirty) ? dirty : SourceState.IsDirty(result.GetValue(ProjectDirectory)!),
+                    SourceRevision = result.GetValue(SourceRevision) is { Length: > 0 } revision ? revision : SourceState.Of(result.GetValue(ProjectDirectory)!).Revision,
+                    SourceTreeDirty = bool.TryParse(result.GetValue(SourceTreeDirty), out var dirty) ? dirty : SourceState.Of(result.GetValue(ProjectDirectory)!).IsDirty,
                     ContinuousIntegrationRun = result.GetValue(CiRun),
                 },
             },

@@ -2,8 +2,38 @@ using System.CommandLine;
 using Kiln.Cli;
 using Kiln.Engine.Diagnostics;
 
-var root = new RootCommand("kiln: immutable servers from typed C# specs. Build images, inspect them, and more.")
+// The engine process Kiln's MSBuild tasks start on every build builds only its own command tree: the other verbs'
+// trees cost start-up (JIT) each time, and a line that starts with 'engine' can only mean the engine command.
+var engineOnly = args is ["engine", ..];
+if (engineOnly)
 {
+    SourceState.Prefetch(args);
+}
+
+var root = new RootCommand("kiln: immutable servers from typed C# specs. Build images, inspect them, and more.");
+foreach (var command in engineOnly ? [EngineCommand.Create()] : AllCommands())
+{
+    root.Subcommands.Add(command);
+}
+
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    // A usage error is not a verdict: its own exit code (64), a coded line per problem on standard error, and a pointer
+    // to the help instead of the whole help text on standard output (which a script would take for a result).
+    var verb = parsed.CommandResult.Command == root ? "kiln" : $"kiln {parsed.CommandResult.Command.Name}";
+    foreach (var error in parsed.Errors)
+    {
+        Edge.Print(new KilnDiagnostic(DiagnosticCodes.CommandLineInvalid, $"{error.Message} Run '{verb} --help' for the usage."));
+    }
+
+    return ExitCodes.Usage;
+}
+
+return parsed.Invoke();
+
+static Command[] AllCommands() =>
+[
     BuildCommand.Create(),
     InspectCommand.Create(),
     DiffCommand.Create(),
@@ -22,20 +52,4 @@ var root = new RootCommand("kiln: immutable servers from typed C# specs. Build i
     BumpCommand.Create(),
     InitCommand.Create(),
     EngineCommand.Create(),
-};
-
-var parsed = root.Parse(args);
-if (parsed.Errors.Count > 0)
-{
-    // A usage error is not a verdict: its own exit code (64), a coded line per problem on standard error, and a pointer
-    // to the help instead of the whole help text on standard output (which a script would take for a result).
-    var verb = parsed.CommandResult.Command == root ? "kiln" : $"kiln {parsed.CommandResult.Command.Name}";
-    foreach (var error in parsed.Errors)
-    {
-        Edge.Print(new KilnDiagnostic(DiagnosticCodes.CommandLineInvalid, $"{error.Message} Run '{verb} --help' for the usage."));
-    }
-
-    return ExitCodes.Usage;
-}
-
-return parsed.Invoke();
+];

@@ -48,6 +48,10 @@ public sealed partial class CliContractTests(KilnPackage package)
         { ["lock", "a", "b"], Usage, "KILN5030" },
         { ["outdated", "a", "b"], Usage, "KILN5030" },
         { ["inspect", "layout", "a:1", "b:1"], Usage, "KILN5030" },
+        // The engine command (built alone when it is the first argument): the same usage errors.
+        { ["engine"], Usage, "KILN5030" },
+        { ["engine", "build", "--assembly", "a.dll"], Usage, "KILN5030" },
+        { ["engine", "nosuchverb"], Usage, "KILN5030" },
 
         // release.json: empty, not JSON, a field missing, a field of the wrong type.
         { ["plan", "release/empty/release.json", "release/wrong-type/release.json", "--json"], Failed, "KILN5020" },
@@ -109,6 +113,23 @@ public sealed partial class CliContractTests(KilnPackage package)
         Assert.True(result.StandardOutput.Length == 0, $"kiln {string.Join(' ', arguments)} wrote its error to standard output\n{result}");
         Assert.True(result.StandardError.Contains($"error {code}:", StringComparison.Ordinal), $"kiln {string.Join(' ', arguments)}: expected {code}\n{result}");
         AssertNoStackTrace(result);
+    }
+
+    [Fact]
+    public void Help_Root_ListsEveryVerbAndHidesTheEngine()
+    {
+        string[] verbs = ["build", "inspect", "diff", "verify", "fsck", "verify-image", "query", "history", "lock", "push", "export", "pull", "plan", "run", "outdated", "bump", "init"];
+
+        var help = KilnCli.RunSeparated(package, BadInputDirectory(), null, ["--help"]);
+        var engineHelp = KilnCli.RunSeparated(package, BadInputDirectory(), null, ["engine", "build", "--help"]);
+
+        Assert.True(help.ExitCode == 0, help.ToString());
+        var listed = help.StandardOutput.Split('\n').Select(l => l.Trim().Split(' ')[0]).ToHashSet(StringComparer.Ordinal);
+        Assert.All(verbs, verb => Assert.Contains(verb, listed));
+        Assert.DoesNotContain("engine", listed);
+        Assert.True(engineHelp.ExitCode == 0, engineHelp.ToString());
+        Assert.Contains("kiln engine build [options]", engineHelp.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("--project-dir", engineHelp.StandardOutput, StringComparison.Ordinal);
     }
 
     [SkippableFact]

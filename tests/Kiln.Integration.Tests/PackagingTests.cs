@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Reflection.PortableExecutable;
 using System.Text.Json;
 using Kiln.Integration.Tests.Infrastructure;
 using Xunit;
@@ -103,6 +104,56 @@ public sealed class PackagingTests(KilnPackage package)
         Assert.Contains($"<PackageReference Include=\"Kiln.Build\" Version=\"{KilnPackage.Version}\" />", projectReader.ReadToEnd(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Engine_Packed_BuildPathReadyToRunForLinuxX64BesidePortableIl()
+    {
+        string[] readyToRun = ["Kiln.Engine.dll", "Kiln.Oci.dll", "Kiln.Spec.dll", "System.CommandLine.dll"];
+        string[] ilOnly = ["kiln.dll", "Microsoft.CodeAnalysis.dll", "Microsoft.CodeAnalysis.CSharp.dll", "BouncyCastle.Cryptography.dll", "SharpCompress.dll", "Spectre.Console.dll", "ZstdSharp.dll"];
+        var engine = ExtractEngine();
+        var twins = Path.Combine(engine, "runtimes", "linux-x64", "lib", "net10.0");
+
+        // The root holds the portable IL every platform runs; the linux-x64 twins are compiled (machine AMD64 xor the
+        // Linux marker crossgen writes) and listed as that RID's runtimeTargets.
+        using var deps = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(engine, "kiln.deps.json")));
+        var target = deps.RootElement.GetProperty("targets").GetProperty(deps.RootElement.GetProperty("runtimeTarget").GetProperty("name").GetString()!);
+        foreach (var name in readyToRun)
+        {
+            Assert.Equal((Machine.I386, false), Image(Path.Combine(engine, name)));
+            Assert.Equal(((Machine)(0x8664 ^ 0x7B79), true), Image(Path.Combine(twins, name)));
+            var library = target.EnumerateObject().Single(l => l.Value.TryGetProperty("runtime", out var runtime) && runtime.EnumerateObject().Any(a => Path.GetFileName(a.Name) == name));
+            var asset = library.Value.GetProperty("runtimeTargets").GetProperty($"runtimes/linux-x64/lib/net10.0/{name}");
+            Assert.Equal("linux-x64", asset.GetProperty("rid").GetString());
+            Assert.Equal("runtime", asset.GetProperty("assetType").GetString());
+        }
+
+        foreach (var name in ilOnly)
+        {
+            Assert.Equal((Machine.I386, false), Image(Path.Combine(engine, name)));
+            Assert.False(File.Exists(Path.Combine(twins, name)), $"{name} was packed ReadyToRun");
+        }
+
+        using var runtimeConfig = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(engine, "kiln.runtimeconfig.json")));
+        var settings = runtimeConfig.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+        Assert.True(settings.GetProperty("System.Globalization.Invariant").GetBoolean());
+        Assert.False(settings.GetProperty("System.Runtime.TieredPGO").GetBoolean());
+
+        // Portable: the same engine with its twins labelled for another platform (as on an arm64 or Windows host, whose
+        // host never picks linux-x64 assets) runs on the IL alone and answers exactly as the compiled one.
+        var foreign = Path.Combine(package.Root, "engine-foreign-" + Guid.NewGuid().ToString("N")[..8]);
+        CopyDirectory(engine, foreign);
+        Directory.Move(Path.Combine(foreign, "runtimes", "linux-x64"), Path.Combine(foreign, "runtimes", "linux-arm64"));
+        File.WriteAllText(Path.Combine(foreign, "kiln.deps.json"), File.ReadAllText(Path.Combine(engine, "kiln.deps.json")).Replace("linux-x64", "linux-arm64", StringComparison.Ordinal));
+        foreach (var arguments in new[] { new[] { "--version" }, ["engine", "build", "--help"], ["engine", "build", "--assembly"] })
+        {
+            var compiled = ProcessRunner.Run("dotnet", ["exec", Path.Combine(engine, "kiln.dll"), .. arguments], engine, Environment());
+            var portable = ProcessRunner.Run("dotnet", ["exec", Path.Combine(foreign, "kiln.dll"), .. arguments], foreign, Environment());
+
+            Assert.Equal(compiled, portable);
+        }
+
+        Assert.Contains(KilnPackage.Version, ProcessRunner.Run("dotnet", ["exec", Path.Combine(engine, "kiln.dll"), "--version"], engine, Environment()).Output, StringComparison.Ordinal);
+    }
+
     [SkippableFact]
     public void CakeRecipe_LoadedFromThePackage_BuildsAndChecksTheImages()
     {
@@ -152,6 +203,36 @@ public sealed class PackagingTests(KilnPackage package)
                 var pack = ProcessRunner.Run("dotnet", ["pack", Path.Combine(Repo.Root, project), "-c", "Release", "-o", package.Feed, "-nologo", "-nodeReuse:false", $"-p:Version={KilnPackage.Version}"], Repo.Root, Environment(), TimeSpan.FromMinutes(8));
                 Assert.True(pack.ExitCode == 0, $"packing {project} failed:\n{pack}");
             }
+        }
+    }
+
+    private string ExtractEngine()
+    {
+        var directory = Path.Combine(package.Root, "engine-" + Guid.NewGuid().ToString("N")[..8]);
+        using var build = ZipFile.OpenRead(Path.Combine(package.Feed, $"Kiln.Build.{KilnPackage.Version}.nupkg"));
+        foreach (var entry in build.Entries.Where(e => e.FullName.StartsWith("tools/engine/", StringComparison.Ordinal) && e.Name.Length > 0))
+        {
+            var path = Path.Combine(directory, entry.FullName["tools/engine/".Length..]);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            entry.ExtractToFile(path);
+        }
+
+        return directory;
+    }
+
+    private static (Machine Machine, bool ReadyToRun) Image(string path)
+    {
+        using var reader = new PEReader(File.OpenRead(path));
+        return (reader.PEHeaders.CoffHeader.Machine, reader.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0);
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
         }
     }
 

@@ -182,7 +182,7 @@ internal sealed class ImageBuilder
     private ImmutableArray<LayerFileRecord> BaseInventory(BasePlan basePlan, Descriptor layer)
     {
         var cache = Path.Combine(_project.IntermediateDirectory, "base-layers", layer.Digest.Encoded + ".json");
-        var state = SealedFile.Read<BaseLayerEntry>(cache, out var entry);
+        var state = SealedFile.Read(cache, EngineJson.Default.BaseLayerEntry, out var entry);
         if (state == SealState.Damaged)
         {
             _warnings.Enqueue(new KilnDiagnostic(DiagnosticCodes.CacheEntryRebuilt, $"The base layer cache entry '{cache}' does not match its seal (changed after Kiln wrote it); it is rebuilt from the blob. Nothing to do unless this repeats (then check the disk).", IsWarning: true));
@@ -217,12 +217,12 @@ internal sealed class ImageBuilder
             return [.. entry.Files];
         }
 
-        SealedFile.Write(cache, entry with { Stamp = stamp?.ToString() });
+        SealedFile.Write(cache, entry with { Stamp = stamp?.ToString() }, EngineJson.Default.BaseLayerEntry);
         return [.. entry.Files];
     }
 
     /// <param name="Stamp">The layout blob's <see cref="BlobStamp"/> when it was written or last hashed.</param>
-    private sealed record BaseLayerEntry(string? Stamp, LayerFileRecord[] Files);
+    internal sealed record BaseLayerEntry(string? Stamp, LayerFileRecord[] Files);
 
     private ImageConfig ImageConfigFor(ImagePlan plan, ImmutableArray<BuiltLayer> layers)
     {

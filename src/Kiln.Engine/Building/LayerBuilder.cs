@@ -80,7 +80,7 @@ internal sealed class LayerBuilder(ProjectOptions project, OciLayout layout, Act
 
     private BuiltLayer? TryReuse(string cacheFile, LayerPlan plan)
     {
-        var state = SealedFile.Read<CacheEntry>(cacheFile, out var entry);
+        var state = SealedFile.Read(cacheFile, EngineJson.Default.CacheEntry, out var entry);
         if (state == SealState.Damaged)
         {
             warn?.Invoke(new KilnDiagnostic(DiagnosticCodes.CacheEntryRebuilt, $"The layer cache entry '{cacheFile}' for '{plan.Source}' does not match its seal (changed after Kiln wrote it); the layer is rebuilt. Nothing to do unless this repeats (then check the disk).", IsWarning: true));
@@ -115,8 +115,8 @@ internal sealed class LayerBuilder(ProjectOptions project, OciLayout layout, Act
     }
 
     private static void WriteCache(string path, BuiltLayer layer, BlobStamp? stamp) =>
-        SealedFile.Write(path, new CacheEntry(layer.Descriptor.Digest.ToString(), layer.DiffId.ToString(), layer.Descriptor.Size, stamp?.ToString(), [.. layer.Files]));
+        SealedFile.Write(path, new CacheEntry(layer.Descriptor.Digest.ToString(), layer.DiffId.ToString(), layer.Descriptor.Size, stamp?.ToString(), [.. layer.Files]), EngineJson.Default.CacheEntry);
 
     /// <param name="Stamp">The blob file's <see cref="BlobStamp"/> when it was written or last hashed.</param>
-    private sealed record CacheEntry(string Digest, string DiffId, long Size, string? Stamp, LayerFileRecord[] Files);
+    internal sealed record CacheEntry(string Digest, string DiffId, long Size, string? Stamp, LayerFileRecord[] Files);
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Kiln.Engine.IO;
 
@@ -27,9 +28,9 @@ internal enum SealState
 /// </summary>
 internal static class SealedFile
 {
-    public static void Write<T>(string path, T entry)
+    public static void Write<T>(string path, T entry, JsonTypeInfo<T> contract)
     {
-        var content = JsonSerializer.SerializeToUtf8Bytes(entry);
+        var content = JsonSerializer.SerializeToUtf8Bytes(entry, contract);
         var seal = Convert.ToHexStringLower(SHA256.HashData(content));
         var file = new List<byte>(content.Length + 100);
         file.AddRange(Encoding.UTF8.GetBytes($"{{\"seal\":\"{seal}\",\"entry\":"));
@@ -38,7 +39,7 @@ internal static class SealedFile
         AtomicFile.Write(path, file.ToArray());
     }
 
-    public static SealState Read<T>(string path, out T? entry)
+    public static SealState Read<T>(string path, JsonTypeInfo<T> contract, out T? entry)
         where T : class
     {
         entry = null;
@@ -67,7 +68,7 @@ internal static class SealedFile
                 return SealState.Damaged;
             }
 
-            entry = JsonSerializer.Deserialize<T>(content);
+            entry = JsonSerializer.Deserialize(content, contract);
             return entry is null ? SealState.Damaged : SealState.Valid;
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or NotSupportedException)

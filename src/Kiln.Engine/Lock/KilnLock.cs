@@ -11,7 +11,7 @@ namespace Kiln.Engine.Lock;
 /// (a released version can never mean two things), and the pinned inputs of package bases. Written canonically
 /// (sorted keys, two-space indentation, '\n') so that diffs in review are small and stable.
 /// </summary>
-public sealed record KilnLock
+public sealed partial record KilnLock
 {
     public const string FileName = "kiln.lock.json";
     public const string Kind = "KilnLock";
@@ -29,14 +29,6 @@ public sealed record KilnLock
 
     public static KilnLock Empty { get; } = new();
 
-    // A field the records require (a version's digest, a package's sha256) that is missing or null is refused by
-    // name while reading, instead of becoming a null that a later step trips over.
-    private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        RespectNullableAnnotations = true,
-        RespectRequiredConstructorParameters = true,
-    };
 
     /// <summary>Reads the lock; a missing file is an empty lock.</summary>
     public static KilnLock Load(string path)
@@ -48,7 +40,7 @@ public sealed record KilnLock
 
         try
         {
-            var document = JsonSerializer.Deserialize<LockDocument>(File.ReadAllBytes(path), Options)
+            var document = JsonSerializer.Deserialize(File.ReadAllBytes(path), LockJson.Default.LockDocument)
                 ?? throw new JsonException("empty document");
             if (document.Kind != Kind || document.SchemaVersion != 1)
             {
@@ -90,7 +82,7 @@ public sealed record KilnLock
             Servers = Servers.ToDictionary(kv => kv.Key, kv => (IDictionary<string, LockedVersion>)kv.Value.ToDictionary(v => v.Key, v => v.Value)),
             PackageBases = PackageBases.ToDictionary(kv => kv.Key, kv => kv.Value),
         };
-        var element = JsonSerializer.SerializeToElement(document, Options);
+        var element = JsonSerializer.SerializeToElement(document, LockJson.Default.LockDocument);
         var bytes = JsonText.Write(w => WriteSorted(w, element));
         if (File.Exists(path) && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes))
         {
@@ -130,7 +122,24 @@ public sealed record KilnLock
         }
     }
 
-    private sealed class LockDocument
+    /// <summary>
+    /// The lock's serialization contract, generated at compile time: the engine process reads the lock on every build,
+    /// and reflection-based metadata cost more start-up (JIT) than the read itself.
+    /// </summary>
+    /// <remarks>
+    /// The options are the web defaults (camelCase, case-insensitive reading) without nulls. A field the records
+    /// require (a version's digest, a package's sha256) that is missing or null is refused by name while reading,
+    /// instead of becoming a null that a later step trips over.
+    /// </remarks>
+    [JsonSourceGenerationOptions(
+        JsonSerializerDefaults.Web,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true)]
+    [JsonSerializable(typeof(LockDocument))]
+    internal sealed partial class LockJson : JsonSerializerContext;
+
+    internal sealed class LockDocument
     {
         [JsonPropertyName("$schema")]
         public string? Schema { get; set; }

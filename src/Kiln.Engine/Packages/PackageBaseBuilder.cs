@@ -355,14 +355,14 @@ internal sealed class PackageBaseBuilder(PackageOptions options, HttpClient http
         {
             try
             {
-                var saved = JsonSerializer.Deserialize<SavedLayer>(File.ReadAllBytes(marker))!;
+                var saved = JsonSerializer.Deserialize(File.ReadAllBytes(marker), EngineJson.Default.SavedLayer)!;
                 var descriptor = new Descriptor(Project!.LayerCompression.MediaType(), Digest.Parse(saved.Digest), saved.Size);
                 // Reused only when proven (unchanged since written, or hashed again); a corrupt blob is rewritten.
                 if (BlobProof.Prove(layout, descriptor, saved.Stamp, out _) is { } stamp)
                 {
                     if (stamp.ToString() != saved.Stamp)
                     {
-                        AtomicFile.Write(marker, JsonSerializer.SerializeToUtf8Bytes(saved with { Stamp = stamp.ToString() }));
+                        AtomicFile.Write(marker, JsonSerializer.SerializeToUtf8Bytes(saved with { Stamp = stamp.ToString() }, EngineJson.Default.SavedLayer));
                     }
 
                     return new BuiltLayer(descriptor, Digest.Parse(saved.DiffId), [], source, FromCache: true);
@@ -381,9 +381,9 @@ internal sealed class PackageBaseBuilder(PackageOptions options, HttpClient http
             blob.Complete();
         }
 
-        AtomicFile.Write(marker, JsonSerializer.SerializeToUtf8Bytes(new SavedLayer(result.Digest.ToString(), result.DiffId.ToString(), result.Size, layout.StampOf(result.Digest)?.ToString())));
+        AtomicFile.Write(marker, JsonSerializer.SerializeToUtf8Bytes(new SavedLayer(result.Digest.ToString(), result.DiffId.ToString(), result.Size, layout.StampOf(result.Digest)?.ToString()), EngineJson.Default.SavedLayer));
         return new BuiltLayer(result.ToDescriptor(), result.DiffId, [], source, FromCache: false);
     }
 
-    private sealed record SavedLayer(string Digest, string DiffId, long Size, string? Stamp = null);
+    internal sealed record SavedLayer(string Digest, string DiffId, long Size, string? Stamp = null);
 }

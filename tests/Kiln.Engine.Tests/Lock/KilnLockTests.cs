@@ -81,6 +81,60 @@ public sealed class KilnLockTests : IDisposable
         AssertValid(path);
     }
 
+    [Fact]
+    public void Save_CommittedSampleLock_WritesTheSameBytes()
+    {
+        var committed = Path.Combine(RepositoryRoot.Value, "samples", "Shop", KilnLock.FileName);
+        var again = Path.Combine(_directory, KilnLock.FileName);
+
+        KilnLock.Load(committed).Save(again);
+
+        Assert.Equal(File.ReadAllBytes(committed), File.ReadAllBytes(again));
+    }
+
+    [Fact]
+    public void LockJson_EveryField_SerializesAndReadsAsTheReflectionOptionsDid()
+    {
+        // The options the lock was written with before its contract was generated at compile time.
+        var reflection = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        {
+            DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+            RespectNullableAnnotations = true,
+            RespectRequiredConstructorParameters = true,
+        };
+        var change = new LockedPackageChange("libc6", "2.36-9", "2.36-9+deb12u1", "bookworm-security", Security: true);
+        var update = new PackageSetUpdate([change, new LockedPackageChange("zlib1g", "1:1.2.13", "1:1.2.13+deb12u1", "bookworm-updates", false)], "DSA-0000-1");
+        var document = new KilnLock.LockDocument
+        {
+            Schema = KilnLock.SchemaUri,
+            Kind = KilnLock.Kind,
+            SchemaVersion = 1,
+            Servers = new()
+            {
+                ["orders-api"] = new Dictionary<string, LockedVersion>
+                {
+                    ["1.0.0"] = new(Digest.Sha256("1"u8).ToString()),
+                    ["1.1.0"] = new(Digest.Sha256("2"u8).ToString(), Digest.Sha256("m"u8).ToString(), "1.0.0")
+                    {
+                        Reason = update,
+                        Platforms = new Dictionary<string, string> { ["linux/amd64"] = Digest.Sha256("amd"u8).ToString(), ["linux/arm64"] = Digest.Sha256("arm"u8).ToString() },
+                    },
+                },
+            },
+            PackageBases = new()
+            {
+                ["bookworm/amd64: libc6"] = new("bookworm", "amd64", [new LockedPackage("libc6", "2.36-9+deb12u1", "amd64", new string('a', 64), "pool/updates/main/g/glibc/libc6_2.36-9+deb12u1_amd64.deb", 2_000_000, "bookworm-security"), new LockedPackage("zlib1g", "1:1.2.13", "amd64", new string('b', 64), "pool/main/z/zlib/zlib1g_1.2.13_amd64.deb", 90_000)]) { Update = update },
+            },
+        };
+
+        var generated = JsonSerializer.SerializeToUtf8Bytes(document, KilnLock.LockJson.Default.LockDocument);
+        var expected = JsonSerializer.SerializeToUtf8Bytes(document, reflection);
+        var readBack = JsonSerializer.Deserialize(expected, KilnLock.LockJson.Default.LockDocument)!;
+
+        Assert.Equal(expected, generated);
+        Assert.Equal(expected, JsonSerializer.SerializeToUtf8Bytes(readBack, reflection));
+    }
+
     [Theory]
     [InlineData("servers.orders-api.1.1.0", "digest")]
     [InlineData("packageBases.bookworm/amd64: libc6", "suite")]
