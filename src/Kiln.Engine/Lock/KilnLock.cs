@@ -193,7 +193,7 @@ public sealed record PackageSetUpdate(ImmutableArray<LockedPackageChange> Change
 /// <param name="To">The version pinned after (null when removed).</param>
 /// <param name="Suite">The suite the new version comes from.</param>
 /// <param name="Security">Whether it comes from the security suite.</param>
-public sealed record LockedPackageChange(string Name, string? From, string? To, string? Suite, bool Security)
+public sealed record LockedPackageChange(string Name, string? From = null, string? To = null, string? Suite = null, bool Security = false)
 {
     /// <inheritdoc />
     public override string ToString() => $"{Name} {From ?? "(new)"} -> {To ?? "(removed)"}{(Security ? " [security]" : "")}";

@@ -135,6 +135,22 @@ public sealed class KilnLockTests : IDisposable
         Assert.Equal(expected, JsonSerializer.SerializeToUtf8Bytes(readBack, reflection));
     }
 
+    [Fact]
+    public void Save_UpdateThatAddsAndRemovesPackages_LoadsBack()
+    {
+        // An added package has no version before, a removed one none after: both are left out of the file.
+        var update = new PackageSetUpdate([new LockedPackageChange("libzstd1", From: null, To: "1.5.4+dfsg2-5", Suite: "bookworm", Security: false), new LockedPackageChange("liblz4-1", "1.9.4-1", To: null, Suite: null, Security: false)]);
+        var set = new LockedPackageSet("bookworm", "amd64", [new LockedPackage("libzstd1", "1.5.4+dfsg2-5", "amd64", new string('c', 64), "pool/main/libz/libzstd/libzstd1_1.5.4+dfsg2-5_amd64.deb", 300_000)]) { Update = update };
+        var path = Path.Combine(_directory, "kiln.lock.json");
+        (KilnLock.Empty with { PackageBases = KilnLock.Empty.PackageBases.SetItem("bookworm/amd64: libzstd1", set) }).Save(path);
+
+        var loaded = KilnLock.Load(path);
+
+        var changes = loaded.PackageBases["bookworm/amd64: libzstd1"].Update!.Changes;
+        Assert.Equal(update.Changes.Select(c => (c.Name, c.From, c.To, c.Suite, c.Security)), changes.Select(c => (c.Name, c.From, c.To, c.Suite, c.Security)));
+        Assert.DoesNotContain("null", File.ReadAllText(path), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("servers.orders-api.1.1.0", "digest")]
     [InlineData("packageBases.bookworm/amd64: libc6", "suite")]
