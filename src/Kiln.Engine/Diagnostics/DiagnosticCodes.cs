@@ -181,6 +181,10 @@ public static class DiagnosticCodes
     public const string SettingsStampNotWritable = "KILN4040";
     public const string SettingInvalid = "KILN4041";
 
+    // Raised by Kiln.Build.targets itself (an Error task): an input of the image build changed between the targets'
+    // two up-to-date checks.
+    public const string ImageBuildInputChangedDuringBuild = "KILN4045";
+
     // The Cake recipe (src/Kiln.Build.Tasks/tools/kiln.cake, KILN4050–4054): a script that cannot reference the engine
     // writes these as literals; they are here so that no other meaning takes them.
     public const string CakeProjectMissing = "KILN4050";
