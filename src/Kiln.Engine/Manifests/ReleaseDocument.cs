@@ -173,6 +173,18 @@ public sealed record ReleaseImage(
         };
     }
 
+    /// <summary>The fields a release image and a platform's image share, in the order release.json holds them.</summary>
+    internal static void WriteImageFields(Utf8JsonWriter w, Digest digest, string mediaType, long size, Digest configDigest, string manifest, Digest manifestContentDigest, string inventory)
+    {
+        w.WriteString("digest", digest.ToString());
+        w.WriteString("mediaType", mediaType);
+        w.WriteNumber("size", size);
+        w.WriteString("configDigest", configDigest.ToString());
+        w.WriteString("manifest", manifest);
+        w.WriteString("manifestContentDigest", manifestContentDigest.ToString());
+        w.WriteString("inventory", inventory);
+    }
+
     // Readers join these to the release's directory: a rooted path or '..' would read a file outside the build.
     internal static string RelativePath(ArtifactJson image, string field)
     {
@@ -188,13 +200,7 @@ public sealed record ReleaseImage(
         w.WriteString("name", Name);
         w.WriteString("version", Version);
         w.WriteString("reference", Reference);
-        w.WriteString("digest", Digest.ToString());
-        w.WriteString("mediaType", MediaType);
-        w.WriteNumber("size", Size);
-        w.WriteString("configDigest", ConfigDigest.ToString());
-        w.WriteString("manifest", Manifest);
-        w.WriteString("manifestContentDigest", ManifestContentDigest.ToString());
-        w.WriteString("inventory", Inventory);
+        ReleaseImage.WriteImageFields(w, Digest, MediaType, Size, ConfigDigest, Manifest, ManifestContentDigest, Inventory);
         if (!Platforms.IsDefaultOrEmpty)
         {
             w.WriteStartArray("platforms");
@@ -271,13 +277,7 @@ public sealed record ReleasePlatform(
     {
         w.WriteStartObject();
         w.WriteString("platform", Platform);
-        w.WriteString("digest", Digest.ToString());
-        w.WriteString("mediaType", MediaType);
-        w.WriteNumber("size", Size);
-        w.WriteString("configDigest", ConfigDigest.ToString());
-        w.WriteString("manifest", Manifest);
-        w.WriteString("manifestContentDigest", ManifestContentDigest.ToString());
-        w.WriteString("inventory", Inventory);
+        ReleaseImage.WriteImageFields(w, Digest, MediaType, Size, ConfigDigest, Manifest, ManifestContentDigest, Inventory);
         w.WriteString("sbom", Sbom);
         w.WriteEndObject();
     }
