@@ -70,6 +70,12 @@ internal static class EngineCommand
         Description = "Started while MSBuild still publishes: evaluate, check the settings and resolve the bases, then wait for a line on standard input before reading the published output. 'go' builds; anything else, or the end of the input, stops without writing.",
     };
 
+    private static readonly Option<string[]> Publishing = new("--publishing")
+    {
+        AllowMultipleArgumentsPerToken = false,
+        Description = "With --wait-for-publish: the KEY of a publish that runs meanwhile; repeat for several. The other publish outputs are read before the wait. Not given: every publish output is awaited.",
+    };
+
     private static readonly Option<string> PublishList = new("--publish-list") { Required = true, Description = "Where to write the list of projects to publish." };
 
     public static Command Create()
@@ -114,6 +120,7 @@ internal static class EngineCommand
         build.Options.Add(LayerCompressionOption);
         build.Options.Add(BuildLockTimeout);
         build.Options.Add(WaitForPublish);
+        build.Options.Add(Publishing);
         foreach (var command in new[] { evaluate, build })
         {
             command.Options.Add(DeployRegistry);
@@ -184,6 +191,7 @@ internal static class EngineCommand
                 Platforms = ParsePlatforms(result.GetValue(PlatformOption) ?? []),
             },
             OutputDirectory = Path.GetFullPath(result.GetValue(Output)!),
+            Publishing = result.GetResult(Publishing) is null ? default : [.. result.GetValue(Publishing) ?? []],
             Lock = new LockOptions
             {
                 Mode = result.GetValue(LockModeOption) is { Length: > 0 } lockMode ? lockMode : "Update",

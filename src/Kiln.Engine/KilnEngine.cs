@@ -106,6 +106,9 @@ public static class KilnEngine
         using var signer = ImageAttestations.SignerFor(request.Attestation, project.ProjectDirectory); // so does an unusable signing key
         var verificationKey = string.IsNullOrWhiteSpace(request.Deployment.VerificationKey) ? null : Deploy.AdmissionPolicy.LoadPublicKey(Path.GetFullPath(request.Deployment.VerificationKey, project.ProjectDirectory));
         settingsChecked?.Invoke();
+        var output = Path.GetFullPath(request.OutputDirectory);
+        OciLayout? openedLayout = null;
+        ImageBuilder? imageBuilder = null;
         var planner = new Planner(project, KilnLock.Load(lockPath))
         {
             Packages = request.Packages,
@@ -113,27 +116,27 @@ public static class KilnEngine
             UpdatePins = request.Lock.Update,
             RegistryLog = log is null ? null : Registry.TransferLog.Lines(log),
             PublishedOutputsReady = publishedOutputsReady,
+            Publishing = request.Publishing is { IsDefault: false } publishing ? publishing.ToHashSet(StringComparer.Ordinal) : null,
+            // A build waiting for a publish imports the bases meanwhile (only then: otherwise a layer's planning
+            // error stops the build before anything is copied into the layout).
+            BasesResolved = publishedOutputsReady is null ? null : bases => Artifacts(output, () =>
+            {
+                openedLayout = OciLayout.OpenOrCreate(Path.Combine(output, LayoutDirectory));
+                imageBuilder = new ImageBuilder(project, openedLayout);
+                imageBuilder.ImportBases(bases);
+            }),
         };
         var plans = planner.Plan(evaluation.Servers);
 
-        var output = Path.GetFullPath(request.OutputDirectory);
-        OciLayout layout;
-        ImmutableArray<BuiltImage> images;
-        ImageBuilder builder;
-        try
+        var layout = openedLayout!;
+        var builder = imageBuilder!;
+        var images = ImmutableArray<BuiltImage>.Empty;
+        Artifacts(output, () =>
         {
-            layout = OciLayout.OpenOrCreate(Path.Combine(output, LayoutDirectory));
-            builder = new ImageBuilder(project, layout);
+            layout = openedLayout ?? OciLayout.OpenOrCreate(Path.Combine(output, LayoutDirectory));
+            builder = imageBuilder ?? new ImageBuilder(project, layout);
             images = builder.Build(plans, log);
-        }
-        catch (IOException e)
-        {
-            throw new KilnException(DiagnosticCodes.ArtifactWriteFailed, $"Writing the images under '{output}' failed: {e.Message}. Check free space and permissions; the previous artifacts are intact.");
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new KilnException(DiagnosticCodes.ArtifactWriteFailed, $"Writing the images under '{output}' was refused: {e.Message}. Check permissions.");
-        }
+        });
 
         // A multi-platform server is one image index over its platform images, in the spec's order; the index blob is
         // written now (unreferenced until index.json names it), so that the lock can check its digest.
@@ -308,17 +311,29 @@ public static class KilnEngine
         }
     }
 
-    /// <summary>Writes one of the build's own OCI documents (an image index) into the layout, worded like every other write failure.</summary>
-    private static Descriptor WriteArtifactBlob(OciLayout layout, string output, byte[] bytes, string mediaType)
+    /// <summary>Runs <paramref name="write"/>, which writes the images under <paramref name="output"/>, with its I/O failures coded.</summary>
+    private static void Artifacts(string output, Action write)
     {
         try
         {
-            return layout.WriteBlob(bytes, mediaType);
+            write();
         }
         catch (IOException e)
         {
             throw new KilnException(DiagnosticCodes.ArtifactWriteFailed, $"Writing the images under '{output}' failed: {e.Message}. Check free space and permissions; the previous artifacts are intact.");
         }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new KilnException(DiagnosticCodes.ArtifactWriteFailed, $"Writing the images under '{output}' was refused: {e.Message}. Check permissions.");
+        }
+    }
+
+    /// <summary>Writes one of the build's own OCI documents (an image index) into the layout, worded like every other write failure.</summary>
+    private static Descriptor WriteArtifactBlob(OciLayout layout, string output, byte[] bytes, string mediaType)
+    {
+        Descriptor written = null!;
+        Artifacts(output, () => written = layout.WriteBlob(bytes, mediaType));
+        return written;
     }
 
     /// <summary>

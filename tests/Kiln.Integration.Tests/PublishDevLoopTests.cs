@@ -238,6 +238,51 @@ public sealed class PublishDevLoopTests(KilnPackage package)
     }
 
     [Fact]
+    public void Build_TwoAppsChanged_TheEarlyImageBuildWaitsForBothPublishes()
+    {
+        // A second server publishing app2/, which the first one's changes never touch.
+        var fixture = AppWithLibrary(out var root);
+        Write(root, "app2/App2.csproj", File.ReadAllText(Path.Combine(root, "app/App.csproj")));
+        Write(root, "app2/Program.cs", "System.Console.WriteLine(Lib.Greeting.Text + \" two v1\");\n");
+        fixture.Specs("""
+            public sealed class App : ServerSpec
+            {
+                public override string Name => "devloop";
+                public override string Version => "1.0.0";
+                public override ImmutableArray<Layer> Layers => [Layer.PublishOutput("../app/App.csproj", to: "/app")];
+                public override Entrypoint Entrypoint => new("/usr/bin/dotnet", "/app/App.dll");
+            }
+
+            public sealed class App2 : ServerSpec
+            {
+                public override string Name => "devloop-two";
+                public override string Version => "1.0.0";
+                public override ImmutableArray<Layer> Layers => [Layer.PublishOutput("../app2/App2.csproj", to: "/app")];
+                public override Entrypoint Entrypoint => new("/usr/bin/dotnet", "/app/App2.dll");
+            }
+            """);
+        fixture.BuildOk();
+        var first = fixture.ReadRelease().Digests;
+
+        // Only app2 changes: app's output is read while app2 publishes, app2's after it.
+        Write(root, "app2/Program.cs", "System.Console.WriteLine(Lib.Greeting.Text + \" two v2\");\n");
+        var one = fixture.BuildOk();
+        Assert.Contains(TakenOver, one.Output, StringComparison.Ordinal);
+        var second = fixture.ReadRelease().Digests;
+        Assert.Equal(first["devloop:1.0.0"], second["devloop:1.0.0"]);
+        Assert.NotEqual(first["devloop-two:1.0.0"], second["devloop-two:1.0.0"]);
+
+        // Both change: the engine started early waits for both publishes, and both images move.
+        Write(root, "app/Program.cs", "System.Console.WriteLine(Lib.Greeting.Text + \" v6\");\n");
+        Write(root, "app2/Program.cs", "System.Console.WriteLine(Lib.Greeting.Text + \" two v3\");\n");
+        var both = fixture.BuildOk();
+        Assert.Contains(TakenOver, both.Output, StringComparison.Ordinal);
+        var third = fixture.ReadRelease().Digests;
+        Assert.NotEqual(second["devloop:1.0.0"], third["devloop:1.0.0"]);
+        Assert.NotEqual(second["devloop-two:1.0.0"], third["devloop-two:1.0.0"]);
+    }
+
+    [Fact]
     public void Build_KilnStartImageBuildEarlyFalse_BuildsAfterThePublish()
     {
         var fixture = AppWithLibrary(out var root);

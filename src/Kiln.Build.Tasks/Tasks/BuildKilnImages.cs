@@ -37,6 +37,12 @@ public sealed class BuildKilnImages : KilnEngineTask
     /// </summary>
     public bool Prestart { get; set; }
 
+    /// <summary>
+    /// With <see cref="Prestart"/>: the keys of the publishes about to run. The engine reads every other publish output
+    /// (and imports the bases) before it waits.
+    /// </summary>
+    public string[]? Publishing { get; set; }
+
     /// <summary>The engine's command line (after the dotnet host), for <see cref="RunKilnImageBuild"/>.</summary>
     [Output]
     public string? CommandLine { get; set; }
@@ -69,7 +75,14 @@ public sealed class BuildKilnImages : KilnEngineTask
         (BuildEngine4.UnregisterTaskObject(key, RegisteredTaskObjectLifetime.Build) as IDisposable)?.Dispose();
         try
         {
-            var engine = PrestartedEngine.Start(GetProcessStartInfo(GenerateFullPathToTool(), commandLine + " " + PrestartedEngine.WaitSwitch, null!));
+            var wait = new CommandLineBuilder();
+            wait.AppendSwitch(PrestartedEngine.WaitSwitch);
+            foreach (var publishKey in Publishing ?? [])
+            {
+                wait.AppendSwitchIfNotNull("--publishing ", publishKey);
+            }
+
+            var engine = PrestartedEngine.Start(GetProcessStartInfo(GenerateFullPathToTool(), commandLine + " " + wait, null!));
             BuildEngine4.RegisterTaskObject(key, engine, RegisteredTaskObjectLifetime.Build, allowEarlyCollection: false);
             Log.LogMessage(MessageImportance.Normal, "Kiln: started the image build (process {0}) to prepare while the publish runs.", engine.ProcessId);
         }

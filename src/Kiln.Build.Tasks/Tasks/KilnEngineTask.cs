@@ -13,6 +13,9 @@ public abstract partial class KilnEngineTask : KilnToolTask
     protected abstract string Verb { get; }
 
     /// <inheritdoc />
+    protected override string? JitProfile => JitProfileIn(IntermediateDirectory, Verb);
+
+    /// <inheritdoc />
     protected override string GenerateCommandLineCommands()
     {
         var builder = new CommandLineBuilder();

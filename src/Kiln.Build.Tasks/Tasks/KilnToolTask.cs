@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -50,7 +51,40 @@ public abstract class KilnToolTask : ToolTask
             start.Environment["DOTNET_LTTng"] = "0";
         }
 
+        // The engine records a multicore JIT profile per verb, and the runtime writes it out at exit (thousands of
+        // small writes, some tens of milliseconds that MSBuild waits for). A profile newer than the engine is only
+        // played back; a missing one, or one older than the engine, is recorded again.
+        if (JitProfile is { } profile && !start.Environment.ContainsKey(NoProfileGather) && IsNewerThanEngine(profile))
+        {
+            start.Environment[NoProfileGather] = "1";
+        }
+
         return start;
+    }
+
+    private const string NoProfileGather = "DOTNET_MultiCoreJitNoProfileGather";
+
+    /// <summary>The engine's multicore JIT profile for this run, when the task knows where the engine keeps it.</summary>
+    protected virtual string? JitProfile => null;
+
+    /// <summary>Where the engine keeps the profile of <paramref name="verb"/>: engine-VERB.jitprofile in the intermediate directory (the engine's own naming).</summary>
+    protected static string? JitProfileIn(string? intermediateDirectory, string verb) =>
+        string.IsNullOrEmpty(intermediateDirectory) ? null : Path.Combine(intermediateDirectory, $"engine-{verb}.jitprofile");
+
+    private bool IsNewerThanEngine(string profile)
+    {
+        try
+        {
+            var recorded = File.GetLastWriteTimeUtc(profile);
+            var engineDirectory = Path.GetDirectoryName(Path.GetFullPath(EnginePath));
+            return File.Exists(profile)
+                && engineDirectory is not null
+                && Directory.EnumerateFiles(engineDirectory, "*.dll").All(dll => File.GetLastWriteTimeUtc(dll) < recorded);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return false; // recorded again
+        }
     }
 
     /// <inheritdoc />

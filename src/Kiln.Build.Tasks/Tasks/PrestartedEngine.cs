@@ -41,6 +41,16 @@ internal sealed class PrestartedEngine : IDisposable
         process.OutputDataReceived += (_, e) => engine.Receive(false, e.Data);
         process.ErrorDataReceived += (_, e) => engine.Receive(true, e.Data);
         process.Start();
+        try
+        {
+            // It runs beside the compiler of the publish it waits for: that compile is what the developer waits on.
+            process.PriorityClass = ProcessPriorityClass.BelowNormal;
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or PlatformNotSupportedException)
+        {
+            // Not allowed here, or it exited already: it runs at the normal priority.
+        }
+
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return engine;

@@ -19,6 +19,12 @@ public sealed class RunKilnImageBuild : KilnToolTask
     /// <summary>Only call off an engine started early for <see cref="CommandLine"/>, if any.</summary>
     public bool CallOff { get; set; }
 
+    /// <summary>KilnIntermediatePath, where the engine keeps its JIT profile.</summary>
+    public string? IntermediateDirectory { get; set; }
+
+    /// <inheritdoc />
+    protected override string? JitProfile => JitProfileIn(IntermediateDirectory, "build");
+
     /// <inheritdoc />
     public override bool Execute()
     {

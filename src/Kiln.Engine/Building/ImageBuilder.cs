@@ -29,7 +29,7 @@ internal sealed class ImageBuilder
     private readonly OciLayout _layout;
     private readonly LayerBuilder _layers;
     private readonly ConcurrentQueue<KilnDiagnostic> _warnings = new();
-    private readonly Dictionary<BasePlan, ImmutableArray<BuiltLayer>> _bases = [];
+    private readonly Dictionary<BasePlan, (ImmutableArray<BuiltLayer> Layers, Inventory Tree)> _bases = [];
     private readonly HashSet<(BasePlan Base, bool AllowSpecialFiles)> _checked = [];
 
     public ImageBuilder(ProjectOptions project, OciLayout layout)
@@ -45,16 +45,25 @@ internal sealed class ImageBuilder
     /// <summary>The image time: SOURCE_DATE_EPOCH, never the clock.</summary>
     private string Created => DateTimeOffset.FromUnixTimeSeconds(_project.SourceDateEpoch).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    public ImmutableArray<BuiltImage> Build(ImmutableArray<ImagePlan> plans, Action<string>? log = null)
+    /// <summary>
+    /// Imports and validates the bases of <paramref name="bases"/> (each base under each server's rules once), every
+    /// refusal reported together. <see cref="Build"/> does it for the bases not imported before.
+    /// </summary>
+    public void ImportBases(IEnumerable<(ResolvedServer Server, BasePlan Base)> bases)
     {
-        // Every base is validated before any layer is written, and every refusal reported together.
         var problems = new DiagnosticBag();
-        foreach (var plan in plans)
+        foreach (var (server, basePlan) in bases)
         {
-            ImportBase(plan, problems);
+            ImportBase(server, basePlan, problems);
         }
 
         problems.ThrowIfErrors();
+    }
+
+    public ImmutableArray<BuiltImage> Build(ImmutableArray<ImagePlan> plans, Action<string>? log = null)
+    {
+        // Every base is validated before any layer is written, and every refusal reported together.
+        ImportBases(plans.Select(p => (p.Server, p.Base)));
 
         // Layers are independent: compress them in parallel, each distinct input set once.
         var distinct = plans.SelectMany(p => p.Layers).DistinctBy(l => l.CacheKey).ToList();
@@ -79,12 +88,8 @@ internal sealed class ImageBuilder
 
     private BuiltImage BuildImage(ImagePlan plan, ImmutableArray<BuiltLayer> layers)
     {
-        var baseLayers = _bases[plan.Base];
-        var inventory = new Inventory();
-        foreach (var layer in baseLayers)
-        {
-            inventory.Apply(layer.Files, allowSpecialFiles: true); // validated in ImportBase
-        }
+        var (baseLayers, baseTree) = _bases[plan.Base];
+        var inventory = baseTree.Clone(); // the base's layers, applied and validated once in ImportBase
 
         foreach (var layer in layers)
         {
@@ -127,10 +132,9 @@ internal sealed class ImageBuilder
     /// Copies the base's layer blobs into the layout (unless already there and proven), reads their inventories
     /// (cached by digest) and validates every entry as an unpacker would apply it, layer over layer.
     /// </summary>
-    private void ImportBase(ImagePlan plan, DiagnosticBag problems)
+    private void ImportBase(ResolvedServer server, BasePlan basePlan, DiagnosticBag problems)
     {
-        var basePlan = plan.Base;
-        var allowSpecialFiles = plan.Server.Base.AllowSpecialFiles;
+        var allowSpecialFiles = server.Base.AllowSpecialFiles;
         if (!_checked.Add((basePlan, allowSpecialFiles)))
         {
             return; // the same base under the same rules was checked for an earlier server
@@ -138,7 +142,7 @@ internal sealed class ImageBuilder
 
         if (basePlan.Source is null)
         {
-            _bases[basePlan] = [];
+            _bases[basePlan] = ([], new Inventory());
             return;
         }
 
@@ -155,7 +159,7 @@ internal sealed class ImageBuilder
             }
             catch (OciFormatException e)
             {
-                problems.Error(DiagnosticCodes.InvalidBaseImage, $"Spec '{plan.Server.SpecType}': base '{basePlan.Name}', layer {i + 1} ({descriptor.Digest}) cannot be read: {e.Message}", plan.Server.LocationOf(nameof(ServerSpec.Base)));
+                problems.Error(DiagnosticCodes.InvalidBaseImage, $"Spec '{server.SpecType}': base '{basePlan.Name}', layer {i + 1} ({descriptor.Digest}) cannot be read: {e.Message}", server.LocationOf(nameof(ServerSpec.Base)));
                 return;
             }
             catch (UnsafeLayerEntryException e)
@@ -167,14 +171,16 @@ internal sealed class ImageBuilder
                     UnsafeEntryKind.ThroughSymlink => (DiagnosticCodes.BaseWriteThroughSymlink, "Unpackers would write the entry elsewhere than the image says: rebuild the base without writing through the link."),
                     _ => (DiagnosticCodes.BaseSpecialFile, "Remove the device node or FIFO from the base, or, if you trust the base and need it, opt in with `with { AllowSpecialFiles = true }` on the BaseImage."),
                 };
-                problems.Error(code, $"Spec '{plan.Server.SpecType}': base '{basePlan.Name}', layer {i + 1} ({descriptor.Digest}): {e.Message}. {fix}", plan.Server.LocationOf(nameof(ServerSpec.Base)));
+                problems.Error(code, $"Spec '{server.SpecType}': base '{basePlan.Name}', layer {i + 1} ({descriptor.Digest}): {e.Message}. {fix}", server.LocationOf(nameof(ServerSpec.Base)));
                 return;
             }
 
             result.Add(new BuiltLayer(descriptor, basePlan.Config!.DiffIds[i], files, $"base:{basePlan.Name}", FromCache: true));
         }
 
-        _bases[basePlan] = result.ToImmutable();
+        // A base checked again under stricter rules (another server without special files) keeps its first tree: the
+        // entries are the same.
+        _bases.TryAdd(basePlan, (result.ToImmutable(), tree));
     }
 
     /// <summary>The entries of one base layer, from a sealed cache when the layout's blob is proven unchanged; the

@@ -23,6 +23,9 @@ public sealed class Inventory
     // ordinal order, so removing a subtree costs its size, not a scan of the whole tree.
     private readonly SortedSet<string> _paths = new(StringComparer.Ordinal);
 
+    // While a layer is applied: every change it made, with the entry it replaced (null: none), oldest first.
+    private List<(string Path, LayerFileRecord? Previous)>? _undo;
+
     public IReadOnlyCollection<LayerFileRecord> Files => _files.Values;
 
     /// <summary>
@@ -48,7 +51,9 @@ public sealed class Inventory
             CheckParents(path, path);
         }
 
-        var before = new Dictionary<string, LayerFileRecord>(_files, StringComparer.Ordinal);
+        // What the layer changes is logged as it goes, so a refused layer is undone at the cost of its own entries.
+        var undo = new List<(string Path, LayerFileRecord? Previous)>();
+        _undo = undo;
         try
         {
             foreach (var (_, path) in entries)
@@ -86,15 +91,38 @@ public sealed class Inventory
         catch (UnsafeLayerEntryException)
         {
             // All or nothing: a refused layer leaves the inventory as it was.
-            _files.Clear();
-            _paths.Clear();
-            foreach (var (key, value) in before)
+            _undo = null;
+            for (var i = undo.Count - 1; i >= 0; i--)
             {
-                Set(key, value);
+                if (undo[i].Previous is { } previous)
+                {
+                    Set(undo[i].Path, previous);
+                }
+                else
+                {
+                    Remove(undo[i].Path);
+                }
             }
 
             throw;
         }
+        finally
+        {
+            _undo = null;
+        }
+    }
+
+    /// <summary>A copy with the same entries, to apply more layers on without touching this one.</summary>
+    public Inventory Clone()
+    {
+        var copy = new Inventory();
+        foreach (var (path, record) in _files)
+        {
+            copy._files.Add(path, record);
+        }
+
+        copy._paths.UnionWith(_paths);
+        return copy;
     }
 
     private static bool IsWhiteout(string path) => Split(path).Name.StartsWith(".wh.", StringComparison.Ordinal);
@@ -151,14 +179,18 @@ public sealed class Inventory
 
     private void Set(string path, LayerFileRecord record)
     {
+        _undo?.Add((path, _files.TryGetValue(path, out var previous) ? previous : null));
         _files[path] = record;
         _paths.Add(path);
     }
 
     private void Remove(string path)
     {
-        _files.Remove(path);
-        _paths.Remove(path);
+        if (_files.Remove(path, out var previous))
+        {
+            _undo?.Add((path, previous));
+            _paths.Remove(path);
+        }
     }
 
     private void RemoveBelow(string directory)

@@ -47,6 +47,16 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
     /// </summary>
     public Func<bool>? PublishedOutputsReady { get; init; }
 
+    /// <summary>
+    /// The keys of the publishes that run while a build waits (<see cref="PublishedOutputsReady"/>): layers of other
+    /// publish outputs, of files and of directories are planned before the wait, since nothing writes them meanwhile.
+    /// Null: every publish output is awaited.
+    /// </summary>
+    public IReadOnlySet<string>? Publishing { get; init; }
+
+    /// <summary>Called with every resolved base (and the server it is for) before the wait, to import them meanwhile.</summary>
+    public Action<IReadOnlyList<(ResolvedServer Server, BasePlan Base)>>? BasesResolved { get; init; }
+
     private readonly Dictionary<string, BasePlan> _bases = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _inputs = new(StringComparer.Ordinal);
 
@@ -135,17 +145,49 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
             }
         }
 
-        if (PublishedOutputsReady is { } ready && !ready())
+        // A layer that does not depend on the platform (files, directories, a framework-dependent publish) is planned
+        // once per server and shared: the same entries give the same cache key, hence one blob for every platform.
+        var planned = servers.Select(_ => new Dictionary<(int Index, string? RuntimeIdentifier), IReadOnlyList<LayerPlan>?>()).ToArray();
+        void PlanLayers(bool? awaited)
         {
-            throw new OperationCanceledException("The image build was called off before reading the published output.");
+            for (var s = 0; s < servers.Count; s++)
+            {
+                foreach (var platform in PlatformsToBuild(servers[s], project.Platforms))
+                {
+                    for (var i = 0; i < servers[s].Layers.Length; i++)
+                    {
+                        var layer = servers[s].Layers[i];
+                        var key = (i, layer is PublishOutputLayer publish ? RuntimeIdentifierFor(publish, platform) : null);
+                        if ((awaited is null || awaited == AwaitsPublish(layer, platform)) && !planned[s].ContainsKey(key))
+                        {
+                            planned[s][key] = PlanLayer(servers[s], platform, i, diagnostics);
+                        }
+                    }
+                }
+            }
+        }
+
+        if (PublishedOutputsReady is { } ready)
+        {
+            // While the publish runs: import the bases, plan every layer it does not write; then wait for it.
+            PlanLayers(awaited: false);
+            BasesResolved?.Invoke([.. bases.Where(b => b.Value is not null).Select(b => (servers[b.Key.Server], b.Value!))]);
+            if (!ready())
+            {
+                throw new OperationCanceledException("The image build was called off before reading the published output.");
+            }
+
+            PlanLayers(awaited: true);
+        }
+        else
+        {
+            BasesResolved?.Invoke([.. bases.Where(b => b.Value is not null).Select(b => (servers[b.Key.Server], b.Value!))]);
+            PlanLayers(awaited: null);
         }
 
         for (var s = 0; s < servers.Count; s++)
         {
             var server = servers[s];
-            // A layer that does not depend on the platform (files, directories, a framework-dependent publish) is
-            // planned once and shared: the same entries give the same cache key, hence one blob for every platform.
-            var planned = new Dictionary<(int Index, string? RuntimeIdentifier), IReadOnlyList<LayerPlan>?>();
             foreach (var platform in PlatformsToBuild(server, project.Platforms))
             {
                 var basePlan = bases[(s, platform)];
@@ -153,12 +195,7 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
                 for (var i = 0; i < server.Layers.Length; i++)
                 {
                     var key = (i, server.Layers[i] is PublishOutputLayer publish ? RuntimeIdentifierFor(publish, platform) : null);
-                    if (!planned.TryGetValue(key, out var layer))
-                    {
-                        planned[key] = layer = PlanLayer(server, platform, i, diagnostics);
-                    }
-
-                    if (layer is not null)
+                    if (planned[s][key] is { } layer)
                     {
                         layers.AddRange(layer);
                     }
@@ -181,6 +218,10 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
         Lock = Lock with { PackageBases = narrowed ? packageBases : packageBases.RemoveRange(packageBases.Keys.Where(k => !usedPackageBases.Contains(k))) };
         return [.. plans];
     }
+
+    /// <summary>Whether planning <paramref name="layer"/> for <paramref name="platform"/> reads an output being published now.</summary>
+    private bool AwaitsPublish(Layer layer, Kiln.Spec.Platform platform) =>
+        layer is PublishOutputLayer publish && (Publishing is null || Publishing.Contains(Publish(publish, platform, project).Key));
 
     /// <summary>The base of <paramref name="server"/> for <paramref name="platform"/>, resolved once per key and plan; null after a coded error.</summary>
     private BasePlan? PlanBase(ResolvedServer server, Platform platform, DiagnosticBag diagnostics)

@@ -18,6 +18,12 @@ public sealed record BuildRequest
     /// <summary>Where the artifacts go (bin/&lt;Configuration&gt;/kiln/).</summary>
     public required string OutputDirectory { get; init; }
 
+    /// <summary>
+    /// For a build that waits for its publish: the keys of the publishes running meanwhile. Everything else is read
+    /// before the wait. Default (not given): every publish output is awaited.
+    /// </summary>
+    public ImmutableArray<string> Publishing { get; init; }
+
     /// <summary>How kiln.lock.json is treated.</summary>
     public LockOptions Lock { get; init; } = new();
 

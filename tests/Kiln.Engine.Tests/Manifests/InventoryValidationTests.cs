@@ -144,6 +144,35 @@ public sealed class InventoryValidationTests
     }
 
     [Fact]
+    public void Apply_RefusedLayerAfterReplacingAndHidingEntries_IsUndoneInFull()
+    {
+        var inventory = new Inventory();
+        inventory.Apply([Dir("/etc"), File("/etc/motd", size: 1), Dir("/opt"), Dir("/opt/app"), File("/opt/app/a")]);
+        var before = inventory.ToBytes();
+
+        // Replaces /etc/motd and turns /opt (hiding everything below it) into a file before the bad hard link.
+        Assert.Throws<UnsafeLayerEntryException>(() => inventory.Apply([File("/etc/motd", size: 9), File("/opt"), HardLink("/etc/link", "/nowhere")]));
+
+        Assert.Equal(before, inventory.ToBytes());
+        inventory.Apply([File("/opt/app/b")]); // /opt is a directory again
+        Assert.Contains(inventory.Files, f => f.Path == "/opt/app/a");
+    }
+
+    [Fact]
+    public void Clone_LayersAppliedToTheCopy_LeaveTheOriginalAlone()
+    {
+        var original = new Inventory();
+        original.Apply([Dir("/etc"), File("/etc/motd")]);
+        var before = original.ToBytes();
+
+        var copy = original.Clone();
+        copy.Apply([Whiteout("/etc/.wh.motd"), File("/etc/issue")]);
+
+        Assert.Equal(before, original.ToBytes());
+        Assert.Equal(["/etc", "/etc/issue"], copy.Files.Select(f => f.Path));
+    }
+
+    [Fact]
     public void Apply_DuplicateEntries_LaterWins()
     {
         var inventory = new Inventory();

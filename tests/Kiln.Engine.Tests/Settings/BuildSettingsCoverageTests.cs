@@ -44,6 +44,7 @@ public sealed partial class BuildSettingsCoverageTests
         ["--path-map"] = "maps PDB paths back to files for diagnostics; a change recompiles the assembly, an input",
         ["--published"] = "the publish outputs, whose list (publish.txt) is an input file",
         ["--publish-list"] = "the evaluation's output file",
+        ["--publishing"] = "which publish outputs an engine started early waits for, not what it reads from them",
         ["--cache-dir"] = "a download cache: content-addressed, the same bytes from any directory",
         ["--evaluation-timeout"] = "how long evaluation may take, not what it produces",
         ["--build-lock-timeout"] = "how long a build waits for another, not what it produces",
