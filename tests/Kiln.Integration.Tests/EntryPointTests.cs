@@ -33,7 +33,7 @@ public sealed class EntryPointTests(KilnPackage package)
         // Nothing changed since: the direct call is the same no-op as a second build, without starting the engine.
         var again = fixture.MSBuild("-t:KilnBuildImages");
         Assert.True(again.ExitCode == 0, again.Output);
-        Assert.Contains("Skipping target \"_KilnBuildImagesCore\" because all output files are up-to-date", again.Output, StringComparison.Ordinal);
+        Assert.Contains("Skipping target \"_KilnPrepareImageBuild\" because all output files are up-to-date", again.Output, StringComparison.Ordinal);
     }
 
     [SkippableFact]

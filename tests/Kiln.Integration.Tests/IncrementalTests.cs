@@ -22,7 +22,7 @@ public sealed class IncrementalTests(KilnPackage package)
         var second = fixture.BuildOk();
 
         Assert.Contains("Skipping target \"KilnEvaluateSpecs\" because all output files are up-to-date", second.Output, StringComparison.Ordinal);
-        Assert.Contains("Skipping target \"_KilnBuildImagesCore\" because all output files are up-to-date", second.Output, StringComparison.Ordinal);
+        Assert.Contains("Skipping target \"_KilnPrepareImageBuild\" because all output files are up-to-date", second.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("kiln: wrote", second.Output, StringComparison.Ordinal);
         Assert.Equal(releaseTime, File.GetLastWriteTimeUtc(fixture.ReleasePath));
     }
@@ -45,7 +45,7 @@ public sealed class IncrementalTests(KilnPackage package)
         Assert.Equal("1700000000", settings.Epoch);
         Assert.Equal("Debug", settings.Configuration);
         Assert.Equal("", settings.UpdateLock);
-        Assert.Contains("Skipping target \"_KilnBuildImagesCore\" because all output files are up-to-date", same.Output, StringComparison.Ordinal);
+        Assert.Contains("Skipping target \"_KilnPrepareImageBuild\" because all output files are up-to-date", same.Output, StringComparison.Ordinal);
         Assert.Equal(stampTime, File.GetLastWriteTimeUtc(stamp));
     }
 

@@ -15,7 +15,7 @@ public sealed class PublishDevLoopTests(KilnPackage package)
     private const string Skipped = "is up to date (nothing it depends on changed); not running its Publish target";
 
     /// <summary>specs/ (the fixture), app/App.csproj (an Exe) referencing lib/Lib.csproj, published to /app.</summary>
-    private FixtureProject AppWithLibrary(out string root)
+    private FixtureProject AppWithLibrary(out string root, string moreSpecs = "")
     {
         root = Path.Combine(package.Root, "projects", "devloop-" + Guid.NewGuid().ToString("N")[..8]);
         var fixture = new FixtureProject(package, directory: Path.Combine(root, "specs"));
@@ -48,7 +48,7 @@ public sealed class PublishDevLoopTests(KilnPackage package)
                 public override ImmutableArray<Layer> Layers => [Layer.PublishOutput("../app/App.csproj", to: "/app")];
                 public override Entrypoint Entrypoint => new("/usr/bin/dotnet", "/app/App.dll");
             }
-            """);
+            """ + moreSpecs);
         return fixture;
     }
 
@@ -183,6 +183,8 @@ public sealed class PublishDevLoopTests(KilnPackage package)
         var fixture = AppWithLibrary(out var root);
         fixture.BuildOk();
         var before = Layers(fixture);
+        var profile = Path.Combine(fixture.Directory, "obj", "Debug", "kiln", "engine-build.jitprofile");
+        var recorded = File.GetLastWriteTimeUtc(profile);
 
         Write(root, "app/Program.cs", "System.Console.WriteLine(Lib.Greeting.Text + \" v3\");\n");
         var rebuild = fixture.BuildOk();
@@ -195,6 +197,10 @@ public sealed class PublishDevLoopTests(KilnPackage package)
         Assert.DoesNotContain(CalledOff, output, StringComparison.Ordinal);
         Assert.NotEqual(before[1].Digest, Layers(fixture)[1].Digest);
         Assert.False(StillRunning(EarlyEngineProcess(rebuild)));
+
+        // The first build recorded the engine's JIT profile; a profile newer than the engine is only played back.
+        Assert.True(File.Exists(profile), profile);
+        Assert.Equal(recorded, File.GetLastWriteTimeUtc(profile));
     }
 
     [Fact]
@@ -241,17 +247,7 @@ public sealed class PublishDevLoopTests(KilnPackage package)
     public void Build_TwoAppsChanged_TheEarlyImageBuildWaitsForBothPublishes()
     {
         // A second server publishing app2/, which the first one's changes never touch.
-        var fixture = AppWithLibrary(out var root);
-        Write(root, "app2/App2.csproj", File.ReadAllText(Path.Combine(root, "app/App.csproj")));
-        Write(root, "app2/Program.cs", "System.Console.WriteLine(Lib.Greeting.Text + \" two v1\");\n");
-        fixture.Specs("""
-            public sealed class App : ServerSpec
-            {
-                public override string Name => "devloop";
-                public override string Version => "1.0.0";
-                public override ImmutableArray<Layer> Layers => [Layer.PublishOutput("../app/App.csproj", to: "/app")];
-                public override Entrypoint Entrypoint => new("/usr/bin/dotnet", "/app/App.dll");
-            }
+        var fixture = AppWithLibrary(out var root, """
 
             public sealed class App2 : ServerSpec
             {
@@ -261,6 +257,8 @@ public sealed class PublishDevLoopTests(KilnPackage package)
                 public override Entrypoint Entrypoint => new("/usr/bin/dotnet", "/app/App2.dll");
             }
             """);
+        Write(root, "app2/App2.csproj", File.ReadAllText(Path.Combine(root, "app/App.csproj")));
+        Write(root, "app2/Program.cs", "System.Console.WriteLine(Lib.Greeting.Text + \" two v1\");\n");
         fixture.BuildOk();
         var first = fixture.ReadRelease().Digests;
 

@@ -181,8 +181,8 @@ public static class DiagnosticCodes
     public const string SettingsStampNotWritable = "KILN4040";
     public const string SettingInvalid = "KILN4041";
 
-    // Raised by Kiln.Build.targets itself (an Error task): an input of the image build changed between the targets'
-    // two up-to-date checks.
+    // No longer raised (documented, and kept so that the code is never given another meaning): Kiln.Build.targets
+    // failed with it when an input of the image build changed between two up-to-date checks it no longer makes.
     public const string ImageBuildInputChangedDuringBuild = "KILN4045";
 
     // The Cake recipe (src/Kiln.Build.Tasks/tools/kiln.cake, KILN4050–4054): a script that cannot reference the engine
