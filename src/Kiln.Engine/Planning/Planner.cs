@@ -167,11 +167,12 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
             }
         }
 
+        void ImportBases() => BasesResolved?.Invoke([.. bases.Where(b => b.Value is not null).Select(b => (servers[b.Key.Server], b.Value!))]);
         if (PublishedOutputsReady is { } ready)
         {
             // While the publish runs: import the bases, plan every layer it does not write; then wait for it.
             PlanLayers(awaited: false);
-            BasesResolved?.Invoke([.. bases.Where(b => b.Value is not null).Select(b => (servers[b.Key.Server], b.Value!))]);
+            ImportBases();
             if (!ready())
             {
                 throw new OperationCanceledException("The image build was called off before reading the published output.");
@@ -181,7 +182,7 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
         }
         else
         {
-            BasesResolved?.Invoke([.. bases.Where(b => b.Value is not null).Select(b => (servers[b.Key.Server], b.Value!))]);
+            ImportBases();
             PlanLayers(awaited: null);
         }
 
