@@ -283,8 +283,17 @@ internal sealed class FixtureArchive : IDisposable
     public void Dispose()
     {
         _stop.Cancel();
-        _listener.Stop();
-        _listener.Close();
+        // Close alone: it stops the listener too. Stop first and Close then unregisters the prefix a second time, which
+        // binds the port again to look its endpoint up, and fails when another test has taken the port meanwhile.
+        try
+        {
+            _listener.Close();
+        }
+        catch (HttpListenerException)
+        {
+            // the port was released already
+        }
+
         try
         {
             _serving.Wait(TimeSpan.FromSeconds(5));

@@ -317,8 +317,17 @@ internal sealed class FakeRegistry : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
-        _listener.Close();
+        // Close alone: it stops the listener too. Stop first and Close then unregisters the prefix a second time, which
+        // binds the port again to look its endpoint up, and fails when another test has taken the port meanwhile.
+        try
+        {
+            _listener.Close();
+        }
+        catch (HttpListenerException)
+        {
+            // the port was released already
+        }
+
         try
         {
             _loop.Wait(TimeSpan.FromSeconds(5));
