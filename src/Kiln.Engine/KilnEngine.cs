@@ -107,8 +107,9 @@ public static class KilnEngine
         var verificationKey = string.IsNullOrWhiteSpace(request.Deployment.VerificationKey) ? null : Deploy.AdmissionPolicy.LoadPublicKey(Path.GetFullPath(request.Deployment.VerificationKey, project.ProjectDirectory));
         settingsChecked?.Invoke();
         var output = Path.GetFullPath(request.OutputDirectory);
-        OciLayout? openedLayout = null;
-        ImageBuilder? imageBuilder = null;
+        ImageBuilder? builder = null;
+        // Opened when the first image work needs it: the bases' import before the wait, else the image build.
+        ImageBuilder Builder() => builder ??= new ImageBuilder(project, OciLayout.OpenOrCreate(Path.Combine(output, LayoutDirectory)));
         var planner = new Planner(project, KilnLock.Load(lockPath))
         {
             Packages = request.Packages,
@@ -117,26 +118,11 @@ public static class KilnEngine
             RegistryLog = log is null ? null : Registry.TransferLog.Lines(log),
             PublishedOutputsReady = publishedOutputsReady,
             Publishing = request.Publishing is { IsDefault: false } publishing ? publishing.ToHashSet(StringComparer.Ordinal) : null,
-            // A build waiting for a publish imports the bases meanwhile (only then: otherwise a layer's planning
-            // error stops the build before anything is copied into the layout).
-            BasesResolved = publishedOutputsReady is null ? null : bases => Artifacts(output, () =>
-            {
-                openedLayout = OciLayout.OpenOrCreate(Path.Combine(output, LayoutDirectory));
-                imageBuilder = new ImageBuilder(project, openedLayout);
-                imageBuilder.ImportBases(bases);
-            }),
+            BasesResolved = bases => Artifacts(output, () => Builder().ImportBases(bases)),
         };
         var plans = planner.Plan(evaluation.Servers);
-
-        var layout = openedLayout!;
-        var builder = imageBuilder!;
-        var images = ImmutableArray<BuiltImage>.Empty;
-        Artifacts(output, () =>
-        {
-            layout = openedLayout ?? OciLayout.OpenOrCreate(Path.Combine(output, LayoutDirectory));
-            builder = imageBuilder ?? new ImageBuilder(project, layout);
-            images = builder.Build(plans, log);
-        });
+        var images = Artifacts(output, () => Builder().Build(plans, log));
+        var layout = Builder().Layout;
 
         // A multi-platform server is one image index over its platform images, in the spec's order; the index blob is
         // written now (unreferenced until index.json names it), so that the lock can check its digest.
@@ -252,7 +238,7 @@ public static class KilnEngine
         RemoveStale(output, images);
         layout.CollectGarbage(referrers);
         planner.Lock.Save(lockPath);
-        return new BuildResult(summaries.ToImmutable(), [.. evaluation.Warnings, .. builder.Warnings, .. locked.Warnings], releasePath, [.. planner.Inputs]);
+        return new BuildResult(summaries.ToImmutable(), [.. evaluation.Warnings, .. Builder().Warnings, .. locked.Warnings], releasePath, [.. planner.Inputs]);
     }
 
     /// <summary>
@@ -312,11 +298,18 @@ public static class KilnEngine
     }
 
     /// <summary>Runs <paramref name="write"/>, which writes the images under <paramref name="output"/>, with its I/O failures coded.</summary>
-    private static void Artifacts(string output, Action write)
+    private static void Artifacts(string output, Action write) => Artifacts(output, () =>
+    {
+        write();
+        return true;
+    });
+
+    /// <inheritdoc cref="Artifacts(string, Action)"/>
+    private static T Artifacts<T>(string output, Func<T> write)
     {
         try
         {
-            write();
+            return write();
         }
         catch (IOException e)
         {
@@ -329,12 +322,8 @@ public static class KilnEngine
     }
 
     /// <summary>Writes one of the build's own OCI documents (an image index) into the layout, worded like every other write failure.</summary>
-    private static Descriptor WriteArtifactBlob(OciLayout layout, string output, byte[] bytes, string mediaType)
-    {
-        Descriptor written = null!;
-        Artifacts(output, () => written = layout.WriteBlob(bytes, mediaType));
-        return written;
-    }
+    private static Descriptor WriteArtifactBlob(OciLayout layout, string output, byte[] bytes, string mediaType) =>
+        Artifacts(output, () => layout.WriteBlob(bytes, mediaType));
 
     /// <summary>
     /// What the lock records as a multi-platform version's content: one digest over its platforms' Kiln manifest

@@ -39,6 +39,9 @@ internal sealed class ImageBuilder
         _layers = new LayerBuilder(project, layout, _warnings.Enqueue);
     }
 
+    /// <summary>The layout the images are written into.</summary>
+    public OciLayout Layout => _layout;
+
     /// <summary>Coded warnings of the build: caches or blobs that had to be rebuilt.</summary>
     public IReadOnlyCollection<KilnDiagnostic> Warnings => _warnings;
 

@@ -54,7 +54,11 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
     /// </summary>
     public IReadOnlySet<string>? Publishing { get; init; }
 
-    /// <summary>Called with every resolved base (and the server it is for) before the wait, to import them meanwhile.</summary>
+    /// <summary>
+    /// Called with every resolved base (and the server it is for) before the wait, to import them meanwhile. Not called
+    /// by a build that does not wait: there a layer's planning error stops the build before anything is copied into the
+    /// layout.
+    /// </summary>
     public Action<IReadOnlyList<(ResolvedServer Server, BasePlan Base)>>? BasesResolved { get; init; }
 
     private readonly Dictionary<string, BasePlan> _bases = new(StringComparer.Ordinal);
@@ -167,12 +171,11 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
             }
         }
 
-        void ImportBases() => BasesResolved?.Invoke([.. bases.Where(b => b.Value is not null).Select(b => (servers[b.Key.Server], b.Value!))]);
         if (PublishedOutputsReady is { } ready)
         {
             // While the publish runs: import the bases, plan every layer it does not write; then wait for it.
             PlanLayers(awaited: false);
-            ImportBases();
+            BasesResolved?.Invoke([.. bases.Where(b => b.Value is not null).Select(b => (servers[b.Key.Server], b.Value!))]);
             if (!ready())
             {
                 throw new OperationCanceledException("The image build was called off before reading the published output.");
@@ -182,7 +185,6 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
         }
         else
         {
-            ImportBases();
             PlanLayers(awaited: null);
         }
 
