@@ -108,6 +108,7 @@ public static class KilnEngine
         settingsChecked?.Invoke();
         var output = Path.GetFullPath(request.OutputDirectory);
         ImageBuilder? builder = null;
+        var prepared = new Dictionary<BuiltImage, ImageFiles>(ReferenceEqualityComparer.Instance);
         // Opened when the first image work needs it: the bases' import before the wait, else the image build.
         ImageBuilder Builder() => builder ??= new ImageBuilder(project, OciLayout.OpenOrCreate(Path.Combine(output, LayoutDirectory)));
         var planner = new Planner(project, KilnLock.Load(lockPath))
@@ -118,11 +119,21 @@ public static class KilnEngine
             RegistryLog = log is null ? null : Registry.TransferLog.Lines(log),
             PublishedOutputsReady = publishedOutputsReady,
             Publishing = request.Publishing is { IsDefault: false } publishing ? publishing.ToHashSet(StringComparer.Ordinal) : null,
-            BasesResolved = bases => Artifacts(output, () => Builder().ImportBases(bases)),
+            BeforeWait = (bases, ready) => Artifacts(output, () =>
+            {
+                // While MSBuild publishes: the bases' import, and the images that read nothing it writes, up to their
+                // inventories and SBOMs; after the wait only what the publish changed is left.
+                Builder().ImportBases(bases);
+                foreach (var image in Builder().Build(ready, log))
+                {
+                    prepared[image] = ImageFiles.Of(image, project, request.Attestation.Provenance);
+                }
+            }),
         };
         var plans = planner.Plan(evaluation.Servers);
         var images = Artifacts(output, () => Builder().Build(plans, log));
         var layout = Builder().Layout;
+        var files = images.ToDictionary(i => i, i => prepared.TryGetValue(i, out var ready) ? ready : ImageFiles.Of(i, project, request.Attestation.Provenance));
 
         // A multi-platform server is one image index over its platform images, in the spec's order; the index blob is
         // written now (unreferenced until index.json names it), so that the lock can check its digest.
@@ -136,9 +147,8 @@ public static class KilnEngine
 
         // The version lock is checked once every digest is known and before any artifact that names one is written, so
         // that an Enforce failure leaves the previous manifests, release.json and index.json valid (new blobs stay unreferenced).
-        var inventories = images.ToDictionary(i => i, i => i.Inventory.ToBytes());
-        var inventoryDigests = images.ToDictionary(i => i, i => Digest.Sha256(inventories[i]));
-        var contentDigests = images.ToDictionary(i => i, i => Digest.Sha256(KilnManifest.Content(i, inventoryDigests[i], project)));
+        var inventoryDigests = images.ToDictionary(i => i, i => files[i].InventoryDigest);
+        var contentDigests = images.ToDictionary(i => i, i => files[i].ContentDigest);
         var locked = VersionLock.Apply(
             planner.Lock,
             servers.Select(group =>
@@ -182,12 +192,9 @@ public static class KilnEngine
         var referrers = new List<Descriptor>();
         foreach (var image in images)
         {
-            var inventory = inventories[image];
-            var inventoryDigest = inventoryDigests[image];
+            var (inventory, _, contentDigest, sbom) = files[image];
             AtomicFile.WriteIfChanged(Path.Combine(output, "inventory", KilnManifest.InventoryFileName(image)), inventory);
-            var contentDigest = contentDigests[image];
             var manifestPath = Path.Combine(output, "manifests", KilnManifest.FileName(image));
-            var sbom = Sbom.Write(image, contentDigest, project, request.Attestation.Provenance);
             AtomicFile.WriteIfChanged(Path.Combine(output, "sbom", KilnManifest.SbomFileName(image)), sbom);
             referrers.AddRange(ImageAttestations.Write(output, layout, image, request, sbom, signer));
             release.Add(new ReleaseEntry(image, contentDigest));
@@ -294,6 +301,21 @@ public static class KilnEngine
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new KilnException(DiagnosticCodes.LayoutUnreadable, $"'{layoutPath}' cannot be read: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The files of one image that depend on it alone (its inventory, its Kiln manifest content and its SBOM), made
+    /// before any is written: the version lock is checked between.
+    /// </summary>
+    private sealed record ImageFiles(byte[] Inventory, Digest InventoryDigest, Digest ContentDigest, byte[] Sbom)
+    {
+        public static ImageFiles Of(BuiltImage image, ProjectOptions project, BuildProvenance provenance)
+        {
+            var inventory = image.Inventory.ToBytes();
+            var inventoryDigest = Digest.Sha256(inventory);
+            var contentDigest = Digest.Sha256(KilnManifest.Content(image, inventoryDigest, project));
+            return new ImageFiles(inventory, inventoryDigest, contentDigest, Manifests.Sbom.Write(image, contentDigest, project, provenance));
         }
     }
 

@@ -154,16 +154,38 @@ public sealed class PublishDevLoopTests(KilnPackage package)
         Assert.Contains(PublishRan, second.Output, StringComparison.Ordinal);
     }
 
-    private const string StartedEarly = "Kiln: started the image build (process ";
+    private const string StartedEarly = "Kiln: starting the image build, to prepare while the publish runs.";
     private const string TakenOver = "Kiln: continuing the image build started during the publish";
     private const string CalledOff = "Kiln: the images are up to date; stopping the image build started early";
 
-    /// <summary>The engine process a build started before its publish, from the build's log.</summary>
+    /// <summary>The engine process a build started before its publish, from the build's log (the line that took it over or called it off).</summary>
     private static int EarlyEngineProcess(ProcessResult build)
     {
-        var line = build.Output.Split('\n').Single(l => l.Contains(StartedEarly, StringComparison.Ordinal));
-        var start = line.IndexOf(StartedEarly, StringComparison.Ordinal) + StartedEarly.Length;
+        var line = build.Output.Split('\n').Single(l => l.Contains(TakenOver, StringComparison.Ordinal) || l.Contains(CalledOff, StringComparison.Ordinal));
+        var start = line.IndexOf("(process ", StringComparison.Ordinal) + "(process ".Length;
         return int.Parse(line[start..line.IndexOf(')', start)], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The engine processes still waiting for a publish of the fixture (Linux: their /proc command lines).</summary>
+    private static List<int> EnginesWaitingFor(FixtureProject fixture) =>
+        [.. Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && ReadCommandLine(pid) is { } command && command.Contains("--wait-for-publish", StringComparison.Ordinal) && command.Contains(fixture.Directory, StringComparison.Ordinal))];
+
+    private static string? ReadCommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return null; // gone meanwhile
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Whether a process is still there (Linux: its /proc entry), waiting up to 30 s for it to go.</summary>
@@ -234,7 +256,8 @@ public sealed class PublishDevLoopTests(KilnPackage package)
 
         Assert.NotEqual(0, broken.ExitCode);
         Assert.Contains("error CS1002", broken.Output, StringComparison.Ordinal);
-        Assert.False(StillRunning(EarlyEngineProcess(broken)), "the engine started before the failed publish is still running");
+        Assert.Contains(StartedEarly, broken.Output, StringComparison.Ordinal);
+        Assert.Empty(EnginesWaitingFor(fixture)); // the engine started before the failed publish is gone
         Assert.Equal(digest, fixture.ReadRelease().Digests["devloop:1.0.0"]);
 
         // Nothing holds the output directory: the mended app builds at once.

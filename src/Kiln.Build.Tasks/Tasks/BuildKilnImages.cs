@@ -84,7 +84,7 @@ public sealed class BuildKilnImages : KilnEngineTask
 
             var engine = PrestartedEngine.Start(GetProcessStartInfo(GenerateFullPathToTool(), commandLine + " " + wait, null!));
             BuildEngine4.RegisterTaskObject(key, engine, RegisteredTaskObjectLifetime.Build, allowEarlyCollection: false);
-            Log.LogMessage(MessageImportance.Normal, "Kiln: started the image build (process {0}) to prepare while the publish runs.", engine.ProcessId);
+            Log.LogMessage(MessageImportance.Normal, "Kiln: starting the image build, to prepare while the publish runs.");
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or System.IO.IOException)
         {

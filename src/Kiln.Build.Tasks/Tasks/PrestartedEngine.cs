@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Text;
+using System.Threading.Tasks;
 
 namespace Kiln.Build.Tasks;
 
@@ -17,6 +18,7 @@ internal sealed class PrestartedEngine : IDisposable
 {
     private readonly Process _process;
     private readonly BlockingCollection<(bool Error, string Line)> _lines = new();
+    private Task _started = Task.CompletedTask;
     private int _openStreams = 2;
 
     private PrestartedEngine(Process process) => _process = process;
@@ -27,7 +29,11 @@ internal sealed class PrestartedEngine : IDisposable
     /// <summary>The switch that makes an engine build wait for the go-ahead.</summary>
     public const string WaitSwitch = "--wait-for-publish";
 
-    /// <summary>Starts <paramref name="start"/> with its input, output and error redirected.</summary>
+    /// <summary>
+    /// Starts <paramref name="start"/> with its input, output and error redirected, on a pool thread: starting a process
+    /// from the MSBuild node takes milliseconds (the fork of a large process, the pipes) that MSBuild spends going on to
+    /// the publish instead. <see cref="StartFailure"/> waits for it.
+    /// </summary>
     public static PrestartedEngine Start(ProcessStartInfo start)
     {
         start.UseShellExecute = false;
@@ -40,23 +46,43 @@ internal sealed class PrestartedEngine : IDisposable
         var engine = new PrestartedEngine(process);
         process.OutputDataReceived += (_, e) => engine.Receive(false, e.Data);
         process.ErrorDataReceived += (_, e) => engine.Receive(true, e.Data);
-        process.Start();
-        try
+        engine._started = Task.Run(() =>
         {
-            // It runs beside the compiler of the publish it waits for: that compile is what the developer waits on.
-            process.PriorityClass = ProcessPriorityClass.BelowNormal;
-        }
-        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or PlatformNotSupportedException)
-        {
-            // Not allowed here, or it exited already: it runs at the normal priority.
-        }
+            process.Start();
+            try
+            {
+                // It runs beside the compiler of the publish it waits for: that compile is what the developer waits on.
+                process.PriorityClass = ProcessPriorityClass.BelowNormal;
+            }
+            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or PlatformNotSupportedException)
+            {
+                // Not allowed here, or it exited already: it runs at the normal priority.
+            }
 
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        });
         return engine;
     }
 
-    /// <summary>The engine's process id, for the log.</summary>
+    /// <summary>Waits until the process is started: null once it is, else why it could not be.</summary>
+    public string? StartFailure
+    {
+        get
+        {
+            try
+            {
+                _started.GetAwaiter().GetResult();
+                return null;
+            }
+            catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
+            {
+                return e.Message;
+            }
+        }
+    }
+
+    /// <summary>The engine's process id, for the log (once <see cref="StartFailure"/> said it started).</summary>
     public int ProcessId => _process.Id;
 
     /// <summary>Lets the build continue (the publish has finished); a process that already exited is left as it is.</summary>
@@ -112,7 +138,7 @@ internal sealed class PrestartedEngine : IDisposable
     {
         try
         {
-            if (!_process.HasExited)
+            if (StartFailure is null && !_process.HasExited)
             {
                 try
                 {

@@ -30,6 +30,14 @@ public sealed class RunKilnImageBuild : KilnToolTask
     {
         var key = PrestartedEngine.KeyFor(CommandLine);
         var engine = BuildEngine4.UnregisterTaskObject(key, RegisteredTaskObjectLifetime.Build) as PrestartedEngine;
+        if (engine?.StartFailure is { } failure)
+        {
+            // Started on a pool thread: a failure shows here. Without it, the engine runs now, as without a publish.
+            engine.Dispose();
+            engine = null;
+            Log.LogMessage(MessageImportance.Normal, "Kiln: the image build could not be started early ({0}).", failure);
+        }
+
         if (CallOff)
         {
             if (engine is not null)

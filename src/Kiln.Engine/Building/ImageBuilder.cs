@@ -31,6 +31,8 @@ internal sealed class ImageBuilder
     private readonly ConcurrentQueue<KilnDiagnostic> _warnings = new();
     private readonly Dictionary<BasePlan, (ImmutableArray<BuiltLayer> Layers, Inventory Tree)> _bases = [];
     private readonly HashSet<(BasePlan Base, bool AllowSpecialFiles)> _checked = [];
+    private readonly ConcurrentDictionary<string, BuiltLayer> _built = new(StringComparer.Ordinal);
+    private readonly Dictionary<ImagePlan, BuiltImage> _images = new(ReferenceEqualityComparer.Instance);
 
     public ImageBuilder(ProjectOptions project, OciLayout layout)
     {
@@ -63,20 +65,26 @@ internal sealed class ImageBuilder
         problems.ThrowIfErrors();
     }
 
-    public ImmutableArray<BuiltImage> Build(ImmutableArray<ImagePlan> plans, Action<string>? log = null)
+    /// <summary>
+    /// Builds the image of every plan. A plan built before (the same object: a build started during the publish builds
+    /// the images that read nothing it writes while it waits) gives the same image, and a layer built before for an
+    /// equal cache key is not built again.
+    /// </summary>
+    public ImmutableArray<BuiltImage> Build(IReadOnlyList<ImagePlan> plans, Action<string>? log = null)
     {
+        var todo = plans.Where(p => !_images.ContainsKey(p)).ToList();
+
         // Every base is validated before any layer is written, and every refusal reported together.
-        ImportBases(plans.Select(p => (p.Server, p.Base)));
+        ImportBases(todo.Select(p => (p.Server, p.Base)));
 
         // Layers are independent: compress them in parallel, each distinct input set once.
-        var distinct = plans.SelectMany(p => p.Layers).DistinctBy(l => l.CacheKey).ToList();
-        var built = new ConcurrentDictionary<string, BuiltLayer>(StringComparer.Ordinal);
+        var distinct = todo.SelectMany(p => p.Layers).Where(l => !_built.ContainsKey(l.CacheKey)).DistinctBy(l => l.CacheKey).ToList();
         try
         {
             Parallel.ForEach(distinct, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, plan =>
             {
                 var layer = _layers.Build(plan);
-                built[plan.CacheKey] = layer;
+                _built[plan.CacheKey] = layer;
                 log?.Invoke($"{(layer.FromCache ? "cached" : "wrote ")} {layer.Descriptor.Digest.Encoded[..12]} {Formatting.ByteSize.Format(layer.Descriptor.Size),9} {plan.Source}");
             });
         }
@@ -86,7 +94,12 @@ internal sealed class ImageBuilder
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
         }
 
-        return [.. plans.Select(plan => BuildImage(plan, [.. plan.Layers.Select(l => built[l.CacheKey] with { Source = l.Source, History = l.History })]))];
+        foreach (var plan in todo)
+        {
+            _images[plan] = BuildImage(plan, [.. plan.Layers.Select(l => _built[l.CacheKey] with { Source = l.Source, History = l.History })]);
+        }
+
+        return [.. plans.Select(plan => _images[plan])];
     }
 
     private BuiltImage BuildImage(ImagePlan plan, ImmutableArray<BuiltLayer> layers)

@@ -55,11 +55,12 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
     public IReadOnlySet<string>? Publishing { get; init; }
 
     /// <summary>
-    /// Called with every resolved base (and the server it is for) before the wait, to import them meanwhile. Not called
-    /// by a build that does not wait: there a layer's planning error stops the build before anything is copied into the
-    /// layout.
+    /// Called before the wait with every resolved base (and the server it is for), to import them meanwhile, and with
+    /// the plans of the images that read no output being published (when every layer planned so far is sound), to build
+    /// them meanwhile: <see cref="Plan"/> returns these same plan objects. Not called by a build that does not wait: there
+    /// a layer's planning error stops the build before anything is copied into the layout.
     /// </summary>
-    public Action<IReadOnlyList<(ResolvedServer Server, BasePlan Base)>>? BasesResolved { get; init; }
+    public Action<IReadOnlyList<(ResolvedServer Server, BasePlan Base)>, IReadOnlyList<ImagePlan>>? BeforeWait { get; init; }
 
     private readonly Dictionary<string, BasePlan> _bases = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _inputs = new(StringComparer.Ordinal);
@@ -171,11 +172,44 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
             }
         }
 
+        // One image's plan from its base and planned layers (null without a base: its error is already reported).
+        ImagePlan? PlanImage(int s, Kiln.Spec.Platform platform)
+        {
+            var server = servers[s];
+            var layers = new List<LayerPlan>();
+            for (var i = 0; i < server.Layers.Length; i++)
+            {
+                var key = (i, server.Layers[i] is PublishOutputLayer publish ? RuntimeIdentifierFor(publish, platform) : null);
+                if (planned[s][key] is { } layer)
+                {
+                    layers.AddRange(layer);
+                }
+            }
+
+            CheckConflicts(server, layers, diagnostics);
+            return bases[(s, platform)] is { } basePlan ? new ImagePlan(server, basePlan, [.. layers]) { Platform = platform } : null;
+        }
+
+        var early = new Dictionary<(int Server, Kiln.Spec.Platform Platform), ImagePlan?>();
         if (PublishedOutputsReady is { } ready)
         {
-            // While the publish runs: import the bases, plan every layer it does not write; then wait for it.
+            // While the publish runs: import the bases, plan every layer it does not write, and the images that read
+            // nothing it writes (unless a layer was refused: that build stops after the wait); then wait for it.
             PlanLayers(awaited: false);
-            BasesResolved?.Invoke([.. bases.Where(b => b.Value is not null).Select(b => (servers[b.Key.Server], b.Value!))]);
+            if (!diagnostics.HasErrors)
+            {
+                for (var s = 0; s < servers.Count; s++)
+                {
+                    foreach (var platform in PlatformsToBuild(servers[s], project.Platforms).Where(p => !servers[s].Layers.Any(l => AwaitsPublish(l, p))))
+                    {
+                        early[(s, platform)] = PlanImage(s, platform);
+                    }
+                }
+            }
+
+            BeforeWait?.Invoke(
+                [.. bases.Where(b => b.Value is not null).Select(b => (servers[b.Key.Server], b.Value!))],
+                [.. early.Values.OfType<ImagePlan>()]);
             if (!ready())
             {
                 throw new OperationCanceledException("The image build was called off before reading the published output.");
@@ -190,24 +224,11 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
 
         for (var s = 0; s < servers.Count; s++)
         {
-            var server = servers[s];
-            foreach (var platform in PlatformsToBuild(server, project.Platforms))
+            foreach (var platform in PlatformsToBuild(servers[s], project.Platforms))
             {
-                var basePlan = bases[(s, platform)];
-                var layers = new List<LayerPlan>();
-                for (var i = 0; i < server.Layers.Length; i++)
+                if ((early.TryGetValue((s, platform), out var plan) ? plan : PlanImage(s, platform)) is { } image)
                 {
-                    var key = (i, server.Layers[i] is PublishOutputLayer publish ? RuntimeIdentifierFor(publish, platform) : null);
-                    if (planned[s][key] is { } layer)
-                    {
-                        layers.AddRange(layer);
-                    }
-                }
-
-                CheckConflicts(server, layers, diagnostics);
-                if (basePlan is not null)
-                {
-                    plans.Add(new ImagePlan(server, basePlan, [.. layers]) { Platform = platform });
+                    plans.Add(image);
                 }
             }
         }
