@@ -284,17 +284,25 @@ public sealed class PublishDevLoopTests(KilnPackage package)
         Write(root, "app2/Program.cs", "System.Console.WriteLine(Lib.Greeting.Text + \" two v1\");\n");
         fixture.BuildOk();
         var first = fixture.ReadRelease().Digests;
+        string lastOutput = "";
         IReadOnlyDictionary<string, string> RebuildWithTheEarlyEngine()
         {
-            Assert.Contains(TakenOver, fixture.BuildOk().Output, StringComparison.Ordinal);
+            lastOutput = fixture.BuildOk().Output;
+            Assert.Contains(TakenOver, lastOutput, StringComparison.Ordinal);
             return fixture.ReadRelease().Digests;
         }
 
-        // Only app2 changes: app's output is read while app2 publishes, app2's after it.
+        // Where the engine's first line for an app's layers ("kiln: cached|wrote DIGEST SIZE publish:../appN/AppN.csproj") is in the log.
+        int LayerLine(string project) => lastOutput.IndexOf($"publish:../app{project}/App{project}.csproj", StringComparison.Ordinal);
+
+        // Only app2 changes: app's output is read while app2 publishes, and its image built before the wait; app2's after it.
         Write(root, "app2/Program.cs", "System.Console.WriteLine(Lib.Greeting.Text + \" two v2\");\n");
         var second = RebuildWithTheEarlyEngine();
         Assert.Equal(first["devloop:1.0.0"], second["devloop:1.0.0"]);
         Assert.NotEqual(first["devloop-two:1.0.0"], second["devloop-two:1.0.0"]);
+        var waiting = lastOutput.IndexOf("kiln: bases resolved; waiting for the published output", StringComparison.Ordinal);
+        Assert.True(LayerLine("") is >= 0 and var app && app < waiting, lastOutput);
+        Assert.True(LayerLine("2") > waiting, lastOutput);
 
         // Both change: the engine started early waits for both publishes, and both images move.
         Write(root, "app/Program.cs", "System.Console.WriteLine(Lib.Greeting.Text + \" v6\");\n");
