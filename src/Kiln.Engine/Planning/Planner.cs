@@ -207,9 +207,10 @@ internal sealed class Planner(ProjectOptions project, Lock.KilnLock? lockFile = 
                 }
             }
 
+            // Images are built ahead only when nothing was refused so far (a conflict between an image's layers too).
             BeforeWait?.Invoke(
                 [.. bases.Where(b => b.Value is not null).Select(b => (servers[b.Key.Server], b.Value!))],
-                [.. early.Values.OfType<ImagePlan>()]);
+                diagnostics.HasErrors ? [] : [.. early.Values.OfType<ImagePlan>()]);
             if (!ready())
             {
                 throw new OperationCanceledException("The image build was called off before reading the published output.");

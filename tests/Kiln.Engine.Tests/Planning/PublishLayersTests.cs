@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Kiln.Engine.Diagnostics;
 using Kiln.Engine.Evaluation;
 using Kiln.Engine.Planning;
 using Kiln.Engine.Requests;
@@ -215,7 +216,10 @@ public sealed class PublishLayersTests : IDisposable
     private ImagePlan PlanOne(PublishOutputLayer layer, PublishedProject published) =>
         Plan([PlanningFixtures.Server("api", layer)], [published]).Single();
 
-    private ImmutableArray<ImagePlan> Plan(ResolvedServer[] servers, PublishedProject[] published)
+    private ImmutableArray<ImagePlan> Plan(ResolvedServer[] servers, PublishedProject[] published) =>
+        new Planner(ProjectFor(servers, published)).Plan(servers);
+
+    private ProjectOptions ProjectFor(ResolvedServer[] servers, PublishedProject[] published)
     {
         var project = new ProjectOptions
         {
@@ -224,10 +228,66 @@ public sealed class PublishLayersTests : IDisposable
         };
         // The engine gets the publish directories by requirement key; map each fixture output to its project's key.
         var requirements = Planner.PublishRequirements(servers, project);
-        project = project with
+        return project with
         {
             PublishedProjects = [.. requirements.Select(r => new PublishedProject(r.Key, published.Single(p => Path.GetFileNameWithoutExtension(r.Project) == p.Key).Directory))],
         };
-        return new Planner(project).Plan(servers);
+    }
+
+    /// <summary>
+    /// Plans like a build started while MSBuild publishes Api: <paramref name="ahead"/> receives the images handed over
+    /// before the wait (null if none was, which calls the build off).
+    /// </summary>
+    private ImmutableArray<ImagePlan> PlanWhileApiPublishes(ResolvedServer[] servers, PublishedProject[] published, List<ImagePlan> ahead)
+    {
+        var project = ProjectFor(servers, published);
+        var handedOver = false;
+        return new Planner(project)
+        {
+            Publishing = new HashSet<string>(Planner.PublishRequirements(servers, project).Where(r => r.Project.EndsWith("Api.csproj", StringComparison.Ordinal)).Select(r => r.Key), StringComparer.Ordinal),
+            BeforeWait = (_, images) =>
+            {
+                ahead.AddRange(images);
+                handedOver = true;
+            },
+            PublishedOutputsReady = () => handedOver,
+        }.Plan(servers);
+    }
+
+    [Fact]
+    public void Plan_WhileAPublishRuns_HandsOverTheImagesThatReadNothingItWritesBeforeTheWait()
+    {
+        ResolvedServer[] servers =
+        [
+            PlanningFixtures.Server("api", Layer.PublishOutput("../Api/Api.csproj", to: "/app")),
+            PlanningFixtures.Server("worker", Layer.PublishOutput("../Worker/Worker.csproj", to: "/app")),
+        ];
+
+        var ahead = new List<ImagePlan>();
+        var plans = PlanWhileApiPublishes(servers, [Publish("Api"), Publish("Worker")], ahead);
+
+        // The worker's image is planned whole before the wait, and it is the very plan the build gets: built once.
+        var worker = Assert.Single(ahead);
+        Assert.Equal("worker", worker.Server.Name);
+        Assert.Equal(["api", "worker"], plans.Select(p => p.Server.Name));
+        Assert.Same(worker, plans[1]);
+    }
+
+    [Fact]
+    public void Plan_WhileAPublishRuns_ARefusedLayerBuildsNoImageAhead()
+    {
+        // The worker's file collides with its own publish output: a conflict, reported after the wait.
+        File.WriteAllText(Path.Combine(Project, "other.dll"), "MZ other");
+        ResolvedServer[] servers =
+        [
+            PlanningFixtures.Server("api", Layer.PublishOutput("../Api/Api.csproj", to: "/app")),
+            PlanningFixtures.Server("worker", Layer.PublishOutput("../Worker/Worker.csproj", to: "/app"), Layer.File("other.dll", to: "/app/Worker.dll")),
+        ];
+
+        var ahead = new List<ImagePlan>();
+        var error = Assert.Throws<KilnException>(() => PlanWhileApiPublishes(servers, [Publish("Api"), Publish("Worker")], ahead));
+
+        Assert.Equal(DiagnosticCodes.LayerConflict, Assert.Single(error.Diagnostics).Code);
+        Assert.Empty(ahead);
     }
 }
