@@ -147,8 +147,6 @@ public static class KilnEngine
 
         // The version lock is checked once every digest is known and before any artifact that names one is written, so
         // that an Enforce failure leaves the previous manifests, release.json and index.json valid (new blobs stay unreferenced).
-        var inventoryDigests = images.ToDictionary(i => i, i => files[i].InventoryDigest);
-        var contentDigests = images.ToDictionary(i => i, i => files[i].ContentDigest);
         var locked = VersionLock.Apply(
             planner.Lock,
             servers.Select(group =>
@@ -159,7 +157,7 @@ public static class KilnEngine
                     server.Name,
                     server.Version,
                     (multi ? indexes[group.Key] : group.First().Manifest).Digest.ToString(),
-                    (multi ? CombinedContentDigest(group.Select(i => contentDigests[i])) : contentDigests[group.First()]).ToString())
+                    (multi ? CombinedContentDigest(group.Select(i => files[i].ContentDigest)) : files[group.First()].ContentDigest).ToString())
                 {
                     // Each platform's package set has its own record of the last update; any of them names the reason.
                     BaseUpdate = group
@@ -179,7 +177,7 @@ public static class KilnEngine
         {
             var first = group.First();
             var document = KilnManifest.Document(
-                [.. group.Select(i => (i, inventoryDigests[i]))],
+                [.. group.Select(i => (i, files[i].InventoryDigest))],
                 indexes.TryGetValue(group.Key, out var serverIndex) ? serverIndex : null,
                 project,
                 request.Attestation.Provenance,
@@ -219,7 +217,7 @@ public static class KilnEngine
             evaluation.Deployments,
             servers.ToDictionary(
                 g => g.Key,
-                g => new DeployedImage(g.Key, indexes.TryGetValue(g.Key, out var index) ? index.Digest : g.First().Manifest.Digest, contentDigests[g.First()]),
+                g => new DeployedImage(g.Key, indexes.TryGetValue(g.Key, out var index) ? index.Digest : g.First().Manifest.Digest, files[g.First()].ContentDigest),
                 StringComparer.Ordinal),
             request.Deployment.Registry,
             request.Deployment.RepositoryPrefix,

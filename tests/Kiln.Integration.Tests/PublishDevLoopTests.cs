@@ -166,11 +166,13 @@ public sealed class PublishDevLoopTests(KilnPackage package)
         return int.Parse(line[start..line.IndexOf(')', start)], System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    private const string PrestartedEngineSwitch = "--wait-for-publish";
+
     /// <summary>The engine processes still waiting for a publish of the fixture (Linux: their /proc command lines).</summary>
     private static List<int> EnginesWaitingFor(FixtureProject fixture) =>
         [.. Directory.EnumerateDirectories("/proc")
             .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
-            .Where(pid => pid > 0 && ReadCommandLine(pid) is { } command && command.Contains("--wait-for-publish", StringComparison.Ordinal) && command.Contains(fixture.Directory, StringComparison.Ordinal))];
+            .Where(pid => pid > 0 && ReadCommandLine(pid) is { } command && command.Contains(PrestartedEngineSwitch, StringComparison.Ordinal) && command.Contains(fixture.Directory, StringComparison.Ordinal))];
 
     private static string? ReadCommandLine(int pid)
     {
@@ -258,6 +260,20 @@ public sealed class PublishDevLoopTests(KilnPackage package)
         Assert.Contains("error CS1002", broken.Output, StringComparison.Ordinal);
         Assert.Contains(StartedEarly, broken.Output, StringComparison.Ordinal);
         Assert.Empty(EnginesWaitingFor(fixture)); // the engine started before the failed publish is gone
+
+        // The search would find one: a process whose command line looks like the fixture's waiting engine.
+        using (var lookalike = System.Diagnostics.Process.Start("bash", ["-c", "sleep 60; true", "engine", PrestartedEngineSwitch, fixture.Directory]))
+        {
+            try
+            {
+                Assert.Contains(lookalike.Id, EnginesWaitingFor(fixture));
+            }
+            finally
+            {
+                lookalike.Kill(entireProcessTree: true);
+                lookalike.WaitForExit();
+            }
+        }
         Assert.Equal(digest, fixture.ReadRelease().Digests["devloop:1.0.0"]);
 
         // Nothing holds the output directory: the mended app builds at once.

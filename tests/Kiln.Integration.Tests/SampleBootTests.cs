@@ -1,5 +1,4 @@
 using System.Net.Http;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Kiln.Integration.Tests.Infrastructure;
 using Xunit;
@@ -39,7 +38,7 @@ public sealed class SampleBootTests(KilnPackage package)
         var rootfs = qemu.UnpackRootfs(shop.LayoutDirectory, ShopSample.ApiReference(shop), Path.Combine(shop.Directory, "arm64"));
         Assert.Equal(183, ElfMachine(Path.Combine(rootfs, "app", "Shop.Api"))); // EM_AARCH64
 
-        var port = ApiInstance.FreePort();
+        var port = LoopbackListener.FreePort();
         var start = new System.Diagnostics.ProcessStartInfo(qemu.Qemu)
         {
             RedirectStandardOutput = true,
@@ -155,7 +154,7 @@ internal sealed class ApiInstance : IDisposable
 
     public static ApiInstance Start(string runc, string bundle, bool readOnlyRoot)
     {
-        var port = FreePort();
+        var port = LoopbackListener.FreePort();
         var configPath = Path.Combine(bundle, "config.json");
         var config = JsonNode.Parse(File.ReadAllText(configPath))!;
         config["process"]!["terminal"] = false;
@@ -215,13 +214,6 @@ internal sealed class ApiInstance : IDisposable
         _process.WaitForExit(10_000);
         ProcessRunner.Run(_runc, ["delete", "--force", _id]);
         _process.Dispose();
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

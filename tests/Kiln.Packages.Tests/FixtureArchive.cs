@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -82,7 +81,7 @@ internal sealed class FixtureArchive : IDisposable
 
         SignRelease();
 
-        var port = FreePort();
+        var port = LoopbackListener.FreePort();
         Mirror = $"http://127.0.0.1:{port}/";
         _listener.Prefixes.Add(Mirror);
         _listener.Start();
@@ -251,13 +250,6 @@ internal sealed class FixtureArchive : IDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
-    }
-
     private void Gpg(params string[] arguments) => GpgIn(GnuPgHome, arguments);
 
     private static void GpgIn(string home, params string[] arguments) => Run("gpg", ["--homedir", home, "--pinentry-mode", "loopback", .. arguments]);
@@ -283,16 +275,7 @@ internal sealed class FixtureArchive : IDisposable
     public void Dispose()
     {
         _stop.Cancel();
-        // Close alone: it stops the listener too. Stop first and Close then unregisters the prefix a second time, which
-        // binds the port again to look its endpoint up, and fails when another test has taken the port meanwhile.
-        try
-        {
-            _listener.Close();
-        }
-        catch (HttpListenerException)
-        {
-            // the port was released already
-        }
+        LoopbackListener.Close(_listener);
 
         try
         {

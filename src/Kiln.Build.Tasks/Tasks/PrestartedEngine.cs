@@ -32,7 +32,7 @@ internal sealed class PrestartedEngine : IDisposable
     /// <summary>
     /// Starts <paramref name="start"/> with its input, output and error redirected, on a pool thread: starting a process
     /// from the MSBuild node takes milliseconds (the fork of a large process, the pipes) that MSBuild spends going on to
-    /// the publish instead. <see cref="StartFailure"/> waits for it.
+    /// the publish instead. <see cref="WaitForStart"/> waits for it.
     /// </summary>
     public static PrestartedEngine Start(ProcessStartInfo start)
     {
@@ -66,23 +66,20 @@ internal sealed class PrestartedEngine : IDisposable
     }
 
     /// <summary>Waits until the process is started: null once it is, else why it could not be.</summary>
-    public string? StartFailure
+    public string? WaitForStart()
     {
-        get
+        try
         {
-            try
-            {
-                _started.GetAwaiter().GetResult();
-                return null;
-            }
-            catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
-            {
-                return e.Message;
-            }
+            _started.GetAwaiter().GetResult();
+            return null;
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
+        {
+            return e.Message;
         }
     }
 
-    /// <summary>The engine's process id, for the log (once <see cref="StartFailure"/> said it started).</summary>
+    /// <summary>The engine's process id, for the log (once <see cref="WaitForStart"/> said it started).</summary>
     public int ProcessId => _process.Id;
 
     /// <summary>Lets the build continue (the publish has finished); a process that already exited is left as it is.</summary>
@@ -138,7 +135,7 @@ internal sealed class PrestartedEngine : IDisposable
     {
         try
         {
-            if (StartFailure is null && !_process.HasExited)
+            if (WaitForStart() is null && !_process.HasExited)
             {
                 try
                 {

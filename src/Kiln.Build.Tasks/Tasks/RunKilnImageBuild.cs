@@ -30,7 +30,7 @@ public sealed class RunKilnImageBuild : KilnToolTask
     {
         var key = PrestartedEngine.KeyFor(CommandLine);
         var engine = BuildEngine4.UnregisterTaskObject(key, RegisteredTaskObjectLifetime.Build) as PrestartedEngine;
-        if (engine?.StartFailure is { } failure)
+        if (engine?.WaitForStart() is { } failure)
         {
             // Started on a pool thread: a failure shows here. Without it, the engine runs now, as without a publish.
             engine.Dispose();

@@ -17,7 +17,7 @@ internal sealed class FakeRegistry : IDisposable
 
     public FakeRegistry()
     {
-        Port = RegistryServer.FreePort();
+        Port = LoopbackListener.FreePort();
         _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
         _listener.Start();
         _loop = Task.Run(LoopAsync);
@@ -317,16 +317,7 @@ internal sealed class FakeRegistry : IDisposable
 
     public void Dispose()
     {
-        // Close alone: it stops the listener too. Stop first and Close then unregisters the prefix a second time, which
-        // binds the port again to look its endpoint up, and fails when another test has taken the port meanwhile.
-        try
-        {
-            _listener.Close();
-        }
-        catch (HttpListenerException)
-        {
-            // the port was released already
-        }
+        LoopbackListener.Close(_listener);
 
         try
         {

@@ -51,7 +51,7 @@ internal sealed class RegistryServer : IDisposable
 
         var directory = Path.Combine(Path.GetTempPath(), "kiln-registry-" + Guid.NewGuid().ToString("N")[..10]);
         System.IO.Directory.CreateDirectory(Path.Combine(directory, "storage"));
-        var chosen = port ?? FreePort();
+        var chosen = port ?? LoopbackListener.FreePort();
         var config = Path.Combine(directory, "config.yml");
         var auth = htpasswd is null ? "" : $"auth:\n  htpasswd:\n    realm: kiln-test\n    path: {htpasswd}\n";
         var tls = certificate is null ? "" : $"  tls:\n    certificate: {certificate}\n    key: {key}\n";
@@ -139,16 +139,6 @@ internal sealed class RegistryServer : IDisposable
         catch (IOException)
         {
         }
-    }
-
-    /// <summary>A port nobody listens on right now.</summary>
-    public static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     /// <summary>Writes an htpasswd file (bcrypt) with one user, using apache2-utils' htpasswd; null when not installed.</summary>
