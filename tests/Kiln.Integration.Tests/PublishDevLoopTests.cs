@@ -190,6 +190,35 @@ public sealed class PublishDevLoopTests(KilnPackage package)
         }
     }
 
+    /// <summary>
+    /// The positive control of <see cref="EnginesWaitingFor"/>: a process whose command line looks like the fixture's
+    /// waiting engine is found. A loop, so that bash cannot replace itself with the command it runs (and its command
+    /// line with that one's); searched until it shows up, since a process's command line appears after it starts.
+    /// </summary>
+    private static void AssertTheSearchFindsALookalike(FixtureProject fixture)
+    {
+        using var lookalike = System.Diagnostics.Process.Start("bash", ["-c", "while true; do sleep 1; done", "engine", PrestartedEngineSwitch, fixture.Directory]);
+        try
+        {
+            var found = false;
+            for (var waited = 0; waited < 100 && !found; waited++)
+            {
+                found = EnginesWaitingFor(fixture).Contains(lookalike.Id);
+                if (!found)
+                {
+                    Thread.Sleep(100);
+                }
+            }
+
+            Assert.True(found, $"the /proc search did not find the look-alike process {lookalike.Id}, whose command line reads '{ReadCommandLine(lookalike.Id)}'");
+        }
+        finally
+        {
+            lookalike.Kill(entireProcessTree: true);
+            lookalike.WaitForExit();
+        }
+    }
+
     /// <summary>Whether a process is still there (Linux: its /proc entry), waiting up to 30 s for it to go.</summary>
     private static bool StillRunning(int pid)
     {
@@ -260,6 +289,7 @@ public sealed class PublishDevLoopTests(KilnPackage package)
         Assert.Contains("error CS1002", broken.Output, StringComparison.Ordinal);
         Assert.Contains(StartedEarly, broken.Output, StringComparison.Ordinal);
         Assert.Empty(EnginesWaitingFor(fixture)); // the engine started before the failed publish is gone
+        AssertTheSearchFindsALookalike(fixture);
         Assert.Equal(digest, fixture.ReadRelease().Digests["devloop:1.0.0"]);
 
         // Nothing holds the output directory: the mended app builds at once.

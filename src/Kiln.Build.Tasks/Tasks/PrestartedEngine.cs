@@ -20,6 +20,7 @@ internal sealed class PrestartedEngine : IDisposable
     private readonly BlockingCollection<(bool Error, string Line)> _lines = new();
     private Task _started = Task.CompletedTask;
     private int _openStreams = 2;
+    private int _went;
 
     private PrestartedEngine(Process process) => _process = process;
 
@@ -82,9 +83,17 @@ internal sealed class PrestartedEngine : IDisposable
     /// <summary>The engine's process id, for the log (once <see cref="WaitForStart"/> said it started).</summary>
     public int ProcessId => _process.Id;
 
-    /// <summary>Lets the build continue (the publish has finished); a process that already exited is left as it is.</summary>
+    /// <summary>
+    /// Lets the build continue (the publish has finished), once: a later call does nothing. A process that already
+    /// exited is left as it is.
+    /// </summary>
     public void Go()
     {
+        if (System.Threading.Interlocked.Exchange(ref _went, 1) == 1)
+        {
+            return;
+        }
+
         try
         {
             _process.StandardInput.WriteLine("go");

@@ -6,7 +6,7 @@ namespace Kiln.Build.Tasks;
 /// <summary>
 /// Runs the image build <see cref="BuildKilnImages"/> prepared: takes over the engine it started before the publish
 /// (lets it go on and logs its output), or starts the engine now. With <see cref="CallOff"/> it only stops an engine
-/// started early that is not needed (the images turned out up to date).
+/// started early that is not needed (the images turned out up to date); with <see cref="Go"/> it only lets it go on.
 /// </summary>
 public sealed class RunKilnImageBuild : KilnToolTask
 {
@@ -19,6 +19,12 @@ public sealed class RunKilnImageBuild : KilnToolTask
     /// <summary>Only call off an engine started early for <see cref="CommandLine"/>, if any.</summary>
     public bool CallOff { get; set; }
 
+    /// <summary>
+    /// Only let an engine started early for <see cref="CommandLine"/> go on (the publish is done), if any; a later call
+    /// without it takes the engine over.
+    /// </summary>
+    public bool Go { get; set; }
+
     /// <summary>KilnIntermediatePath, where the engine keeps its JIT profile.</summary>
     public string? IntermediateDirectory { get; set; }
 
@@ -29,6 +35,16 @@ public sealed class RunKilnImageBuild : KilnToolTask
     public override bool Execute()
     {
         var key = PrestartedEngine.KeyFor(CommandLine);
+        if (Go)
+        {
+            if (BuildEngine4.GetRegisteredTaskObject(key, RegisteredTaskObjectLifetime.Build) is PrestartedEngine started && started.WaitForStart() is null)
+            {
+                started.Go();
+            }
+
+            return true;
+        }
+
         var engine = BuildEngine4.UnregisterTaskObject(key, RegisteredTaskObjectLifetime.Build) as PrestartedEngine;
         if (engine?.WaitForStart() is { } failure)
         {
