@@ -3,7 +3,6 @@ using System.Collections;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
@@ -46,7 +45,10 @@ public sealed class CheckKilnSpecUpToDate : Task
     /// <summary>The source files: the compiler reads the <c>.editorconfig</c> files in their directories and above.</summary>
     public ITaskItem[] Sources { get; set; } = [];
 
-    /// <summary>The properties the compile reads, each with its value in the metadata <c>Value</c>.</summary>
+    /// <summary>Properties the compile reads, one <c>NAME=VALUE</c> line each.</summary>
+    public string PropertyLines { get; set; } = "";
+
+    /// <summary>More properties the compile reads, each with its value in the metadata <c>Value</c>.</summary>
     public ITaskItem[] Properties { get; set; } = [];
 
     /// <summary>True: the last build's outputs stand; the project's compile targets need not run.</summary>
@@ -58,7 +60,7 @@ public sealed class CheckKilnSpecUpToDate : Task
     {
         try
         {
-            var snapshot = SpecUpToDateRecord.Take(Properties, GlobalProperties(), Inputs, Sources);
+            var snapshot = SpecUpToDateRecord.Take(PropertyValues(), GlobalProperties(), Inputs, Sources);
             var reason = SpecUpToDateRecord.Compare(StateFile, snapshot);
             UpToDate = reason is null;
             if (UpToDate)
@@ -87,6 +89,24 @@ public sealed class CheckKilnSpecUpToDate : Task
         }
 
         return true;
+    }
+
+    private IEnumerable<KeyValuePair<string, string>> PropertyValues()
+    {
+        foreach (var line in PropertyLines.Split(['\n'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            var text = line.Trim();
+            var equals = text.IndexOf('=');
+            if (equals > 0)
+            {
+                yield return new(text.Substring(0, equals), text.Substring(equals + 1));
+            }
+        }
+
+        foreach (var property in Properties)
+        {
+            yield return new(property.ItemSpec, property.GetMetadata("Value"));
+        }
     }
 
     private IEnumerable<KeyValuePair<string, string>> GlobalProperties() =>
@@ -145,7 +165,7 @@ internal static class SpecUpToDateRecord
         public string? RecentlyChanged { get; } = recentlyChanged;
     }
 
-    public static Snapshot Take(ITaskItem[] properties, IEnumerable<KeyValuePair<string, string>> globals, ITaskItem[] inputs, ITaskItem[] sources)
+    public static Snapshot Take(IEnumerable<KeyValuePair<string, string>> properties, IEnumerable<KeyValuePair<string, string>> globals, ITaskItem[] inputs, ITaskItem[] sources)
     {
         // Causes before effects: a changed environment variable is named, not the property it changed.
         var lines = new List<string> { Header };
@@ -164,8 +184,8 @@ internal static class SpecUpToDateRecord
         {
             // Off Windows, MSBuild turns a path's backslashes into slashes only once the path exists (bin\ before
             // the first build, bin/ after it): the same value to the build, so one spelling here.
-            var value = property.GetMetadata("Value");
-            lines.Add("property " + property.ItemSpec + " " + Hash(Path.DirectorySeparatorChar == '/' ? value.Replace('\\', '/') : value));
+            var value = property.Value;
+            lines.Add("property " + property.Key + " " + Hash(Path.DirectorySeparatorChar == '/' ? value.Replace('\\', '/') : value));
         }
 
         var files = new SortedSet<string>(PathComparer);
@@ -353,16 +373,18 @@ internal static class SpecUpToDateRecord
         };
     }
 
+    /// <summary>
+    /// FNV-1a, 64 bits, of the value's UTF-16 code units: enough to tell a changed value (this is no defence against
+    /// someone who can write obj/), cheap, and it needs no cryptography provider (loading one costs a build some 30 ms).
+    /// </summary>
     private static string Hash(string value)
     {
-        using var sha = SHA256.Create();
-        var digest = sha.ComputeHash(Encoding.UTF8.GetBytes(value));
-        var text = new StringBuilder(digest.Length * 2);
-        foreach (var b in digest)
+        var hash = 14695981039346656037UL;
+        foreach (var c in value)
         {
-            text.Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+            hash = (hash ^ c) * 1099511628211UL;
         }
 
-        return text.ToString();
+        return hash.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
     }
 }
