@@ -80,9 +80,10 @@ public sealed class CheckKilnSpecUpToDate : Task
                 SpecUpToDateRecord.WritePending(StateFile, snapshot);
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Without a record the project builds as usual: slower, never wrong.
+            // Any failure here (an unreadable file, a path the platform refuses) only costs the skip: the project
+            // builds as usual, slower, never wrong.
             UpToDate = false;
             Log.LogMessage(MessageImportance.Normal, "Kiln: could not check whether the spec project is up to date ({0}); building it.", e.Message);
             SpecUpToDateRecord.Forget(StateFile);
@@ -133,7 +134,7 @@ public sealed class RecordKilnSpecUpToDate : Task
         {
             SpecUpToDateRecord.Complete(StateFile, Outputs.Select(o => o.GetMetadata("FullPath")));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             Log.LogMessage(MessageImportance.Normal, "Kiln: could not record the spec project's build ({0}); its next build compiles it again.", e.Message);
             SpecUpToDateRecord.Forget(StateFile);
@@ -309,7 +310,8 @@ internal static class SpecUpToDateRecord
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // A record that cannot be deleted cannot be trusted either: the next check fails to match it or to read it.
+            // A record left behind still lists the outputs of its build with their times: it matches only inputs and
+            // outputs that are exactly as that build left them, which is what it says.
         }
     }
 
