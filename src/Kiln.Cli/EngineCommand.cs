@@ -143,11 +143,12 @@ internal static class EngineCommand
     /// The engine is started for every image build and spends most of its time compiling its own code (JIT), always
     /// the same methods. The runtime's multicore JIT records which ones, per verb, in the project's intermediate
     /// directory, and the next start compiles them ahead on another core, while this thread parses, evaluates the spec
-    /// or waits for the publish. The profile only ever changes how fast the engine starts, never what it writes.
+    /// or waits for the publish. The profile only ever changes how fast the engine starts, never what it writes. The
+    /// engine server, whose code was compiled for an earlier build, records none.
     /// </summary>
     private static ParseResult StartJitProfile(ParseResult result, string verb)
     {
-        if (result.GetValue(Intermediate) is { Length: > 0 } intermediate && Directory.Exists(intermediate))
+        if (!EngineServer.IsServing && result.GetValue(Intermediate) is { Length: > 0 } intermediate && Directory.Exists(intermediate))
         {
             System.Runtime.ProfileOptimization.SetProfileRoot(Path.GetFullPath(intermediate));
             System.Runtime.ProfileOptimization.StartProfile($"engine-{verb}.jitprofile");

@@ -82,7 +82,7 @@ public sealed class BuildKilnImages : KilnEngineTask
                 wait.AppendSwitchIfNotNull("--publishing ", publishKey);
             }
 
-            var engine = PrestartedEngine.Start(GetProcessStartInfo(GenerateFullPathToTool(), commandLine + " " + wait, null!));
+            var engine = PrestartedEngine.Start(GetProcessStartInfo(GenerateFullPathToTool(), commandLine + " " + wait, null!), EngineServerFor());
             BuildEngine4.RegisterTaskObject(key, engine, RegisteredTaskObjectLifetime.Build, allowEarlyCollection: false);
             Log.LogMessage(MessageImportance.Normal, "Kiln: starting the image build, to prepare while the publish runs.");
         }

@@ -1,4 +1,6 @@
 using System;
+using System.Diagnostics;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using Microsoft.Build.Framework;
@@ -20,6 +22,12 @@ public abstract class KilnToolTask : ToolTask
 
     /// <summary>The dotnet host to run the engine with (MSBuild's DOTNET_HOST_PATH by default).</summary>
     public string? DotnetHostPath { get; set; }
+
+    /// <summary>KilnEngineServer: run image builds in the engine server (one engine process kept between builds).</summary>
+    public bool EngineServer { get; set; }
+
+    /// <summary>KilnEngineServerIdleTimeout: seconds the engine server waits for another build before it stops.</summary>
+    public string? EngineServerIdleTimeout { get; set; }
 
     /// <inheritdoc />
     protected override string ToolName => "dotnet";
@@ -87,9 +95,81 @@ public abstract class KilnToolTask : ToolTask
         }
     }
 
+    /// <summary>
+    /// The engine server this task's image build may run in (null when KilnEngineServer is off, or where there is no
+    /// private place for its socket): found by its socket, started when none answers.
+    /// </summary>
+    internal PrestartedEngine.EngineServer? EngineServerFor()
+    {
+        if (!EngineServer || !TryParseIdleTimeout(out var idleSeconds))
+        {
+            return null;
+        }
+
+        var host = GenerateFullPathToTool();
+        var socket = EngineServerConnection.SocketPath(EnginePath, host);
+        if (socket is null)
+        {
+            return null;
+        }
+
+        var start = GetProcessStartInfo(host, "", null!);
+        return new PrestartedEngine.EngineServer(socket, () => StartEngineServer(start, socket, idleSeconds), EnginePath);
+    }
+
+    private Process? StartEngineServer(ProcessStartInfo start, string socket, int idleSeconds)
+    {
+        var arguments = new CommandLineBuilder();
+        arguments.AppendSwitch("exec");
+        arguments.AppendFileNameIfNotNull(EnginePath);
+        arguments.AppendSwitch("engine-server");
+        arguments.AppendSwitchIfNotNull("--socket ", socket);
+        arguments.AppendSwitchIfNotNull("--idle-seconds ", idleSeconds.ToString(CultureInfo.InvariantCulture));
+        start.Arguments = arguments.ToString();
+        start.UseShellExecute = false;
+        start.RedirectStandardInput = true;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.WorkingDirectory = "/"; // it outlives this build: it must not hold on to the project's directory
+        start.Environment.Remove(NoProfileGather);
+        try
+        {
+            var server = Process.Start(start);
+            if (server is not null)
+            {
+                // It writes nothing there (and outlives this build): nothing of this build's may stay tied to it.
+                server.StandardInput.Close();
+                server.StandardOutput.Close();
+                server.StandardError.Close();
+            }
+
+            return server;
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
+        {
+            return null;
+        }
+    }
+
+    private bool TryParseIdleTimeout(out int seconds)
+    {
+        seconds = DefaultIdleSeconds;
+        return string.IsNullOrWhiteSpace(EngineServerIdleTimeout)
+            || (int.TryParse(EngineServerIdleTimeout!.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out seconds) && seconds is > 0 and <= 86_400);
+    }
+
+    private const int DefaultIdleSeconds = 600;
+
     /// <inheritdoc />
     protected override bool ValidateParameters()
     {
+        if (EngineServer && !TryParseIdleTimeout(out _))
+        {
+            Log.LogError(null, "KILN4061", null, null, 0, 0, 0, 0,
+                "KilnEngineServerIdleTimeout is '{0}', which is not a whole number of seconds from 1 to 86400. Set it to how long the engine server waits for the next build (default {1}), or leave it empty.", EngineServerIdleTimeout, DefaultIdleSeconds);
+            return false;
+        }
+
         if (!File.Exists(EnginePath))
         {
             Log.LogError(null, "KILN4003", null, null, 0, 0, 0, 0,

@@ -12,7 +12,8 @@ namespace Kiln.Build.Tasks;
 /// An engine image build started while MSBuild still publishes (<c>engine build --wait-for-publish</c>): it starts up,
 /// evaluates the specs and resolves the bases meanwhile, then waits for a line on its standard input. Its output is
 /// kept until a task takes it over (<see cref="Go"/>), or it is called off by closing its input (<see cref="Dispose"/>,
-/// also what MSBuild does with it at the end of a build that failed before).
+/// also what MSBuild does with it at the end of a build that failed before). It runs in the engine server when one takes
+/// it (<see cref="EngineServer"/>), else in a process of its own.
 /// </summary>
 internal sealed class PrestartedEngine : IDisposable
 {
@@ -21,8 +22,20 @@ internal sealed class PrestartedEngine : IDisposable
     private Task _started = Task.CompletedTask;
     private int _openStreams = 2;
     private int _went;
+    private EngineServerConnection? _server;
+    private bool _processStarted;
 
     private PrestartedEngine(Process process) => _process = process;
+
+    /// <summary>Where an engine build may run in the engine server: the server's socket and how to start the server.</summary>
+    internal sealed class EngineServer(string socketPath, Func<Process?> start, string enginePath)
+    {
+        public string SocketPath { get; } = socketPath;
+
+        public Func<Process?> Start { get; } = start;
+
+        public string EnginePath { get; } = enginePath;
+    }
 
     /// <summary>The key a build registers it under: the same engine command line finds it again.</summary>
     public static string KeyFor(string commandLine) => "Kiln.Build.PrestartedImageBuild|" + commandLine;
@@ -33,9 +46,11 @@ internal sealed class PrestartedEngine : IDisposable
     /// <summary>
     /// Starts <paramref name="start"/> with its input, output and error redirected, on a pool thread: starting a process
     /// from the MSBuild node takes milliseconds (the fork of a large process, the pipes) that MSBuild spends going on to
-    /// the publish instead. <see cref="WaitForStart"/> waits for it.
+    /// the publish instead. <see cref="WaitForStart"/> waits for it. With <paramref name="server"/> the build goes to the
+    /// engine server if it takes it (<see cref="Note"/> says why not); else, unless <paramref name="processIfRefused"/>
+    /// is false, to a process.
     /// </summary>
-    public static PrestartedEngine Start(ProcessStartInfo start)
+    public static PrestartedEngine Start(ProcessStartInfo start, EngineServer? server = null, bool processIfRefused = true)
     {
         start.UseShellExecute = false;
         start.RedirectStandardInput = true;
@@ -49,7 +64,13 @@ internal sealed class PrestartedEngine : IDisposable
         process.ErrorDataReceived += (_, e) => engine.Receive(true, e.Data);
         engine._started = Task.Run(() =>
         {
+            if (server is not null && (engine.TryServer(start, server) || !processIfRefused))
+            {
+                return;
+            }
+
             process.Start();
+            engine._processStarted = true;
             try
             {
                 // It runs beside the compiler of the publish it waits for: that compile is what the developer waits on.
@@ -80,8 +101,36 @@ internal sealed class PrestartedEngine : IDisposable
         }
     }
 
-    /// <summary>The engine's process id, for the log (once <see cref="WaitForStart"/> said it started).</summary>
-    public int ProcessId => _process.Id;
+    /// <summary>Where it runs, for the log (once <see cref="WaitForStart"/> said it started).</summary>
+    public string Where => _server is { } server ? $"engine server, process {server.ProcessId}" : $"process {_process.Id}";
+
+    /// <summary>Whether it runs in the engine server (once <see cref="WaitForStart"/> said it started).</summary>
+    public bool InServer => _server is not null;
+
+    /// <summary>Why the engine server did not take it, for the log; null when it did or was not asked.</summary>
+    public string? Note { get; private set; }
+
+    private bool TryServer(ProcessStartInfo start, EngineServer server)
+    {
+        var arguments = EngineServerConnection.SplitArguments(start.Arguments);
+        if (arguments.Count < 3 || arguments[0] != "exec" || arguments[1] != server.EnginePath)
+        {
+            Note = "its command line is not the engine's";
+            return false;
+        }
+
+        var environment = new List<KeyValuePair<string, string?>>(start.Environment);
+        var directory = string.IsNullOrEmpty(start.WorkingDirectory) ? Directory.GetCurrentDirectory() : start.WorkingDirectory;
+        _server = EngineServerConnection.Open(server.SocketPath, server.Start, directory, environment, arguments.GetRange(2, arguments.Count - 2), out var why);
+        if (_server is null)
+        {
+            Note = why;
+            return false;
+        }
+
+        _server.StartReading(Receive);
+        return true;
+    }
 
     /// <summary>
     /// Lets the build continue (the publish has finished), once: a later call does nothing. A process that already
@@ -96,8 +145,18 @@ internal sealed class PrestartedEngine : IDisposable
 
         try
         {
+            if (_server is not null)
+            {
+                _server.SendLineAndClose("go");
+                return;
+            }
+
             _process.StandardInput.WriteLine("go");
             _process.StandardInput.Close();
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            // The server ended the build already: its output says why.
         }
         catch (IOException)
         {
@@ -114,13 +173,28 @@ internal sealed class PrestartedEngine : IDisposable
     /// <summary>Waits for the process to end and gives its exit code.</summary>
     public int WaitForExit()
     {
+        if (_server is not null)
+        {
+            _server.WaitForExit(System.Threading.Timeout.InfiniteTimeSpan);
+            return _server.ExitCode;
+        }
+
         _process.WaitForExit();
         return _process.ExitCode;
     }
 
-    /// <summary>Stops it at once (the build was cancelled).</summary>
+    /// <summary>
+    /// Stops it at once (the build was cancelled). A build in the engine server is let go of: the server stops it at its
+    /// wait for the publish, or finishes it (its artifacts are written whole or not at all).
+    /// </summary>
     public void Kill()
     {
+        if (_server is not null)
+        {
+            _server.Kill();
+            return;
+        }
+
         try
         {
             if (!_process.HasExited)
@@ -144,7 +218,17 @@ internal sealed class PrestartedEngine : IDisposable
     {
         try
         {
-            if (WaitForStart() is null && !_process.HasExited)
+            if (WaitForStart() is null && _server is not null)
+            {
+                _server.CloseInput();
+                if (!_server.WaitForExit(TimeSpan.FromSeconds(30)))
+                {
+                    _server.Kill();
+                }
+
+                _server.Dispose();
+            }
+            else if (WaitForStart() is null && _processStarted && !_process.HasExited)
             {
                 try
                 {

@@ -58,11 +58,23 @@ public sealed class RunKilnImageBuild : KilnToolTask
         {
             if (engine is not null)
             {
-                Log.LogMessage(MessageImportance.Normal, "Kiln: the images are up to date; stopping the image build started early (process {0}).", engine.ProcessId);
+                Log.LogMessage(MessageImportance.Normal, "Kiln: the images are up to date; stopping the image build started early ({0}).", engine.Where);
                 engine.Dispose();
             }
 
             return true;
+        }
+
+        if (engine is null && EngineServerFor() is { } server)
+        {
+            // Not started early (no publish ran): the engine server, when it takes the build, saves the engine's start.
+            engine = PrestartedEngine.Start(GetProcessStartInfo(GenerateFullPathToTool(), CommandLine, null!), server, processIfRefused: false);
+            if (engine.WaitForStart() is not null || !engine.InServer)
+            {
+                Log.LogMessage(MessageImportance.Normal, "Kiln: the engine server did not take the image build ({0}).", engine.Note ?? "it could not be started");
+                engine.Dispose();
+                engine = null;
+            }
         }
 
         return engine is null ? base.Execute() : TakeOver(engine);
@@ -83,7 +95,12 @@ public sealed class RunKilnImageBuild : KilnToolTask
         using (engine)
         {
             _attached = engine;
-            Log.LogMessage(MessageImportance.Normal, "Kiln: continuing the image build started during the publish (process {0}).", engine.ProcessId);
+            if (engine.Note is { } note)
+            {
+                Log.LogMessage(MessageImportance.Normal, "Kiln: the engine server did not take the image build ({0}).", note);
+            }
+
+            Log.LogMessage(MessageImportance.Normal, "Kiln: continuing the image build started during the publish ({0}).", engine.Where);
             engine.Go();
             foreach (var (error, line) in engine.Lines)
             {

@@ -379,7 +379,7 @@ internal static class SpecUpToDateRecord
     /// FNV-1a, 64 bits, of the value's UTF-16 code units: enough to tell a changed value (this is no defence against
     /// someone who can write obj/), cheap, and it needs no cryptography provider (loading one costs a build some 30 ms).
     /// </summary>
-    private static string Hash(string value)
+    internal static string Hash(string value)
     {
         var hash = 14695981039346656037UL;
         foreach (var c in value)

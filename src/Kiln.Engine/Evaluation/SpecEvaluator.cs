@@ -60,12 +60,21 @@ public static class SpecEvaluator
         thread.Start();
         if (!thread.Join(limit))
         {
+            Interlocked.Increment(ref _abandoned);
             throw TimedOut(assemblyPath, progress.Current, limit);
         }
 
         failure?.Throw();
         return result!;
     }
+
+    /// <summary>
+    /// How many evaluations this process abandoned on their timeout. Their threads may still run spec code, so a process
+    /// that serves more than one build (the engine server) stops once this is not 0.
+    /// </summary>
+    public static int AbandonedEvaluations => Volatile.Read(ref _abandoned);
+
+    private static int _abandoned;
 
     /// <summary>The stack the process's main thread has on Linux, so that spec code recurses as deep as before.</summary>
     private const int MainThreadStackSize = 8 * 1024 * 1024;
