@@ -11,7 +11,7 @@
 #      image with ContainerArchiveOutputPath: cold (the app's bin/obj removed), no-op, and one-line change.
 #
 #   build/bench-devloop.sh                  RUNS=5 build/bench-devloop.sh          KILN_FROM=source build/bench-devloop.sh
-#   PLATFORMS=all build/bench-devloop.sh    COMPILER_SERVER=1 build/bench-devloop.sh
+#   PLATFORMS=all build/bench-devloop.sh    COMPILER_SERVER=1 build/bench-devloop.sh    ENGINE_SERVER=0 build/bench-devloop.sh
 #
 # The Shop declares linux/amd64 and linux/arm64. Its peers make one linux-x64 image (the SDK) or one linux-x64 publish,
 # so by default Kiln's builds are narrowed to the same platform (-p:KilnPlatforms=linux/amd64, as a developer narrows
@@ -44,7 +44,21 @@ done
 
 work="$(mktemp -d /tmp/kiln-bench-devloop.XXXXXX)"
 registry_pid=""
+# Kiln's engine server (KilnEngineServer, on by default): this run's own, its socket under $work, so that it is found
+# by its command line and stopped by its PID at the end. ENGINE_SERVER=0 runs every image build in a process instead.
+export XDG_RUNTIME_DIR="$work/runtime"
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+if [[ "${ENGINE_SERVER:-}" == 0 ]]; then export KilnEngineServer=false; fi
+engine_servers() {
+  local cmdline pid
+  for cmdline in /proc/[0-9]*/cmdline; do
+    pid="${cmdline#/proc/}"; pid="${pid%/cmdline}"
+    if tr '\0' ' ' < "$cmdline" 2>/dev/null | grep -q -- "engine-server --socket $XDG_RUNTIME_DIR/"; then echo "$pid"; fi
+  done
+}
 cleanup() {
+  local pid
+  for pid in $(engine_servers); do kill "$pid" 2>/dev/null || true; done
   if [[ -n "$registry_pid" ]]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
   if [[ "${COMPILER_SERVER:-}" == 1 ]]; then dotnet build-server shutdown --vbcscompiler >/dev/null 2>&1 || true; fi
   rm -rf "$work"
@@ -52,6 +66,7 @@ cleanup() {
 trap cleanup EXIT
 if [[ "${COMPILER_SERVER:-}" == 1 ]]; then unset UseSharedCompilation; fi
 echo "== UseSharedCompilation=${UseSharedCompilation:-(unset: the compiler server is used)}"
+echo "== KilnEngineServer=${KilnEngineServer:-(unset: image builds run in the engine server)}"
 
 # shellcheck source=snapshot-sources.sh
 source "$repo/build/snapshot-sources.sh"

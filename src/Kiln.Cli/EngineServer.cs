@@ -104,7 +104,7 @@ internal static class EngineServer
             var connection = accept.Result;
             if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
             {
-                Refuse(connection, "busy with another build");
+                ThreadPool.QueueUserWorkItem(_ => Refuse(connection, "busy with another build"));
                 continue;
             }
 
@@ -226,16 +226,19 @@ internal static class EngineServer
         }
     }
 
+    /// <summary>Says no to a build: after its request is read, so that the task's write of it does not fail first.</summary>
     private static void Refuse(Socket connection, string why)
     {
         using (connection)
         {
             try
             {
+                connection.ReceiveTimeout = 5_000;
                 using var stream = new NetworkStream(connection, ownsSocket: false);
+                _ = Request.Read(stream);
                 new FrameSink(stream).Send(Busy, why);
             }
-            catch (Exception e) when (e is IOException or SocketException)
+            catch (Exception e) when (e is IOException or SocketException or InvalidDataException or EndOfStreamException)
             {
             }
         }

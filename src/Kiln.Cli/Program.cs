@@ -6,7 +6,8 @@ using Kiln.Engine.Diagnostics;
 // process; every other command line is one run of the CLI.
 if (args is [EngineServer.Verb, ..])
 {
-    return EngineServer.Serve(args[1..]);
+    // Exit, not return: a thread some spec code started and left running must not keep the process alive.
+    Environment.Exit(EngineServer.Serve(args[1..]));
 }
 
 return KilnCli.Run(args);

@@ -19,7 +19,7 @@ public sealed class CrashTests(KilnPackage package)
     public void Build_KilledWhileWritingABlobAndAtManyPoints_LayoutStaysValidAndNextBuildSucceeds()
     {
         var validator = Tools.Require("oci-image-tool", "oci-image-tool");
-        var fixture = BuildTests.TwoServerFixture(package);
+        var fixture = BuildTests.TwoServerFixture(package).WithoutEngineServer();
         fixture.BuildOk();
 
         // A large, poorly compressible input keeps the engine writing one blob long enough to be caught mid-write.
@@ -56,7 +56,8 @@ public sealed class CrashTests(KilnPackage package)
     /// <summary>Starts a build and kills its engine process (SIGKILL) as soon as <paramref name="when"/> returns evidence.</summary>
     private static KillOutcome KillWhen(FixtureProject fixture, Func<(string Path, long Size)?> when, Stopwatch? startClock = null)
     {
-        var env = new Dictionary<string, string?> { ["MSBUILDDISABLENODEREUSE"] = "1", ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0" };
+        // The engine killed is the build's own process (the engine server's crash is EngineServerTests').
+        var env = new Dictionary<string, string?> { ["MSBUILDDISABLENODEREUSE"] = "1", ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0", ["KilnEngineServer"] = "false" };
         File.Delete(Path.Combine(fixture.Directory, "obj", "Debug", "kiln", "images.stamp"));
         using var build = ProcessRunner.Start("dotnet", ["build", fixture.Directory, "-nologo", "-nodeReuse:false"], fixture.Directory, env, out _);
         KillOutcome outcome = new(false, null);

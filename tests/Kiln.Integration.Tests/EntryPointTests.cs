@@ -231,7 +231,7 @@ public sealed class EntryPointTests(KilnPackage package)
         return text.ToString();
     }
 
-    private static string ReadFileFromImage(string layoutDirectory, string digest, string path)
+    internal static string ReadFileFromImage(string layoutDirectory, string digest, string path)
     {
         var layout = OciLayout.Open(layoutDirectory);
         foreach (var layer in layout.ReadManifest(Digest.Parse(digest)).Layers.Reverse())

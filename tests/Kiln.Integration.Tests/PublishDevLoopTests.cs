@@ -18,7 +18,8 @@ public sealed class PublishDevLoopTests(KilnPackage package)
     private FixtureProject AppWithLibrary(out string root, string moreSpecs = "")
     {
         root = Path.Combine(package.Root, "projects", "devloop-" + Guid.NewGuid().ToString("N")[..8]);
-        var fixture = new FixtureProject(package, directory: Path.Combine(root, "specs"));
+        // The tests look at the engine process started before the publish: in a process of its own, not the server.
+        var fixture = new FixtureProject(package, directory: Path.Combine(root, "specs")).WithoutEngineServer();
         Write(root, "lib/Lib.csproj", """
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>

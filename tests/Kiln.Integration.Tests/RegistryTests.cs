@@ -108,6 +108,53 @@ public sealed class RegistryTests(KilnPackage package) : IDisposable
     }
 
     [SkippableFact]
+    public void RegistryBase_CredentialsFromTheEnvironment_TheEngineServerRunsEachBuildWithItsOwnEnvironment()
+    {
+        var busybox = Tools.Require("busybox", "busybox-static");
+        Tools.Require("htpasswd", "apache2-utils");
+        var htpasswd = RegistryServer.Htpasswd(Path.Combine(_temp, "auth"), "kiln", "it-s3cret")!;
+        using var registry = RegistryServer.Start(htpasswd);
+        var (reference, _) = PushBusyboxBase(registry, busybox, "--dest-creds=kiln:it-s3cret");
+        // Its own XDG_RUNTIME_DIR: an engine server of this test's, which runs all three builds.
+        var runtime = Directory.CreateDirectory(Path.Combine(_temp, "runtime")).FullName;
+        var fixture = BaseFixture(reference, "v1").WithEnvironment("XDG_RUNTIME_DIR", runtime);
+        var withoutCredentials = Environment();
+        var withCredentials = new Dictionary<string, string?>(withoutCredentials)
+        {
+            ["KILN_REGISTRY_HOST"] = registry.Host,
+            ["KILN_REGISTRY_USERNAME"] = "kiln",
+            ["KILN_REGISTRY_PASSWORD"] = "it-s3cret",
+        };
+        int? server = null;
+        try
+        {
+            var denied = fixture.Build(withoutCredentials);
+            server = EngineServerTests.ServerProcess(denied.Output);
+            Assert.NotEqual(0, denied.ExitCode);
+            Assert.Contains("KILN1002", denied.Output, StringComparison.Ordinal);
+
+            var allowed = fixture.Build(withCredentials);
+            Assert.True(allowed.ExitCode == 0, allowed.Output);
+            Assert.Equal(server, EngineServerTests.ServerProcess(allowed.Output));
+
+            // Unset again, with an empty cache and a changed input: the server must not keep the last build's credentials.
+            fixture.Write("greeting", "v2\n");
+            var deniedAgain = fixture.Build(new Dictionary<string, string?>(withoutCredentials) { ["KILN_CACHE"] = Path.Combine(_temp, "cache2") });
+            Assert.Equal(server, EngineServerTests.ServerProcess(deniedAgain.Output));
+            Assert.NotEqual(0, deniedAgain.ExitCode);
+            Assert.Contains("KILN1002", deniedAgain.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("it-s3cret", denied.Output + allowed.Output + deniedAgain.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (server is { } pid)
+            {
+                EngineServerTests.Stop(pid);
+            }
+        }
+    }
+
+    [SkippableFact]
     public void RegistryBase_UnknownDigest_404NamesTheReference()
     {
         using var registry = RegistryServer.Start();

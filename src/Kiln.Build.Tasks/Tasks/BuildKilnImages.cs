@@ -52,7 +52,7 @@ public sealed class BuildKilnImages : KilnEngineTask
     {
         if (!Prepare)
         {
-            return base.Execute();
+            return ValidateParameters() && (RunInEngineServer(GenerateCommandLineCommands()) ?? base.Execute());
         }
 
         if (!ValidateParameters())

@@ -118,7 +118,16 @@ internal sealed class EngineServerConnection : IDisposable
         try
         {
             var connection = new EngineServerConnection(socket);
-            connection.Send(environment, workingDirectory, arguments);
+            try
+            {
+                connection.Send(environment, workingDirectory, arguments);
+            }
+            catch (IOException)
+            {
+                // A server that says no (busy, stopping) may close before it has read all of the request: its answer
+                // is still there to read.
+            }
+
             socket.ReceiveTimeout = 30_000; // a server that takes the build answers at once
             var (kind, text) = connection.ReadFrame();
             socket.ReceiveTimeout = 0;

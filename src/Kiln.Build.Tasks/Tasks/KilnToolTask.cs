@@ -117,6 +117,61 @@ public abstract class KilnToolTask : ToolTask
         return new PrestartedEngine.EngineServer(socket, () => StartEngineServer(start, socket, idleSeconds), EnginePath);
     }
 
+    /// <summary>
+    /// Runs <paramref name="commandLine"/> in the engine server: the task's result, or null when the server is off or
+    /// did not take it (the caller then starts the engine process, as without a server).
+    /// </summary>
+    protected bool? RunInEngineServer(string commandLine)
+    {
+        if (EngineServerFor() is not { } server)
+        {
+            return null;
+        }
+
+        var engine = PrestartedEngine.Start(GetProcessStartInfo(GenerateFullPathToTool(), commandLine, null!), server, processIfRefused: false);
+        if (engine.WaitForStart() is not null || !engine.InServer)
+        {
+            Log.LogMessage(MessageImportance.Normal, "Kiln: the engine server did not take the image build ({0}).", engine.Note ?? "it could not be started");
+            engine.Dispose();
+            return null;
+        }
+
+        return RunAttached(engine, startedEarly: false);
+    }
+
+    private PrestartedEngine? _attached;
+
+    /// <summary>Lets <paramref name="engine"/> go on and logs its output as the engine process's; the task's result.</summary>
+    private protected bool RunAttached(PrestartedEngine engine, bool startedEarly)
+    {
+        using (engine)
+        {
+            _attached = engine;
+            if (engine.Note is { } note)
+            {
+                Log.LogMessage(MessageImportance.Normal, "Kiln: the engine server did not take the image build ({0}).", note);
+            }
+
+            Log.LogMessage(MessageImportance.Normal, startedEarly ? "Kiln: continuing the image build started during the publish ({0})." : "Kiln: running the image build ({0}).", engine.Where);
+            engine.Go();
+            foreach (var (error, line) in engine.Lines)
+            {
+                LogEventsFromTextOutput(line, error ? StandardErrorLoggingImportance : StandardOutputLoggingImportance);
+            }
+
+            var exitCode = engine.WaitForExit();
+            _attached = null;
+            return exitCode == 0 ? !Log.HasLoggedErrors : LogEngineFailure(exitCode);
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Cancel()
+    {
+        _attached?.Kill();
+        base.Cancel();
+    }
+
     private Process? StartEngineServer(ProcessStartInfo start, string socket, int idleSeconds)
     {
         var arguments = new CommandLineBuilder();

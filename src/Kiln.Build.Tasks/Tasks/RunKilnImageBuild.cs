@@ -10,8 +10,6 @@ namespace Kiln.Build.Tasks;
 /// </summary>
 public sealed class RunKilnImageBuild : KilnToolTask
 {
-    private PrestartedEngine? _attached;
-
     /// <summary>The engine's command line, from <see cref="BuildKilnImages.CommandLine"/>.</summary>
     [Required]
     public string CommandLine { get; set; } = "";
@@ -65,51 +63,14 @@ public sealed class RunKilnImageBuild : KilnToolTask
             return true;
         }
 
-        if (engine is null && EngineServerFor() is { } server)
+        if (engine is not null)
         {
-            // Not started early (no publish ran): the engine server, when it takes the build, saves the engine's start.
-            engine = PrestartedEngine.Start(GetProcessStartInfo(GenerateFullPathToTool(), CommandLine, null!), server, processIfRefused: false);
-            if (engine.WaitForStart() is not null || !engine.InServer)
-            {
-                Log.LogMessage(MessageImportance.Normal, "Kiln: the engine server did not take the image build ({0}).", engine.Note ?? "it could not be started");
-                engine.Dispose();
-                engine = null;
-            }
+            return RunAttached(engine, startedEarly: true);
         }
 
-        return engine is null ? base.Execute() : TakeOver(engine);
-    }
-
-    /// <inheritdoc />
-    public override void Cancel()
-    {
-        _attached?.Kill();
-        base.Cancel();
+        return ValidateParameters() && (RunInEngineServer(CommandLine) ?? base.Execute());
     }
 
     /// <inheritdoc />
     protected override string GenerateCommandLineCommands() => CommandLine;
-
-    private bool TakeOver(PrestartedEngine engine)
-    {
-        using (engine)
-        {
-            _attached = engine;
-            if (engine.Note is { } note)
-            {
-                Log.LogMessage(MessageImportance.Normal, "Kiln: the engine server did not take the image build ({0}).", note);
-            }
-
-            Log.LogMessage(MessageImportance.Normal, "Kiln: continuing the image build started during the publish ({0}).", engine.Where);
-            engine.Go();
-            foreach (var (error, line) in engine.Lines)
-            {
-                LogEventsFromTextOutput(line, error ? StandardErrorLoggingImportance : StandardOutputLoggingImportance);
-            }
-
-            var exitCode = engine.WaitForExit();
-            _attached = null;
-            return exitCode == 0 ? !Log.HasLoggedErrors : LogEngineFailure(exitCode);
-        }
-    }
 }

@@ -83,7 +83,27 @@ internal sealed class FixtureProject
     public ProcessResult MSBuild(params string[] extra) =>
         ProcessRunner.Run("dotnet", ["msbuild", Directory, "-nologo", "-v:n", "-nodeReuse:false", .. extra], Directory, BuildEnvironment(null), TimeSpan.FromMinutes(6));
 
-    private Dictionary<string, string?> BuildEnvironment(IDictionary<string, string?>? environment)
+    /// <summary>
+    /// Every build of this fixture runs its engine in a process of its own (KilnEngineServer=false): for the tests that
+    /// look at or kill that process.
+    /// </summary>
+    public FixtureProject WithoutEngineServer()
+    {
+        _environment["KilnEngineServer"] = "false";
+        return this;
+    }
+
+    /// <summary>An environment variable every build of this fixture gets.</summary>
+    public FixtureProject WithEnvironment(string name, string? value)
+    {
+        _environment[name] = value;
+        return this;
+    }
+
+    private readonly Dictionary<string, string?> _environment = new(StringComparer.Ordinal);
+
+    /// <summary>The environment of this fixture's builds, with <paramref name="environment"/> over it.</summary>
+    public Dictionary<string, string?> BuildEnvironment(IDictionary<string, string?>? environment)
     {
         var env = new Dictionary<string, string?>
         {
@@ -92,7 +112,14 @@ internal sealed class FixtureProject
             ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0",
             ["SOURCE_DATE_EPOCH"] = null,
             ["DOTNET_NOLOGO"] = "1",
+            // Engine servers the tests' builds start stop soon after the tests (the default waits ten minutes).
+            ["KilnEngineServerIdleTimeout"] = "120",
         };
+        foreach (var (key, value) in _environment)
+        {
+            env[key] = value;
+        }
+
         foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
         {
             env[key] = value;

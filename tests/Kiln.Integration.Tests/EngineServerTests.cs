@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Kiln.Integration.Tests.Infrastructure;
+using Kiln.Oci;
+using Xunit;
+
+namespace Kiln.Integration.Tests;
+
+/// <summary>
+/// The engine server: image builds of many <c>dotnet build</c>s run in one engine process, found by its socket in
+/// XDG_RUNTIME_DIR/kiln. Every test gives its builds an XDG_RUNTIME_DIR of its own, so its server is its own (not the one
+/// other tests share), and stops the servers it started by their process ids.
+/// </summary>
+[Collection(KilnCollection.Name)]
+public sealed class EngineServerTests(KilnPackage package) : IDisposable
+{
+    private readonly string _runtime = Directory.CreateTempSubdirectory("kiln-server-it-").FullName;
+    private readonly HashSet<int> _servers = [];
+
+    public void Dispose()
+    {
+        foreach (var pid in _servers)
+        {
+            Stop(pid);
+        }
+
+        Directory.Delete(_runtime, recursive: true);
+    }
+
+    /// <summary>What the task logs when the server runs a build (the process id follows).</summary>
+    internal const string RanInServer = "Kiln: running the image build (engine server, process ";
+
+    private FixtureProject Fixture(string? directory = null) =>
+        BuildTests.TwoServerFixture(package, directory).WithEnvironment("XDG_RUNTIME_DIR", _runtime);
+
+    private int ServerOf(string output) => Track(ServerProcess(output));
+
+    private int Track(int pid)
+    {
+        _servers.Add(pid);
+        return pid;
+    }
+
+    /// <summary>The engine server's process id from a build's log (the build ran in it).</summary>
+    internal static int ServerProcess(string output)
+    {
+        var start = output.IndexOf(RanInServer, StringComparison.Ordinal);
+        Assert.True(start >= 0, "the build did not run in the engine server:\n" + output);
+        start += RanInServer.Length;
+        return int.Parse(output[start..output.IndexOf(')', start)], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Stops a server a test started (SIGKILL), if it is still there.</summary>
+    internal static void Stop(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            process.Kill();
+            process.WaitForExit(10_000);
+        }
+        catch (ArgumentException)
+        {
+            // gone already
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    [Fact]
+    public void Build_InTheEngineServer_SameImagesAsAnEngineProcess_AndTheNextBuildReusesItWithTheEditedSpec()
+    {
+        // A space in the path: the server must get the arguments a process would (the command line is split the same way).
+        var root = Path.Combine(package.Root, "projects", "in server " + Guid.NewGuid().ToString("N")[..8]);
+        var inProcess = BuildTests.TwoServerFixture(package, Path.Combine(root, "process")).WithoutEngineServer();
+        var inServer = Fixture(Path.Combine(root, "server"));
+
+        var processBuild = inProcess.BuildOk();
+        var first = inServer.BuildOk();
+
+        Assert.DoesNotContain("(engine server, process", processBuild.Output, StringComparison.Ordinal);
+        var server = ServerOf(first.Output);
+        Assert.Equal(Sorted(inProcess.ReadRelease().Digests), Sorted(inServer.ReadRelease().Digests));
+
+        // Its socket is the user's only: a private directory, a socket only the user may connect to.
+        var directory = Path.Combine(_runtime, "kiln");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(directory));
+        var socket = Assert.Single(Directory.GetFiles(directory, "engine-*.sock"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(socket));
+
+        // The spec edited: the same server builds with the new spec assembly, not types cached from the first build.
+        inServer.Specs(BuildTests.TwoServers.Replace("new(\"MODE\", \"production\")", "new(\"MODE\", \"canary\")", StringComparison.Ordinal));
+        var second = inServer.BuildOk();
+
+        Assert.Equal(server, ServerOf(second.Output));
+        var after = inServer.ReadRelease().Digests["fixture-api:1.2.3"];
+        var layout = OciLayout.Open(inServer.LayoutDirectory);
+        Assert.Contains("MODE=canary", layout.ReadConfig(layout.ReadManifest(Digest.Parse(after)).Config.Digest).Config.Env);
+
+        // Between builds the server holds no file of the project open (the spec assembly is read into memory).
+        Assert.Empty(OpenFilesUnder(server, inServer.Directory));
+    }
+
+    [Fact]
+    public void Build_ServerBusy_AnotherBuildRunsItsOwnEngine_ServerKilled_TheBuildInItFailsWithKiln4060_AndTheNextBuildStartsANewOne()
+    {
+        var waiting = Fixture();
+        var server = ServerOf(waiting.BuildOk().Output);
+        var release = File.ReadAllText(waiting.ReleasePath);
+        waiting.Write("files/settings.json", "{ \"mode\": \"after the crash\" }\n");
+
+        Process build;
+        StringBuilder output;
+        // The output directory's lock, held by this test: the build in the server waits for it, and the server is busy.
+        using (new FileStream(Path.Combine(waiting.OutputDirectory, ".kiln-build.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            File.WriteAllText(Path.Combine(waiting.OutputDirectory, ".kiln-build.owner"), $"{Environment.ProcessId}\n");
+            build = ProcessRunner.Start("dotnet", ["build", waiting.Directory, "-nologo", "-v:n", "-nodeReuse:false"], waiting.Directory, waiting.BuildEnvironment(null), out output);
+            var watch = Stopwatch.StartNew();
+            while (!build.HasExited && !Text(output).Contains("waiting for another Kiln build", StringComparison.Ordinal) && watch.Elapsed < TimeSpan.FromMinutes(4))
+            {
+                Thread.Sleep(50);
+            }
+
+            Assert.False(build.HasExited, "the build did not wait for the lock:\n" + Text(output));
+            Assert.Equal(server, ServerProcess(Text(output)));
+
+            // Another project's build meanwhile: the server is busy, so that build runs its engine in a process.
+            var other = Fixture();
+            var otherBuild = other.BuildOk();
+            Assert.True(otherBuild.Output.Contains("Kiln: the engine server did not take the image build (the engine server is busy with another build)", StringComparison.Ordinal), KilnLines(otherBuild.Output));
+            Assert.DoesNotContain(RanInServer, otherBuild.Output, StringComparison.Ordinal);
+            Assert.Equal(2, other.ReadRelease().Digests.Count);
+
+            // The server dies while the build waits in it: SIGKILL, no handler, no cleanup.
+            Stop(server);
+            Assert.True(build.WaitForExit(TimeSpan.FromMinutes(2)), "the build did not end after its engine server died:\n" + Text(output));
+            build.WaitForExit();
+        }
+
+        var text = Text(output);
+        Assert.True(build.ExitCode != 0, text);
+        Assert.Contains("error KILN4060", text, StringComparison.Ordinal);
+        Assert.Contains($"engine server (process {server})", text, StringComparison.Ordinal);
+        Assert.Equal(release, File.ReadAllText(waiting.ReleasePath));
+        build.Dispose();
+
+        // The dead server's socket is still there; the next build finds nobody answering and starts a new server.
+        var next = waiting.BuildOk();
+        Assert.NotEqual(server, ServerOf(next.Output));
+        Assert.Equal("{ \"mode\": \"after the crash\" }\n", EntryPointTests.ReadFileFromImage(waiting.LayoutDirectory, waiting.ReadRelease().Digests["fixture-api:1.2.3"], "app/settings.json"));
+    }
+
+    [Fact]
+    public void Build_EngineServerIdleTimeout_StopsTheServerAndRemovesItsSocket_AndABadValueIsKiln4061()
+    {
+        var fixture = Fixture().WithEnvironment("KilnEngineServerIdleTimeout", "2");
+        var server = ServerOf(fixture.BuildOk().Output);
+        var socket = Assert.Single(Directory.GetFiles(Path.Combine(_runtime, "kiln"), "engine-*.sock"));
+
+        var watch = Stopwatch.StartNew();
+        while (Running(server) && watch.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            Thread.Sleep(100);
+        }
+
+        Assert.False(Running(server), "the engine server did not stop after 2 s without a build");
+        Assert.False(File.Exists(socket), "the stopped server left its socket");
+
+        fixture.Write("files/settings.json", "{ \"mode\": \"bad timeout\" }\n");
+        var bad = fixture.Build("-p:KilnEngineServerIdleTimeout=soon");
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("error KILN4061", bad.Output, StringComparison.Ordinal);
+        Assert.Contains("KilnEngineServerIdleTimeout is 'soon'", bad.Output, StringComparison.Ordinal);
+    }
+
+    private static string KilnLines(string output) =>
+        string.Join('\n', output.Split('\n').Where(l => l.Contains("Kiln", StringComparison.OrdinalIgnoreCase) && l.Length < 2000));
+
+    private static bool Running(int pid) => Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal);
+
+    private static List<string> Sorted(IReadOnlyDictionary<string, string> digests) =>
+        [.. digests.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => $"{d.Key}={d.Value}")];
+
+    /// <summary>The files under <paramref name="directory"/> that process <paramref name="pid"/> holds open.</summary>
+    private static List<string> OpenFilesUnder(int pid, string directory)
+    {
+        var open = new List<string>();
+        foreach (var fd in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
+        {
+            try
+            {
+                if (new FileInfo(fd).LinkTarget is { } target && target.StartsWith(directory, StringComparison.Ordinal))
+                {
+                    open.Add(target);
+                }
+            }
+            catch (IOException)
+            {
+                // closed meanwhile
+            }
+        }
+
+        return open;
+    }
+
+    private static string Text(StringBuilder output)
+    {
+        lock (output)
+        {
+            return output.ToString();
+        }
+    }
+}
