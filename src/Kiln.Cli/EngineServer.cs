@@ -165,10 +165,39 @@ internal static class EngineServer
         }
 
         var directory = Path.GetDirectoryName(Path.GetFullPath(socketPath))!;
-        Directory.CreateDirectory(directory, Private);
-        if ((File.GetUnixFileMode(directory) & ~Private) != 0)
+        UnixFileMode mode;
+        try
+        {
+            Directory.CreateDirectory(directory, Private);
+            mode = File.GetUnixFileMode(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null;
+        }
+
+        if ((mode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0)
+        {
+            return null; // someone else may have put a socket there
+        }
+
+        if ((mode & ~Private) != 0)
+        {
+            // Made by something else with the umask: the user's own directory is made private (nobody else could
+            // write into it); another's cannot be changed, and this place gets no server.
+            try
+            {
+                File.SetUnixFileMode(directory, Private);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+
+            if ((File.GetUnixFileMode(directory) & ~Private) != 0)
+            {
+                return null;
+            }
         }
 
         for (var attempt = 0; attempt < 2; attempt++)
