@@ -84,11 +84,7 @@ public sealed class RegistryTests(KilnPackage package) : IDisposable
     [SkippableFact]
     public void RegistryBase_BasicAuth_401WithoutCredentialsNamesRegistryAndSources_ThenConfigJsonWorks()
     {
-        var busybox = Tools.Require("busybox", "busybox-static");
-        Tools.Require("htpasswd", "apache2-utils");
-        var htpasswd = RegistryServer.Htpasswd(Path.Combine(_temp, "auth"), "kiln", "it-s3cret")!;
-        using var registry = RegistryServer.Start(htpasswd);
-        var (reference, _) = PushBusyboxBase(registry, busybox, "--dest-creds=kiln:it-s3cret");
+        using var registry = StartRegistryWithPassword(out var reference);
         var fixture = BaseFixture(reference, "v1");
 
         var denied = fixture.Build(Environment());
@@ -110,11 +106,7 @@ public sealed class RegistryTests(KilnPackage package) : IDisposable
     [SkippableFact]
     public void RegistryBase_CredentialsFromTheEnvironment_TheEngineServerRunsEachBuildWithItsOwnEnvironment()
     {
-        var busybox = Tools.Require("busybox", "busybox-static");
-        Tools.Require("htpasswd", "apache2-utils");
-        var htpasswd = RegistryServer.Htpasswd(Path.Combine(_temp, "auth"), "kiln", "it-s3cret")!;
-        using var registry = RegistryServer.Start(htpasswd);
-        var (reference, _) = PushBusyboxBase(registry, busybox, "--dest-creds=kiln:it-s3cret");
+        using var registry = StartRegistryWithPassword(out var reference);
         // Its own XDG_RUNTIME_DIR: an engine server of this test's, which runs all three builds.
         var runtime = Directory.CreateDirectory(Path.Combine(_temp, "runtime")).FullName;
         var fixture = BaseFixture(reference, "v1").WithEnvironment("XDG_RUNTIME_DIR", runtime);
@@ -422,6 +414,25 @@ public sealed class RegistryTests(KilnPackage package) : IDisposable
 
         var restore = new FixtureProject(package).Specs("").Build(Environment(), "-t:Restore");
         Assert.True(restore.ExitCode == 0, restore.Output);
+    }
+
+    /// <summary>A registry that takes only kiln / it-s3cret (basic auth), with the busybox base pushed to it: its pinned <paramref name="reference"/>.</summary>
+    private RegistryServer StartRegistryWithPassword(out string reference)
+    {
+        var busybox = Tools.Require("busybox", "busybox-static");
+        Tools.Require("htpasswd", "apache2-utils");
+        var htpasswd = RegistryServer.Htpasswd(Path.Combine(_temp, "auth"), "kiln", "it-s3cret")!;
+        var registry = RegistryServer.Start(htpasswd);
+        try
+        {
+            (reference, _) = PushBusyboxBase(registry, busybox, "--dest-creds=kiln:it-s3cret");
+            return registry;
+        }
+        catch
+        {
+            registry.Dispose(); // stopped by its PID even when the push fails
+            throw;
+        }
     }
 
     /// <summary>Pushes the busybox layout to the registry with skopeo; returns the pinned reference and the manifest.</summary>
