@@ -13,7 +13,8 @@ namespace Kiln.Build.Tasks;
 /// evaluates the specs and resolves the bases meanwhile, then waits for a line on its standard input. Its output is
 /// kept until a task takes it over (<see cref="Go"/>), or it is called off by closing its input (<see cref="Dispose"/>,
 /// also what MSBuild does with it at the end of a build that failed before). It runs in the engine server when one takes
-/// it (<see cref="EngineServer"/>), else in a process of its own.
+/// it (<see cref="EngineServer"/>), else in a process of its own. An image build started without a publish to wait for
+/// is handed to the engine server the same way (<see cref="KilnToolTask.RunInEngineServer"/>).
 /// </summary>
 internal sealed class PrestartedEngine : IDisposable
 {
