@@ -193,6 +193,11 @@ public static class DiagnosticCodes
     public const string CakeOutdatedCheckFailed = "KILN4053";
     public const string CakeReleaseMissing = "KILN4054";
 
+    // The engine server (src/Kiln.Build.Tasks/Tasks: EngineServerConnection, KilnToolTask): the tasks, which cannot
+    // reference the engine, write these as literals.
+    public const string EngineServerEndedBuild = "KILN4060";
+    public const string EngineServerIdleTimeoutInvalid = "KILN4061";
+
     // Coming from PublishContainer: the SDK's Container* settings and kiln init --from-publish-container (KILN2210–2219).
     // KILN2210 and KILN2211 are logged by Kiln.Build.targets itself; the constants keep the codes reserved and documented.
     public const string ContainerSettingIgnored = "KILN2210";

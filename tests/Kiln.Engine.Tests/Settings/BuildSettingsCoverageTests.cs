@@ -57,6 +57,8 @@ public sealed partial class BuildSettingsCoverageTests
         ["--repository-prefix"] = "push only (KilnPush), which never writes an image",
         ["--allow-tag-overwrite"] = "push only (KilnPush), which never writes an image",
         ["--tag"] = "push only (KilnPush), which never writes an image",
+        ["--socket"] = "the engine server's own command line (kiln engine-server): where it listens, not a build's",
+        ["--idle-seconds"] = "the engine server's own command line (kiln engine-server): when it stops, not what a build writes",
     };
 
     [Fact]
