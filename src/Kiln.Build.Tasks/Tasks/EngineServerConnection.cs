@@ -71,6 +71,14 @@ internal sealed class EngineServerConnection : IDisposable
             identity.Append('|').Append(name).Append(':').Append(file.Exists ? file.Length + ":" + file.LastWriteTimeUtc.Ticks : "-");
         }
 
+        // What the server's process reads once, at its start, rather than per build: the variables native code reads
+        // (OpenSSL's certificate locations) and the proxy settings .NET's HTTP stack takes once per process. A build
+        // with other values gets a server of its own instead of one that would not honour them.
+        foreach (var name in ProcessWideVariables)
+        {
+            identity.Append('|').Append(name).Append('=').Append(Environment.GetEnvironmentVariable(name));
+        }
+
         var path = Path.Combine(directory, "engine-" + SpecUpToDateRecord.Hash(identity.ToString()) + ".sock");
         return Encoding.UTF8.GetByteCount(path) < 100 ? path : null; // a Unix socket's path has at most 107 bytes
     }
@@ -252,6 +260,11 @@ internal sealed class EngineServerConnection : IDisposable
             return null;
         }
     }
+
+    private static readonly string[] ProcessWideVariables =
+    [
+        "SSL_CERT_FILE", "SSL_CERT_DIR", "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy",
+    ];
 
     /// <summary>UnixDomainSocketEndPoint: in every .NET that runs dotnet build, not in netstandard2.0's surface (nor in .NET Framework's MSBuild).</summary>
     private static readonly Type? EndPointType = Type.GetType("System.Net.Sockets.UnixDomainSocketEndPoint, System.Net.Sockets", throwOnError: false);
