@@ -102,6 +102,7 @@ internal static class EngineServer
             }
 
             var connection = accept.Result;
+            Volatile.Write(ref _lastActivity, Environment.TickCount64); // a build came: the idle time starts again
             if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
             {
                 ThreadPool.QueueUserWorkItem(_ => Refuse(connection, "busy with another build"));
