@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using Kiln.Engine.Diagnostics;
+using Kiln.Shared;
 
 namespace Kiln.Cli;
 
@@ -29,14 +30,7 @@ internal static class EngineServer
     /// <summary>The command line's first word.</summary>
     public const string Verb = "engine-server";
 
-    /// <summary>What a request starts with; another text is another protocol.</summary>
-    public const string Greeting = "kiln-engine-server 1";
-
-    /// <summary>Frame kinds, server to task: started (the server's process id), output line, error line, exit code, busy.</summary>
-    public const byte Started = (byte)'S', OutputLine = (byte)'O', ErrorLine = (byte)'E', Exited = (byte)'X', Busy = (byte)'B';
-
     private const int MaxBuilds = 500;
-    private const int MaxRequestBytes = 16 << 20;
 
     /// <summary>Whether this process is the engine server (a build in it records no JIT profile).</summary>
     public static bool IsServing { get; private set; }
@@ -139,18 +133,7 @@ internal static class EngineServer
         || EngineIdentity() != identity;
 
     /// <summary>The engine's own files (name, size, time): a server whose files were replaced stops.</summary>
-    private static string EngineIdentity()
-    {
-        var directory = AppContext.BaseDirectory;
-        var text = new StringBuilder();
-        foreach (var name in new[] { "kiln.dll", "Kiln.Engine.dll", "Kiln.Oci.dll", "Kiln.Spec.dll" })
-        {
-            var file = new FileInfo(Path.Combine(directory, name));
-            text.Append(name).Append(':').Append(file.Exists ? $"{file.Length}:{file.LastWriteTimeUtc.Ticks}" : "-").Append(';');
-        }
-
-        return text.ToString();
-    }
+    private static string EngineIdentity() => EngineServerProtocol.EngineIdentity(AppContext.BaseDirectory);
 
     /// <summary>
     /// Binds the socket in its directory, which must be private to the user (created so when missing). A socket file
@@ -266,7 +249,7 @@ internal static class EngineServer
                 connection.ReceiveTimeout = 5_000;
                 using var stream = new NetworkStream(connection, ownsSocket: false);
                 _ = Request.Read(stream);
-                new FrameSink(stream).Send(Busy, why);
+                new FrameSink(stream).Send(EngineServerProtocol.Busy, why);
             }
             catch (Exception e) when (e is IOException or SocketException or InvalidDataException or EndOfStreamException)
             {
@@ -291,13 +274,13 @@ internal static class EngineServer
 
         if (request.Arguments is not ["engine", "build", ..])
         {
-            sink.Send(Busy, "only image builds run in the engine server");
+            sink.Send(EngineServerProtocol.Busy, "only image builds run in the engine server");
             return;
         }
 
-        sink.Send(Started, Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
-        var output = new FrameWriter(sink, OutputLine);
-        var error = new FrameWriter(sink, ErrorLine);
+        sink.Send(EngineServerProtocol.Started, Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        var output = new FrameWriter(sink, EngineServerProtocol.OutputLine);
+        var error = new FrameWriter(sink, EngineServerProtocol.ErrorLine);
         int code;
         try
         {
@@ -324,52 +307,20 @@ internal static class EngineServer
 
         output.Close();
         error.Close();
-        sink.Send(Exited, code.ToString(CultureInfo.InvariantCulture));
+        sink.Send(EngineServerProtocol.Exited, code.ToString(CultureInfo.InvariantCulture));
         // The build's spec load context and buffers go now, while the server waits, not during the next build.
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
     }
 
-    /// <summary>A build's request: <see cref="Greeting"/>, the working directory, the environment, the arguments.</summary>
+    /// <summary>A build's request (<see cref="EngineServerProtocol"/>): the working directory, the environment, the arguments.</summary>
     private sealed record Request(string WorkingDirectory, IReadOnlyList<KeyValuePair<string, string>> Environment, string[] Arguments)
     {
-        /// <summary>A 4-byte little-endian length, then that many bytes written with <see cref="BinaryWriter"/>'s strings.</summary>
         public static Request Read(Stream stream)
         {
-            var length = BitConverter.ToInt32(ReadExactly(stream, 4));
-            if (length is <= 0 or > MaxRequestBytes)
-            {
-                throw new InvalidDataException("bad request length");
-            }
-
-            using var reader = new BinaryReader(new MemoryStream(ReadExactly(stream, length)), Encoding.UTF8);
-            if (reader.ReadString() != Greeting)
-            {
-                throw new InvalidDataException("another protocol");
-            }
-
-            var directory = reader.ReadString();
-            var environment = new List<KeyValuePair<string, string>>();
-            for (var count = reader.ReadInt32(); count > 0; count--)
-            {
-                environment.Add(new(reader.ReadString(), reader.ReadString()));
-            }
-
-            var arguments = new string[reader.ReadInt32()];
-            for (var i = 0; i < arguments.Length; i++)
-            {
-                arguments[i] = reader.ReadString();
-            }
-
+            var (directory, environment, arguments) = EngineServerProtocol.ReadRequest(stream);
             return new Request(directory, environment, arguments);
-        }
-
-        private static byte[] ReadExactly(Stream stream, int count)
-        {
-            var buffer = new byte[count];
-            stream.ReadExactly(buffer);
-            return buffer;
         }
 
         /// <summary>Makes the process's environment and working directory the request's, as a process started for it would have.</summary>
@@ -404,11 +355,7 @@ internal static class EngineServer
 
         public void Send(byte kind, string text)
         {
-            var payload = Encoding.UTF8.GetBytes(text);
-            var frame = new byte[5 + payload.Length];
-            frame[0] = kind;
-            BitConverter.TryWriteBytes(frame.AsSpan(1, 4), payload.Length);
-            payload.CopyTo(frame, 5);
+            var frame = EngineServerProtocol.EncodeFrame(kind, text);
             lock (_gate)
             {
                 if (_broken)

@@ -7,6 +7,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Threading;
+using Kiln.Shared;
 
 namespace Kiln.Build.Tasks;
 
@@ -17,9 +18,6 @@ namespace Kiln.Build.Tasks;
 /// </summary>
 internal sealed class EngineServerConnection : IDisposable
 {
-    private const string Greeting = "kiln-engine-server 1";
-    private const byte Started = (byte)'S', OutputLine = (byte)'O', ErrorLine = (byte)'E', Exited = (byte)'X', Busy = (byte)'B';
-
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
     private Thread? _reader;
@@ -64,12 +62,8 @@ internal sealed class EngineServerConnection : IDisposable
         }
 
         var engine = Path.GetFullPath(enginePath);
-        var identity = new StringBuilder(engine).Append('|').Append(dotnetHost);
-        foreach (var name in new[] { "kiln.dll", "Kiln.Engine.dll", "Kiln.Oci.dll", "Kiln.Spec.dll" })
-        {
-            var file = new FileInfo(Path.Combine(Path.GetDirectoryName(engine)!, name));
-            identity.Append('|').Append(name).Append(':').Append(file.Exists ? file.Length + ":" + file.LastWriteTimeUtc.Ticks : "-");
-        }
+        var identity = new StringBuilder(engine).Append('|').Append(dotnetHost).Append('|')
+            .Append(EngineServerProtocol.EngineIdentity(Path.GetDirectoryName(engine)!));
 
         // What the server's process reads once, at its start, rather than per build: the variables native code reads
         // (OpenSSL's certificate locations) and the proxy settings .NET's HTTP stack takes once per process. A build
@@ -139,7 +133,7 @@ internal sealed class EngineServerConnection : IDisposable
             socket.ReceiveTimeout = 30_000; // a server that takes the build answers at once
             var (kind, text) = connection.ReadFrame();
             socket.ReceiveTimeout = 0;
-            if (kind == Started && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var processId))
+            if (kind == EngineServerProtocol.Started && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var processId))
             {
                 why = "";
                 connection.ProcessId = processId;
@@ -147,10 +141,10 @@ internal sealed class EngineServerConnection : IDisposable
             }
 
             connection.Dispose();
-            why = kind == Busy ? "the engine server is " + text : "the engine server did not take the build";
+            why = kind == EngineServerProtocol.Busy ? "the engine server is " + text : "the engine server did not take the build";
             return null;
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidDataException)
         {
             socket.Dispose();
             why = "the engine server did not take the build (" + e.Message + ")";
@@ -168,18 +162,18 @@ internal sealed class EngineServerConnection : IDisposable
                 while (true)
                 {
                     var (kind, text) = ReadFrame();
-                    if (kind == OutputLine || kind == ErrorLine)
+                    if (kind == EngineServerProtocol.OutputLine || kind == EngineServerProtocol.ErrorLine)
                     {
-                        receive(kind == ErrorLine, text);
+                        receive(kind == EngineServerProtocol.ErrorLine, text);
                     }
-                    else if (kind == Exited)
+                    else if (kind == EngineServerProtocol.Exited)
                     {
                         _exitCode = int.Parse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
                         break;
                     }
                 }
             }
-            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or FormatException or EndOfStreamException)
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or FormatException or InvalidDataException)
             {
                 if (!_killed)
                 {
@@ -271,76 +265,20 @@ internal sealed class EngineServerConnection : IDisposable
 
     private void Send(IEnumerable<KeyValuePair<string, string?>> environment, string workingDirectory, IReadOnlyList<string> arguments)
     {
-        using var body = new MemoryStream();
-        using (var writer = new BinaryWriter(body, new UTF8Encoding(false), leaveOpen: true))
+        var variables = new List<KeyValuePair<string, string>>();
+        foreach (var pair in environment)
         {
-            writer.Write(Greeting);
-            writer.Write(workingDirectory);
-            var variables = new List<KeyValuePair<string, string>>();
-            foreach (var pair in environment)
+            if (pair.Value is not null)
             {
-                if (pair.Value is not null)
-                {
-                    variables.Add(new KeyValuePair<string, string>(pair.Key, pair.Value));
-                }
-            }
-
-            writer.Write(variables.Count);
-            foreach (var pair in variables)
-            {
-                writer.Write(pair.Key);
-                writer.Write(pair.Value);
-            }
-
-            writer.Write(arguments.Count);
-            foreach (var argument in arguments)
-            {
-                writer.Write(argument);
+                variables.Add(new KeyValuePair<string, string>(pair.Key, pair.Value));
             }
         }
 
-        var frame = new byte[4 + body.Length];
-        WriteInt32(frame, 0, (int)body.Length);
-        Array.Copy(body.GetBuffer(), 0, frame, 4, body.Length);
-        _stream.Write(frame, 0, frame.Length);
+        var request = EngineServerProtocol.EncodeRequest(workingDirectory, variables, arguments);
+        _stream.Write(request, 0, request.Length);
     }
 
-    private (byte Kind, string Text) ReadFrame()
-    {
-        var header = ReadExactly(5);
-        var length = header[1] | header[2] << 8 | header[3] << 16 | header[4] << 24;
-        if (length < 0 || length > 16 << 20)
-        {
-            throw new IOException("the engine server sent a malformed frame");
-        }
-
-        return (header[0], Encoding.UTF8.GetString(ReadExactly(length)));
-    }
-
-    private byte[] ReadExactly(int count)
-    {
-        var buffer = new byte[count];
-        for (var read = 0; read < count;)
-        {
-            var n = _stream.Read(buffer, read, count - read);
-            if (n == 0)
-            {
-                throw new EndOfStreamException("the connection ended");
-            }
-
-            read += n;
-        }
-
-        return buffer;
-    }
-
-    private static void WriteInt32(byte[] buffer, int offset, int value)
-    {
-        buffer[offset] = (byte)value;
-        buffer[offset + 1] = (byte)(value >> 8);
-        buffer[offset + 2] = (byte)(value >> 16);
-        buffer[offset + 3] = (byte)(value >> 24);
-    }
+    private (byte Kind, string Text) ReadFrame() => EngineServerProtocol.ReadFrame(_stream);
 
     /// <summary>
     /// Splits a command line as the .NET runtime does for a process it starts on Unix (spaces and tabs separate, double

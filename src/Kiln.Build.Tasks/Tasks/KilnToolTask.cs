@@ -131,7 +131,7 @@ public abstract class KilnToolTask : ToolTask
         var engine = PrestartedEngine.Start(GetProcessStartInfo(GenerateFullPathToTool(), commandLine, null!), server, processIfRefused: false);
         if (engine.WaitForStart() is not null || !engine.InServer)
         {
-            Log.LogMessage(MessageImportance.Normal, "Kiln: the engine server did not take the image build ({0}).", engine.Note ?? "it could not be started");
+            LogServerRefusal(engine.Note ?? "it could not be started");
             engine.Dispose();
             return null;
         }
@@ -149,7 +149,7 @@ public abstract class KilnToolTask : ToolTask
             _attached = engine;
             if (engine.Note is { } note)
             {
-                Log.LogMessage(MessageImportance.Normal, "Kiln: the engine server did not take the image build ({0}).", note);
+                LogServerRefusal(note);
             }
 
             Log.LogMessage(MessageImportance.Normal, startedEarly ? "Kiln: continuing the image build started during the publish ({0})." : "Kiln: running the image build ({0}).", engine.Where);
@@ -164,6 +164,9 @@ public abstract class KilnToolTask : ToolTask
             return exitCode == 0 ? !Log.HasLoggedErrors : LogEngineFailure(exitCode);
         }
     }
+
+    private void LogServerRefusal(string why) =>
+        Log.LogMessage(MessageImportance.Normal, "Kiln: the engine server did not take the image build ({0}).", why);
 
     /// <inheritdoc />
     public override void Cancel()
