@@ -96,6 +96,12 @@ internal static class EngineServer
             }
 
             var connection = accept.Result;
+            if (!EngineServerProtocol.PeerIsThisUser(connection))
+            {
+                connection.Dispose(); // another user's process (root, say): it gets nothing, not even an answer
+                continue;
+            }
+
             Volatile.Write(ref _lastActivity, Environment.TickCount64); // a build came: the idle time starts again
             if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
             {

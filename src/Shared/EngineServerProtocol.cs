@@ -4,6 +4,8 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Kiln.Shared;
@@ -124,6 +126,52 @@ internal static class EngineServerProtocol
 
         return (header[0], Encoding.UTF8.GetString(ReadExactly(stream, length)));
     }
+
+    /// <summary>
+    /// Whether the process at the other end of <paramref name="socket"/> (a connected Unix socket) runs as this process's
+    /// user, as the kernel tells it (SO_PEERCRED on Linux, getpeereid elsewhere): a build sends its whole environment,
+    /// credentials included, and trusts the images it gets back, so neither end talks to another user's process, whatever
+    /// the modes of the socket and its directory. False when it cannot be told.
+    /// </summary>
+    public static bool PeerIsThisUser(Socket socket)
+    {
+        try
+        {
+            var fd = (int)socket.Handle;
+            uint peer;
+            if (RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
+            {
+                const int SolSocket = 1, SoPeerCred = 17; // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+                var credentials = new byte[12];
+                var length = (uint)credentials.Length;
+                if (getsockopt(fd, SolSocket, SoPeerCred, credentials, ref length) != 0 || length < 8)
+                {
+                    return false;
+                }
+
+                peer = (uint)ReadInt32(credentials, 4);
+            }
+            else if (getpeereid(fd, out peer, out _) != 0)
+            {
+                return false;
+            }
+
+            return peer == geteuid();
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int getsockopt(int socket, int level, int option, byte[] value, ref uint length);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int getpeereid(int socket, out uint user, out uint group);
+
+    [DllImport("libc")]
+    private static extern uint geteuid();
 
     private static byte[] ReadExactly(Stream stream, int count)
     {

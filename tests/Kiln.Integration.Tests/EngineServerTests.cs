@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Text;
 using Kiln.Integration.Tests.Infrastructure;
 using Kiln.Oci;
+using Kiln.Shared;
+using Kiln.Tests.Shared;
 using Xunit;
 
 namespace Kiln.Integration.Tests;
@@ -174,6 +176,103 @@ public sealed class EngineServerTests(KilnPackage package) : IDisposable
         Assert.NotEqual(0, bad.ExitCode);
         Assert.Contains("error KILN4061", bad.Output, StringComparison.Ordinal);
         Assert.Contains("KilnEngineServerIdleTimeout is 'soon'", bad.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A build run as root with another user's XDG_RUNTIME_DIR (<c>sudo -E</c>), where that user runs a server on the
+    /// socket the build looks for: the build sends it nothing and warns (KILN4062), and the server answers no root build.
+    /// The other user is nobody (65534); the test needs root to be both.
+    /// </summary>
+    [Fact]
+    public void Build_AnotherUsersProcessOnTheSocket_GetsNothing_TheBuildWarnsKiln4062AndRunsItsEngine_AndThatServerAnswersNoOtherUser()
+    {
+        if (Environment.UserName != "root")
+        {
+            ToolPolicy.Unavailable("this test runs a server as another user (nobody), which needs root");
+        }
+
+        var setpriv = Tools.Require("setpriv", "util-linux");
+        var fixture = Fixture();
+        var ownServer = ServerOf(fixture.BuildOk().Output);
+        var socketName = Path.GetFileName(Assert.Single(Directory.GetFiles(Path.Combine(_runtime, "kiln"), "engine-*.sock")));
+
+        // nobody's runtime directory, and in it a Kiln engine server of nobody's on the very socket name the build uses
+        // (the name does not depend on the directory). The engine is copied where nobody can read it.
+        var others = Directory.CreateTempSubdirectory("kiln-server-nobody-").FullName;
+        try
+        {
+            var runtime = Path.Combine(others, "runtime");
+            var engine = Path.Combine(others, "engine");
+            Directory.CreateDirectory(runtime);
+            CopyDirectory(Path.GetDirectoryName(KilnCli.EnginePath(package))!, engine);
+            File.SetUnixFileMode(others, (UnixFileMode)0b111_101_101);
+            var chown = ProcessRunner.Run("chown", ["-R", "65534:65534", runtime], others);
+            Assert.True(chown.ExitCode == 0, chown.ToString());
+            var socket = Path.Combine(runtime, "kiln", socketName);
+            using var foreign = ProcessRunner.Start(setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", "dotnet", "exec", Path.Combine(engine, "kiln.dll"), "engine-server", "--socket", socket, "--idle-seconds", "120"], others,
+                new Dictionary<string, string?> { ["HOME"] = others, ["DOTNET_CLI_HOME"] = others, ["DOTNET_NOLOGO"] = "1" }, out var foreignOutput);
+            Track(foreign.Id);
+            var watch = Stopwatch.StartNew();
+            while (!File.Exists(socket) && !foreign.HasExited && watch.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                Thread.Sleep(50);
+            }
+
+            Assert.True(File.Exists(socket), "nobody's engine server did not start:\n" + Text(foreignOutput));
+
+            // The server: a request from root gets no answer at all; the same request to root's own server gets one.
+            Assert.Null(RawRequest(socket));
+            Assert.Equal((EngineServerProtocol.Busy, "only image builds run in the engine server"), RawRequest(Path.Combine(_runtime, "kiln", socketName)));
+
+            // The build: root, with nobody's XDG_RUNTIME_DIR. It warns and builds in a process; nobody's server ran nothing.
+            fixture.Write("files/settings.json", "{ \"mode\": \"not through nobody\" }\n");
+            var build = fixture.WithEnvironment("XDG_RUNTIME_DIR", runtime).BuildOk();
+            Assert.Contains("warning KILN4062", build.Output, StringComparison.Ordinal);
+            Assert.Contains(socket, build.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain(RanInServer, build.Output, StringComparison.Ordinal);
+            Assert.Equal("{ \"mode\": \"not through nobody\" }\n", EntryPointTests.ReadFileFromImage(fixture.LayoutDirectory, fixture.ReadRelease().Digests["fixture-api:1.2.3"], "app/settings.json"));
+            Assert.False(foreign.HasExited, "nobody's server stopped: " + Text(foreignOutput));
+            Assert.True(Running(ownServer));
+        }
+        finally
+        {
+            Directory.Delete(others, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Sends one request straight to the socket (arguments that are not an image build) and reads the first frame of the
+    /// answer: null when the server closed the connection without one.
+    /// </summary>
+    private static (byte Kind, string Text)? RawRequest(string socketPath)
+    {
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
+        socket.ReceiveTimeout = 30_000;
+        using var stream = new System.Net.Sockets.NetworkStream(socket);
+        stream.Write(EngineServerProtocol.EncodeRequest("/", [new("PATH", "/usr/bin:/bin")], ["version"]));
+        try
+        {
+            return EngineServerProtocol.ReadFrame(stream);
+        }
+        catch (IOException)
+        {
+            return null; // closed (or reset, the request unread) without a frame
+        }
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var directory in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories))
+        {
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, directory)));
+        }
+
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+        }
     }
 
     private static string KilnLines(string output) =>

@@ -83,7 +83,22 @@ internal sealed class EngineServerConnection : IDisposable
     /// <paramref name="startServer"/> when none answers. Null, with the reason in <paramref name="why"/>, when the server
     /// cannot take it (busy with another build, not startable): the caller starts a process instead.
     /// </summary>
-    public static EngineServerConnection? Open(string socketPath, Func<Process?> startServer, string workingDirectory, IEnumerable<KeyValuePair<string, string?>> environment, IReadOnlyList<string> arguments, out string why)
+    public static EngineServerConnection? Open(string socketPath, Func<Process?> startServer, string workingDirectory, IEnumerable<KeyValuePair<string, string?>> environment, IReadOnlyList<string> arguments, out string why, out bool foreign)
+    {
+        foreign = false;
+        try
+        {
+            return OpenOrThrow(socketPath, startServer, workingDirectory, environment, arguments, out why);
+        }
+        catch (ForeignServerException)
+        {
+            foreign = true;
+            why = $"the process answering on its socket {socketPath} runs as another user, so this build sends it nothing; remove that socket, or build with -p:KilnEngineServer=false";
+            return null;
+        }
+    }
+
+    private static EngineServerConnection? OpenOrThrow(string socketPath, Func<Process?> startServer, string workingDirectory, IEnumerable<KeyValuePair<string, string?>> environment, IReadOnlyList<string> arguments, out string why)
     {
         var socket = Connect(socketPath);
         if (socket is null)
@@ -246,6 +261,14 @@ internal sealed class EngineServerConnection : IDisposable
         try
         {
             socket.Connect((EndPoint)Activator.CreateInstance(EndPointType!, socketPath)!);
+            if (!EngineServerProtocol.PeerIsThisUser(socket))
+            {
+                // Not this user's server (a socket planted in a directory that is not ours, or a build run as root with
+                // another user's XDG_RUNTIME_DIR): it gets nothing of this build, not even the request.
+                socket.Dispose();
+                throw new ForeignServerException();
+            }
+
             return socket;
         }
         catch (Exception e) when (e is SocketException or IOException or System.Reflection.TargetInvocationException or ArgumentException)
@@ -253,6 +276,11 @@ internal sealed class EngineServerConnection : IDisposable
             socket.Dispose();
             return null;
         }
+    }
+
+    /// <summary>Another user's process answered on the socket.</summary>
+    private sealed class ForeignServerException : Exception
+    {
     }
 
     private static readonly string[] ProcessWideVariables =

@@ -131,7 +131,7 @@ public abstract class KilnToolTask : ToolTask
         var engine = PrestartedEngine.Start(GetProcessStartInfo(GenerateFullPathToTool(), commandLine, null!), server, processIfRefused: false);
         if (engine.WaitForStart() is not null || !engine.InServer)
         {
-            LogServerRefusal(engine.Note ?? "it could not be started");
+            LogServerRefusal(engine.Note ?? "it could not be started", engine.NoteIsWarning);
             engine.Dispose();
             return null;
         }
@@ -149,7 +149,7 @@ public abstract class KilnToolTask : ToolTask
             _attached = engine;
             if (engine.Note is { } note)
             {
-                LogServerRefusal(note);
+                LogServerRefusal(note, engine.NoteIsWarning);
             }
 
             Log.LogMessage(MessageImportance.Normal, startedEarly ? "Kiln: continuing the image build started during the publish ({0})." : "Kiln: running the image build ({0}).", engine.Where);
@@ -165,8 +165,17 @@ public abstract class KilnToolTask : ToolTask
         }
     }
 
-    private void LogServerRefusal(string why) =>
-        Log.LogMessage(MessageImportance.Normal, "Kiln: the engine server did not take the image build ({0}).", why);
+    private void LogServerRefusal(string why, bool warning)
+    {
+        if (warning)
+        {
+            Log.LogWarning(null, "KILN4062", null, null, 0, 0, 0, 0, "The Kiln engine server was not used: {0}. The image build runs in a process of its own.", why);
+        }
+        else
+        {
+            Log.LogMessage(MessageImportance.Normal, "Kiln: the engine server did not take the image build ({0}).", why);
+        }
+    }
 
     /// <inheritdoc />
     public override void Cancel()

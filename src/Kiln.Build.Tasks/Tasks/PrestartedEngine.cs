@@ -111,6 +111,9 @@ internal sealed class PrestartedEngine : IDisposable
     /// <summary>Why the engine server did not take it, for the log; null when it did or was not asked.</summary>
     public string? Note { get; private set; }
 
+    /// <summary>Whether <see cref="Note"/> is a warning: another user's process answered on the server's socket.</summary>
+    public bool NoteIsWarning { get; private set; }
+
     private bool TryServer(ProcessStartInfo start, EngineServer server)
     {
         var arguments = EngineServerConnection.SplitArguments(start.Arguments);
@@ -122,10 +125,11 @@ internal sealed class PrestartedEngine : IDisposable
 
         var environment = new List<KeyValuePair<string, string?>>(start.Environment);
         var directory = string.IsNullOrEmpty(start.WorkingDirectory) ? Directory.GetCurrentDirectory() : start.WorkingDirectory;
-        _server = EngineServerConnection.Open(server.SocketPath, server.Start, directory, environment, arguments.GetRange(2, arguments.Count - 2), out var why);
+        _server = EngineServerConnection.Open(server.SocketPath, server.Start, directory, environment, arguments.GetRange(2, arguments.Count - 2), out var why, out var foreign);
         if (_server is null)
         {
             Note = why;
+            NoteIsWarning = foreign;
             return false;
         }
 

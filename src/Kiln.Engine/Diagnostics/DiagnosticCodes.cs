@@ -197,6 +197,7 @@ public static class DiagnosticCodes
     // reference the engine, write these as literals.
     public const string EngineServerEndedBuild = "KILN4060";
     public const string EngineServerIdleTimeoutInvalid = "KILN4061";
+    public const string EngineServerForeign = "KILN4062";
 
     // Coming from PublishContainer: the SDK's Container* settings and kiln init --from-publish-container (KILN2210–2219).
     // KILN2210 and KILN2211 are logged by Kiln.Build.targets itself; the constants keep the codes reserved and documented.

@@ -57,6 +57,9 @@ internal static class KilnCli
         return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
     }
 
+    /// <summary>The packed engine's kiln.dll in the test package cache.</summary>
+    public static string EnginePath(KilnPackage package) => Engine(package).Engine;
+
     private static (string Engine, Dictionary<string, string?> Environment) Engine(KilnPackage package)
     {
         // Child builds (kiln lock --update) must restore from the test's own package cache, never the machine's.
