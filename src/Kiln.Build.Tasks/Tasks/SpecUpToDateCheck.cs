@@ -73,7 +73,7 @@ public sealed class CheckKilnSpecUpToDate : Task
             SpecUpToDateRecord.Forget(StateFile);
             if (snapshot.RecentlyChanged is { } recent)
             {
-                Log.LogMessage(MessageImportance.Low, "Kiln: '{0}' changed too recently to tell a later change from it by its time stamp; the next build compiles the spec project again.", recent);
+                Log.LogMessage(MessageImportance.Normal, "Kiln: '{0}' changed too recently to tell a later change from it by its time stamp; the next build compiles the spec project again.", recent);
             }
             else
             {
