@@ -222,8 +222,13 @@ internal static class SpecUpToDateRecord
 
             var written = info.LastWriteTimeUtc;
             lines.Add("input " + info.Length + " " + written.Ticks + " " + file);
-            // A time with no fraction of a second comes from a file system that keeps whole seconds (or two, FAT).
-            var resolution = written.Ticks % TimeSpan.TicksPerSecond == 0 ? TimeSpan.FromSeconds(2) : TimeSpan.FromMilliseconds(100);
+            // A file written again later could keep the same time only within the time stamps' resolution. A time with
+            // no fraction of a second comes from a file system that keeps whole seconds (or two, FAT). Finer ones (ext4,
+            // XFS, btrfs, APFS, NTFS) stamp files with the kernel's coarse clock, one tick behind at most (10 ms at the
+            // slowest Linux tick rate), so two ticks apart is later for certain. The window must stay short: restore
+            // writes the project's nuget.g.* imports some 0.1 s before this check, and a file too recent to record
+            // costs the next build its skip.
+            var resolution = written.Ticks % TimeSpan.TicksPerSecond == 0 ? TimeSpan.FromSeconds(2) : TimeSpan.FromMilliseconds(20);
             if (recent is null && written > now - resolution)
             {
                 recent = file;
