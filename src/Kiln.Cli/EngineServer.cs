@@ -96,9 +96,9 @@ internal static class EngineServer
             }
 
             var connection = accept.Result;
-            if (!EngineServerProtocol.PeerIsThisUser(connection))
+            if (EngineServerProtocol.PeerIsThisUser(connection) != true)
             {
-                connection.Dispose(); // another user's process (root, say): it gets nothing, not even an answer
+                connection.Dispose(); // another user's process (root, say), or one nobody can tell: nothing, not even an answer
                 continue;
             }
 

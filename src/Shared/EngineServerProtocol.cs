@@ -131,9 +131,10 @@ internal static class EngineServerProtocol
     /// Whether the process at the other end of <paramref name="socket"/> (a connected Unix socket) runs as this process's
     /// user, as the kernel tells it (SO_PEERCRED on Linux, getpeereid elsewhere): a build sends its whole environment,
     /// credentials included, and trusts the images it gets back, so neither end talks to another user's process, whatever
-    /// the modes of the socket and its directory. False when it cannot be told.
+    /// the modes of the socket and its directory. Null when it cannot be told (no such call on this platform): neither
+    /// end then trusts the other.
     /// </summary>
-    public static bool PeerIsThisUser(Socket socket)
+    public static bool? PeerIsThisUser(Socket socket)
     {
         try
         {
@@ -146,21 +147,21 @@ internal static class EngineServerProtocol
                 var length = (uint)credentials.Length;
                 if (getsockopt(fd, SolSocket, SoPeerCred, credentials, ref length) != 0 || length < 8)
                 {
-                    return false;
+                    return null;
                 }
 
                 peer = (uint)ReadInt32(credentials, 4);
             }
             else if (getpeereid(fd, out peer, out _) != 0)
             {
-                return false;
+                return null;
             }
 
             return peer == geteuid();
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or ObjectDisposedException)
         {
-            return false;
+            return null;
         }
     }
 

@@ -90,6 +90,11 @@ internal sealed class EngineServerConnection : IDisposable
         {
             return OpenOrThrow(socketPath, startServer, workingDirectory, environment, arguments, out why);
         }
+        catch (UnverifiableServerException)
+        {
+            why = "this platform cannot tell which user runs the process answering on its socket";
+            return null;
+        }
         catch (ForeignServerException)
         {
             foreign = true;
@@ -261,7 +266,14 @@ internal sealed class EngineServerConnection : IDisposable
         try
         {
             socket.Connect((EndPoint)Activator.CreateInstance(EndPointType!, socketPath)!);
-            if (!EngineServerProtocol.PeerIsThisUser(socket))
+            if (EngineServerProtocol.PeerIsThisUser(socket) is not { } sameUser)
+            {
+                // Where the kernel cannot say who answers, nobody is trusted with the build: it runs a process.
+                socket.Dispose();
+                throw new UnverifiableServerException();
+            }
+
+            if (!sameUser)
             {
                 // Not this user's server (a socket planted in a directory that is not ours, or a build run as root with
                 // another user's XDG_RUNTIME_DIR): it gets nothing of this build, not even the request.
@@ -280,6 +292,11 @@ internal sealed class EngineServerConnection : IDisposable
 
     /// <summary>Another user's process answered on the socket.</summary>
     private sealed class ForeignServerException : Exception
+    {
+    }
+
+    /// <summary>A process answered on the socket, and the platform cannot tell whose it is.</summary>
+    private sealed class UnverifiableServerException : Exception
     {
     }
 
