@@ -25,10 +25,7 @@ public sealed class SpecUpToDateTests(KilnPackage package)
     /// </summary>
     private static void AssertUpToDate(ProcessResult build, ProcessResult before) =>
         Assert.True(build.Output.Contains(UpToDate, StringComparison.Ordinal),
-            "the spec project was not up to date. The build before:\n" + KilnLines(before.Output) + "\nThis build:\n" + KilnLines(build.Output));
-
-    private static string KilnLines(string output) =>
-        string.Join('\n', output.Split('\n').Where(l => l.Contains("Kiln", StringComparison.OrdinalIgnoreCase) && l.Length < 2000));
+            "the spec project was not up to date. The build before:\n" + EngineServerTests.KilnLines(before.Output) + "\nThis build:\n" + EngineServerTests.KilnLines(build.Output));
 
     private static string Record(FixtureProject fixture) => Path.Combine(fixture.Directory, "obj", "Debug", "net10.0", "Fixture.csproj.kiln-uptodate");
 
