@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Sockets;
 using System.Text;
 using Kiln.Integration.Tests.Infrastructure;
 using Kiln.Oci;
@@ -246,10 +247,10 @@ public sealed class EngineServerTests(KilnPackage package) : IDisposable
     /// </summary>
     private static (byte Kind, string Text)? RawRequest(string socketPath)
     {
-        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-        socket.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Connect(new UnixDomainSocketEndPoint(socketPath));
         socket.ReceiveTimeout = 30_000;
-        using var stream = new System.Net.Sockets.NetworkStream(socket);
+        using var stream = new NetworkStream(socket);
         stream.Write(EngineServerProtocol.EncodeRequest("/", [new("PATH", "/usr/bin:/bin")], ["version"]));
         try
         {

@@ -90,15 +90,12 @@ internal sealed class EngineServerConnection : IDisposable
         {
             return OpenOrThrow(socketPath, startServer, workingDirectory, environment, arguments, out why);
         }
-        catch (UnverifiableServerException)
+        catch (UntrustedServerException e)
         {
-            why = "this platform cannot tell which user runs the process answering on its socket";
-            return null;
-        }
-        catch (ForeignServerException)
-        {
-            foreign = true;
-            why = $"the process answering on its socket {socketPath} runs as another user, so this build sends it nothing; remove that socket, or build with -p:KilnEngineServer=false";
+            foreign = e.Foreign;
+            why = foreign
+                ? $"the process answering on its socket {socketPath} runs as another user, so this build sends it nothing; remove that socket, or build with -p:KilnEngineServer=false"
+                : "this platform cannot tell which user runs the process answering on its socket";
             return null;
         }
     }
@@ -266,19 +263,14 @@ internal sealed class EngineServerConnection : IDisposable
         try
         {
             socket.Connect((EndPoint)Activator.CreateInstance(EndPointType!, socketPath)!);
-            if (EngineServerProtocol.PeerIsThisUser(socket) is not { } sameUser)
+            // Another user's server (a socket planted in a directory that is not ours, or a build run as root with
+            // another user's XDG_RUNTIME_DIR), or one the kernel cannot name: it gets nothing of this build, not even
+            // the request, and the build runs a process.
+            var sameUser = EngineServerProtocol.PeerIsThisUser(socket);
+            if (sameUser != true)
             {
-                // Where the kernel cannot say who answers, nobody is trusted with the build: it runs a process.
                 socket.Dispose();
-                throw new UnverifiableServerException();
-            }
-
-            if (!sameUser)
-            {
-                // Not this user's server (a socket planted in a directory that is not ours, or a build run as root with
-                // another user's XDG_RUNTIME_DIR): it gets nothing of this build, not even the request.
-                socket.Dispose();
-                throw new ForeignServerException();
+                throw new UntrustedServerException(foreign: sameUser == false);
             }
 
             return socket;
@@ -290,14 +282,10 @@ internal sealed class EngineServerConnection : IDisposable
         }
     }
 
-    /// <summary>Another user's process answered on the socket.</summary>
-    private sealed class ForeignServerException : Exception
+    /// <summary>A process answered on the socket that is not this user's (<see cref="Foreign"/>), or whose user the platform cannot tell.</summary>
+    private sealed class UntrustedServerException(bool foreign) : Exception
     {
-    }
-
-    /// <summary>A process answered on the socket, and the platform cannot tell whose it is.</summary>
-    private sealed class UnverifiableServerException : Exception
-    {
+        public bool Foreign { get; } = foreign;
     }
 
     private static readonly string[] ProcessWideVariables =
